@@ -1,0 +1,476 @@
+// Package config turns the environment (and an optional env file) into a
+// validated Config. It is the only place that reads Parley's settings; the
+// rest of the program gets the values it needs passed in.
+package config
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is Parley's effective configuration.
+type Config struct {
+	Env         string // development or production
+	DatabaseURL string // empty: the embedded cluster in DataDir
+	DataDir     string // absolute
+
+	SecretKey            string
+	EmailSecretKey       string
+	SecretKeyGenerated   bool // true when SecretKey comes from DataDir
+	EmailSecretGenerated bool
+
+	Origin   *url.URL
+	HTTPAddr string
+	SMTPAddr string
+
+	MailDomain         string
+	DefaultFromAddress string // bare address
+	DefaultFromEmail   string // "Name <address>"
+	BrandTitle         string
+	Organization       string
+
+	EmailBackend      string // smtp, file, discard
+	EmailHost         string
+	EmailPort         int
+	EmailHostUser     string
+	EmailHostPassword string
+	EmailUseTLS       bool
+	EmailUseSSL       bool
+	EmailTimeout      time.Duration
+	EmailRateLimit    float64 // messages per second; 0 means no limit
+	EmailConcurrency  int
+
+	LogLevel  slog.Level
+	LogFormat string // text or json
+
+	ShutdownGrace time.Duration
+}
+
+// Production reports whether PARLEY_ENV is production.
+func (c *Config) Production() bool { return c.Env == "production" }
+
+// Error is a bad setting. The daemon prints it as one line and exits 2.
+type Error struct {
+	Name string // the environment variable
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Msg }
+
+// Lookup finds a setting by name; os.LookupEnv is one.
+type Lookup func(name string) (string, bool)
+
+// Load reads settings through lookup, applies defaults and validates them.
+// Secrets that development generates are not created here (see
+// EnsureSecrets); Load only reads them if they already exist.
+func Load(lookup Lookup) (*Config, error) {
+	get := func(name, def string) string {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := &Config{}
+	c.Env = get("PARLEY_ENV", "development")
+	if c.Env != "development" && c.Env != "production" {
+		return nil, &Error{"PARLEY_ENV", fmt.Sprintf("must be development or production, not %q", c.Env)}
+	}
+
+	c.DatabaseURL = get("DATABASE_URL", "")
+	if c.DatabaseURL != "" {
+		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+			return nil, &Error{"DATABASE_URL", "cannot be parsed: " + redactURLError(err, c.DatabaseURL)}
+		}
+	}
+
+	dd, err := filepath.Abs(get("DATA_DIR", "./var"))
+	if err != nil {
+		return nil, &Error{"DATA_DIR", err.Error()}
+	}
+	c.DataDir = dd
+
+	origin := get("ORIGIN", "http://localhost:8080")
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, &Error{"ORIGIN", fmt.Sprintf("must be an absolute http(s) URL such as https://lists.example.org, not %q", origin)}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	c.Origin = u
+
+	if c.HTTPAddr, err = hostPort("HTTP_ADDR", get("HTTP_ADDR", "127.0.0.1:8080")); err != nil {
+		return nil, err
+	}
+	if c.SMTPAddr, err = hostPort("SMTP_ADDR", get("SMTP_ADDR", "127.0.0.1:2525")); err != nil {
+		return nil, err
+	}
+
+	c.MailDomain = strings.ToLower(get("MAIL_DOMAIN", "localhost"))
+	if !validDomain(c.MailDomain) {
+		return nil, &Error{"MAIL_DOMAIN", fmt.Sprintf("%q is not a domain name", c.MailDomain)}
+	}
+	c.BrandTitle = get("BRAND_TITLE", "Parley")
+	c.Organization = get("ORGANIZATION", "Owner")
+	if strings.ContainsAny(c.BrandTitle+c.Organization, "\r\n") {
+		return nil, &Error{"BRAND_TITLE", "must be a single line"}
+	}
+	c.DefaultFromAddress = get("DEFAULT_FROM_ADDRESS", "no-reply@"+c.MailDomain)
+	if a, err := mail.ParseAddress(c.DefaultFromAddress); err != nil || a.Name != "" {
+		return nil, &Error{"DEFAULT_FROM_ADDRESS", fmt.Sprintf("%q is not a bare email address", c.DefaultFromAddress)}
+	}
+	c.DefaultFromEmail = get("DEFAULT_FROM_EMAIL", (&mail.Address{Name: c.BrandTitle, Address: c.DefaultFromAddress}).String())
+	if _, err := mail.ParseAddress(c.DefaultFromEmail); err != nil {
+		return nil, &Error{"DEFAULT_FROM_EMAIL", fmt.Sprintf("%q is not an address such as \"Parley <no-reply@example.org>\"", c.DefaultFromEmail)}
+	}
+
+	defBackend := "file"
+	if c.Production() {
+		defBackend = "smtp"
+	}
+	c.EmailBackend = get("EMAIL_BACKEND", defBackend)
+	switch c.EmailBackend {
+	case "smtp", "file", "discard":
+	default:
+		return nil, &Error{"EMAIL_BACKEND", fmt.Sprintf("must be smtp, file or discard, not %q", c.EmailBackend)}
+	}
+	c.EmailHost = get("EMAIL_HOST", "localhost")
+	if c.EmailPort, err = intIn("EMAIL_PORT", get("EMAIL_PORT", "25"), 1, 65535); err != nil {
+		return nil, err
+	}
+	c.EmailHostUser = get("EMAIL_HOST_USER", "")
+	c.EmailHostPassword = get("EMAIL_HOST_PASSWORD", "")
+	if c.EmailUseTLS, err = boolean("EMAIL_USE_TLS", get("EMAIL_USE_TLS", "false")); err != nil {
+		return nil, err
+	}
+	if c.EmailUseSSL, err = boolean("EMAIL_USE_SSL", get("EMAIL_USE_SSL", "false")); err != nil {
+		return nil, err
+	}
+	if c.EmailUseTLS && c.EmailUseSSL {
+		return nil, &Error{"EMAIL_USE_TLS", "EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (implicit TLS) cannot both be true; choose one"}
+	}
+	secs, err := intIn("EMAIL_TIMEOUT", get("EMAIL_TIMEOUT", "30"), 1, 3600)
+	if err != nil {
+		return nil, err
+	}
+	c.EmailTimeout = time.Duration(secs) * time.Second
+	rl, err := strconv.ParseFloat(get("EMAIL_RATE_LIMIT", "0"), 64)
+	if err != nil || rl < 0 {
+		return nil, &Error{"EMAIL_RATE_LIMIT", "must be a number of messages per second, 0 for no limit"}
+	}
+	c.EmailRateLimit = rl
+	if c.EmailConcurrency, err = intIn("EMAIL_CONCURRENCY", get("EMAIL_CONCURRENCY", "4"), 1, 256); err != nil {
+		return nil, err
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		return nil, &Error{"LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	c.LogFormat = get("LOG_FORMAT", "text")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, &Error{"LOG_FORMAT", fmt.Sprintf("must be text or json, not %q", c.LogFormat)}
+	}
+	grace, err := intIn("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "10"), 0, 3600)
+	if err != nil {
+		return nil, err
+	}
+	c.ShutdownGrace = time.Duration(grace) * time.Second
+
+	c.SecretKey = get("SECRET_KEY", "")
+	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
+	if c.Production() {
+		switch {
+		case c.SecretKey == "":
+			return nil, &Error{"SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
+		case c.EmailSecretKey == "":
+			return nil, &Error{"EMAIL_SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
+		case c.Origin.Scheme != "https":
+			return nil, &Error{"ORIGIN", "must be an https URL when PARLEY_ENV=production"}
+		}
+	}
+	for name, v := range map[string]string{"SECRET_KEY": c.SecretKey, "EMAIL_SECRET_KEY": c.EmailSecretKey} {
+		if v != "" && len(v) < 32 {
+			return nil, &Error{name, "is too short: use at least 32 characters (openssl rand -hex 32)"}
+		}
+	}
+	if c.SecretKey != "" && c.SecretKey == c.EmailSecretKey {
+		return nil, &Error{"EMAIL_SECRET_KEY", "must differ from SECRET_KEY"}
+	}
+	return c, nil
+}
+
+// EnsureSecrets fills unset secrets (development only) from DATA_DIR,
+// generating them on first use: written once with mode 0600 and reused on
+// every later start, so sessions and signed links survive restarts. It
+// also checks that DATA_DIR is writable.
+func (c *Config) EnsureSecrets() error {
+	if err := CheckDataDir(c.DataDir); err != nil {
+		return err
+	}
+	var err error
+	if c.SecretKey == "" {
+		if c.SecretKey, err = devSecret(filepath.Join(c.DataDir, "secret_key")); err != nil {
+			return &Error{"SECRET_KEY", err.Error()}
+		}
+		c.SecretKeyGenerated = true
+	}
+	if c.EmailSecretKey == "" {
+		if c.EmailSecretKey, err = devSecret(filepath.Join(c.DataDir, "email_secret_key")); err != nil {
+			return &Error{"EMAIL_SECRET_KEY", err.Error()}
+		}
+		c.EmailSecretGenerated = true
+	}
+	return nil
+}
+
+// CheckDataDir creates DATA_DIR if needed and proves it is writable.
+func CheckDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &Error{"DATA_DIR", fmt.Sprintf("cannot create %s: %v", dir, unwrapPathErr(err))}
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return &Error{"DATA_DIR", fmt.Sprintf("%s is not writable: %v", dir, unwrapPathErr(err))}
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func devSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return s, nil
+		}
+		return "", fmt.Errorf("%s holds a secret that is too short; delete it to generate a new one", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(buf)
+	// O_EXCL: two processes starting at once must not each write their own.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return devSecret(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return s, f.Close()
+}
+
+// ReadEnvFile parses KEY=VALUE lines (# comments, optional export prefix,
+// values optionally in single or double quotes).
+func ReadEnvFile(r io.Reader) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("line %d: expected NAME=value", n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			if v[0] == '"' {
+				uq, err := strconv.Unquote(v)
+				if err != nil {
+					return nil, fmt.Errorf("line %d: bad quoting: %w", n, err)
+				}
+				v = uq
+			} else {
+				v = v[1 : len(v)-1]
+			}
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}
+
+// EnvWithFile looks names up in the process environment first and in the
+// env file second: an operator can override one value of a shared file on
+// the command line.
+func EnvWithFile(file map[string]string) Lookup {
+	return func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		v, ok := file[name]
+		return v, ok
+	}
+}
+
+// Describe returns the effective settings as sorted NAME=value lines, with
+// secrets masked, for check-config.
+func (c *Config) Describe() []string {
+	mask := func(s string, generated bool, where string) string {
+		switch {
+		case s == "" && where != "":
+			return "(generated on first start in " + where + ")"
+		case s == "":
+			return "(unset)"
+		case generated:
+			return "******** (generated, in " + where + ")"
+		}
+		return "********"
+	}
+	db := "(embedded PostgreSQL in " + filepath.Join(c.DataDir, "pg") + ")"
+	if c.DatabaseURL != "" {
+		db = redactURL(c.DatabaseURL)
+	}
+	m := map[string]string{
+		"PARLEY_ENV":             c.Env,
+		"DATABASE_URL":           db,
+		"DATA_DIR":               c.DataDir,
+		"SECRET_KEY":             mask(c.SecretKey, c.SecretKeyGenerated, devWhere(c, "secret_key")),
+		"EMAIL_SECRET_KEY":       mask(c.EmailSecretKey, c.EmailSecretGenerated, devWhere(c, "email_secret_key")),
+		"ORIGIN":                 c.Origin.String(),
+		"HTTP_ADDR":              c.HTTPAddr,
+		"SMTP_ADDR":              c.SMTPAddr,
+		"MAIL_DOMAIN":            c.MailDomain,
+		"DEFAULT_FROM_ADDRESS":   c.DefaultFromAddress,
+		"DEFAULT_FROM_EMAIL":     c.DefaultFromEmail,
+		"BRAND_TITLE":            c.BrandTitle,
+		"ORGANIZATION":           c.Organization,
+		"EMAIL_BACKEND":          c.EmailBackend,
+		"EMAIL_HOST":             c.EmailHost,
+		"EMAIL_PORT":             strconv.Itoa(c.EmailPort),
+		"EMAIL_HOST_USER":        c.EmailHostUser,
+		"EMAIL_HOST_PASSWORD":    mask(c.EmailHostPassword, false, ""),
+		"EMAIL_USE_TLS":          strconv.FormatBool(c.EmailUseTLS),
+		"EMAIL_USE_SSL":          strconv.FormatBool(c.EmailUseSSL),
+		"EMAIL_TIMEOUT":          strconv.Itoa(int(c.EmailTimeout / time.Second)),
+		"EMAIL_RATE_LIMIT":       strconv.FormatFloat(c.EmailRateLimit, 'f', -1, 64),
+		"EMAIL_CONCURRENCY":      strconv.Itoa(c.EmailConcurrency),
+		"LOG_LEVEL":              strings.ToLower(c.LogLevel.String()),
+		"LOG_FORMAT":             c.LogFormat,
+		"SHUTDOWN_GRACE_SECONDS": strconv.Itoa(int(c.ShutdownGrace / time.Second)),
+	}
+	if c.EmailBackend == "file" {
+		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
+	}
+	lines := make([]string, 0, len(m))
+	for k, v := range m {
+		lines = append(lines, k+"="+v)
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// OutboxDir is where the file email backend writes.
+func (c *Config) OutboxDir() string { return filepath.Join(c.DataDir, "outbox") }
+
+func devWhere(c *Config, file string) string {
+	if c.Production() {
+		return ""
+	}
+	return filepath.Join(c.DataDir, file)
+}
+
+func hostPort(name, v string) (string, error) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", &Error{name, fmt.Sprintf("must be host:port such as 127.0.0.1:8080, not %q", v)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", &Error{name, fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+	_ = host
+	return v, nil
+}
+
+func intIn(name, v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, &Error{name, fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v)}
+	}
+	return n, nil
+}
+
+func boolean(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, &Error{name, fmt.Sprintf("must be true or false, not %q", v)}
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable)"
+		}
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactURLError(err error, raw string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,218 @@
+package mailflow
+
+// The permission checks. Every entry point (JSON API, web pages, SMTP
+// intake) asks these functions and nothing else, so a rule changes in one
+// place. They are pure: callers load the actor, the group and the actor's
+// membership (nil when there is none) and ask.
+//
+// A check that fails because the actor may not even know the thing exists
+// returns ErrNotFound (the API answers 404, never revealing private
+// groups); one that fails on a thing the actor can see returns ErrForbidden.
+
+// Allowed is the result of a check: nil, ErrNotFound or ErrForbidden.
+type Allowed = error
+
+func isAdmin(u *User) bool { return u != nil && u.IsSuperuser }
+
+func usable(u *User) bool { return u != nil && u.Status == UserActive }
+
+// CanCreateUser: superusers and holders of manage_users.
+func CanCreateUser(actor *User) Allowed {
+	if usable(actor) && actor.Has(PermManageUsers) {
+		return nil
+	}
+	return Forbidden("creating users needs the manage_users permission")
+}
+
+// CanViewUser: oneself, superusers and holders of manage_users. Others get
+// ErrNotFound so that addresses cannot be probed.
+func CanViewUser(actor *User, target User) Allowed {
+	if usable(actor) && (actor.ID == target.ID || actor.Has(PermManageUsers)) {
+		return nil
+	}
+	return ErrNotFound
+}
+
+// CanCreateGroup: superusers and holders of create_groups.
+func CanCreateGroup(actor *User) Allowed {
+	if usable(actor) && actor.Has(PermCreateGroups) {
+		return nil
+	}
+	return Forbidden("creating groups needs the create_groups permission")
+}
+
+// CanSetOfficial: only superusers mark a group official.
+func CanSetOfficial(actor *User) Allowed {
+	if isAdmin(actor) {
+		return nil
+	}
+	return Forbidden("only superusers can mark a group official")
+}
+
+// CanViewGroup: a group's page is visible to superusers, to anyone with a
+// membership row that is not a ban (members, invitees, requesters), and to
+// every active user when the group is listed.
+func CanViewGroup(actor *User, g Group, m *Membership) Allowed {
+	if !usable(actor) {
+		return ErrNotFound
+	}
+	if isAdmin(actor) || g.Listed {
+		return nil
+	}
+	if m != nil && m.Status != MemberBanned {
+		return nil
+	}
+	return ErrNotFound
+}
+
+// CanReadThreads: members read their group's threads; public groups (listed
+// and open) are readable by every active user; private groups' threads are
+// not found for non-members.
+func CanReadThreads(actor *User, g Group, m *Membership) Allowed {
+	if !usable(actor) {
+		return ErrNotFound
+	}
+	if isAdmin(actor) || m.Active() || (g.Public() && (m == nil || m.Status != MemberBanned)) {
+		return nil
+	}
+	return ErrNotFound
+}
+
+// IsGroupManager reports whether actor runs the group: a superuser or one
+// of its owners.
+func IsGroupManager(actor *User, m *Membership) bool {
+	return isAdmin(actor) || (usable(actor) && m.Active() && m.Role == RoleOwner)
+}
+
+// IsGroupModerator reports whether actor may moderate the group's messages:
+// managers and moderators.
+func IsGroupModerator(actor *User, m *Membership) bool {
+	return IsGroupManager(actor, m) || (usable(actor) && m.Active() && m.Role == RoleModerator)
+}
+
+// CanEditGroup: owners and superusers change a group's settings.
+func CanEditGroup(actor *User, g Group, m *Membership) Allowed {
+	if err := CanViewGroup(actor, g, m); err != nil {
+		return err
+	}
+	if IsGroupManager(actor, m) {
+		return nil
+	}
+	return Forbidden("only the group's owners can change its settings")
+}
+
+// CanListMembers follows the group's member list visibility.
+func CanListMembers(actor *User, g Group, m *Membership) Allowed {
+	if err := CanViewGroup(actor, g, m); err != nil {
+		return err
+	}
+	switch {
+	case IsGroupModerator(actor, m):
+		return nil
+	case g.MemberListVisibility == VisibleToMembers && m.Active():
+		return nil
+	}
+	return Forbidden("this group's member list is visible only to its owners")
+}
+
+// MembershipChange is a requested change to target's membership in a
+// group; nil fields are left alone.
+type MembershipChange struct {
+	Role     *Role
+	Delivery *Delivery
+}
+
+// CanChangeMembership decides whether actor may create or change target's
+// membership (current may be nil) as asked, and returns the status the
+// membership gets. Managers may add anyone and set any role. A user may
+// act for themselves only: join an open group, ask to join a by-request
+// group, accept an invitation, and choose their own delivery; never raise
+// their own role.
+func CanChangeMembership(actor *User, target User, g Group, actorM, current *Membership, ch MembershipChange) (MemberStatus, error) {
+	if err := CanViewGroup(actor, g, actorM); err != nil {
+		return "", err
+	}
+	if IsGroupManager(actor, actorM) {
+		// An owner adding or changing someone is an explicit act: it takes
+		// effect at once, whatever the join policy, and lifts a ban.
+		return MemberActive, nil
+	}
+	if actor.ID != target.ID {
+		return "", Forbidden("only the group's owners can change other people's memberships")
+	}
+	if ch.Role != nil && *ch.Role != RoleMember && (current == nil || *ch.Role != current.Role) {
+		return "", Forbidden("only the group's owners can change roles")
+	}
+	if current != nil {
+		switch current.Status {
+		case MemberBanned:
+			return "", Forbidden("you cannot rejoin this group")
+		case MemberInvited:
+			return MemberActive, nil // accepting the invitation
+		default:
+			return current.Status, nil // changing one's own delivery
+		}
+	}
+	switch g.JoinPolicy {
+	case JoinOpen:
+		return MemberActive, nil
+	case JoinRequest:
+		return MemberRequested, nil
+	default:
+		return "", Forbidden("this group is by invitation only")
+	}
+}
+
+// CanRemoveMembership: managers remove anyone; members remove themselves.
+func CanRemoveMembership(actor *User, target User, g Group, actorM *Membership) Allowed {
+	if err := CanViewGroup(actor, g, actorM); err != nil {
+		return err
+	}
+	if IsGroupManager(actor, actorM) || (usable(actor) && actor.ID == target.ID) {
+		return nil
+	}
+	return Forbidden("only the group's owners can remove other members")
+}
+
+// PostDecision applies the group's posting policy to an author: it returns
+// the status a new message gets, or why it is refused. author may be nil
+// for mail from an address with no account.
+func PostDecision(author *User, g Group, m *Membership) (MessageStatus, error) {
+	if author == nil {
+		return "", ErrNotMember
+	}
+	if author.Status == UserBanned {
+		return "", Forbidden("your account is banned")
+	}
+	if !usable(author) {
+		return "", Forbidden("your account is not active")
+	}
+	if !m.Active() {
+		if isAdmin(author) {
+			return MessageApproved, nil
+		}
+		if err := CanViewGroup(author, g, m); err != nil {
+			return "", err
+		}
+		return "", ErrNotMember
+	}
+	if g.Moderated && !IsGroupModerator(author, m) && !m.Whitelisted {
+		return MessageHeld, nil
+	}
+	return MessageApproved, nil
+}
+
+// CanSeeMessage: approved messages are seen by whoever reads the thread;
+// held or rejected ones only by their author and the group's moderators.
+func CanSeeMessage(actor *User, msg Message, m *Membership) bool {
+	if msg.Status == MessageApproved {
+		return true
+	}
+	if actor == nil {
+		return false
+	}
+	if msg.AuthorID != nil && *msg.AuthorID == actor.ID && msg.Status != MessageRemoved {
+		return true
+	}
+	return IsGroupModerator(actor, m)
+}

@@ -1,0 +1,216 @@
+// Package posting is the one path by which a message enters a group,
+// whether it comes from the JSON API, the web UI or email. It applies the
+// group's membership and moderation policy (mailflow.PostDecision), then
+// writes the thread, the message and whatever must follow from it (the
+// delivery work that hooks add) in one transaction: a message is either
+// accepted with all its consequences or not at all.
+package posting
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// Limits on what a post may hold.
+const (
+	MaxSubject = 300     // characters
+	MaxBody    = 200_000 // bytes of markdown
+)
+
+// Hook runs inside the accepting transaction, after the message row is
+// written. An error rolls the whole post back.
+type Hook func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error
+
+// Service accepts messages into groups.
+type Service struct {
+	store      *store.Store
+	mailDomain string
+	log        *slog.Logger
+	hooks      []Hook
+}
+
+// New returns a Service. mailDomain names generated Message-IDs.
+func New(st *store.Store, mailDomain string, log *slog.Logger) *Service {
+	return &Service{store: st, mailDomain: mailDomain, log: log}
+}
+
+// OnAccept adds a hook that runs in every accepting transaction. Call it
+// while wiring, before the service is used.
+func (s *Service) OnAccept(h Hook) { s.hooks = append(s.hooks, h) }
+
+// Submission is a message someone wants to post. Exactly one of GroupID
+// (a new thread) and ThreadID (a reply) is set.
+type Submission struct {
+	Author    *mailflow.User // nil: mail from an address with no account
+	FromEmail string         // the sender's address, for mail
+	GroupID   int64
+	ThreadID  int64
+	Subject   string // new threads; replies default to "Re: <thread subject>"
+	Body      string // markdown
+	Source    mailflow.Source
+	RawSource []byte // the message as received, for mail
+	MessageID string // the sender's Message-ID for mail; generated when empty
+	InReplyTo string // for mail: the Message-ID it answers
+}
+
+// Accepted is the outcome of a successful submission.
+type Accepted struct {
+	Group   mailflow.Group
+	Thread  mailflow.Thread
+	Message mailflow.Message
+}
+
+// Accept validates a submission, applies the group's policy and stores it.
+// Errors: mailflow.ErrInvalid (with the field), ErrNotFound for an unknown
+// group or thread, ErrNotMember, ErrForbidden, ErrDuplicate when the
+// Message-ID was already accepted.
+func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) {
+	var out Accepted
+	body := strings.TrimSpace(sub.Body)
+	if body == "" {
+		return out, mailflow.Invalid("body", "is required")
+	}
+	if len(sub.Body) > MaxBody || !utf8.ValidString(sub.Body) {
+		return out, mailflow.Invalid("body", fmt.Sprintf("must be valid UTF-8 text of at most %d bytes", MaxBody))
+	}
+
+	var thread mailflow.Thread
+	var err error
+	if sub.ThreadID != 0 {
+		if thread, err = s.store.ThreadByID(ctx, sub.ThreadID); err != nil {
+			return out, err
+		}
+		sub.GroupID = thread.GroupID
+	}
+	g, err := s.store.GroupByID(ctx, sub.GroupID)
+	if err != nil {
+		return out, err
+	}
+	var membership *mailflow.Membership
+	if sub.Author != nil {
+		if membership, err = s.store.Membership(ctx, g.ID, sub.Author.ID); err != nil {
+			return out, err
+		}
+	}
+	if sub.ThreadID != 0 {
+		if err := mailflow.CanReadThreads(sub.Author, g, membership); err != nil && sub.Author != nil {
+			return out, err
+		}
+	}
+	status, err := mailflow.PostDecision(sub.Author, g, membership)
+	if err != nil {
+		return out, err
+	}
+
+	subject, err := cleanSubject(sub.Subject)
+	if err != nil {
+		return out, err
+	}
+	if sub.ThreadID == 0 && subject == "" {
+		return out, mailflow.Invalid("subject", "is required")
+	}
+	if sub.ThreadID != 0 && subject == "" {
+		subject = replySubject(thread.Subject)
+	}
+	msgID := strings.Trim(strings.TrimSpace(sub.MessageID), "<>")
+	if msgID == "" {
+		msgID = s.newMessageID()
+	}
+
+	msg := mailflow.Message{
+		GroupID:   g.ID,
+		FromEmail: sub.FromEmail,
+		MessageID: msgID,
+		Subject:   subject,
+		Body:      sub.Body,
+		RawSource: sub.RawSource,
+		Source:    sub.Source,
+		Status:    status,
+		InReplyTo: strings.Trim(sub.InReplyTo, "<>"),
+	}
+	if sub.Author != nil {
+		msg.AuthorID = &sub.Author.ID
+		if msg.FromEmail == "" {
+			msg.FromEmail = sub.Author.Email
+		}
+	}
+
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if sub.ThreadID == 0 {
+			if thread, err = tx.CreateThread(ctx, g.ID, subject, msg.AuthorID); err != nil {
+				return err
+			}
+		} else if parent, err := tx.LastMessage(ctx, thread.ID); err == nil {
+			msg.ParentID = &parent.ID
+			if msg.InReplyTo == "" {
+				msg.InReplyTo = parent.MessageID
+			}
+		} else if !errors.Is(err, mailflow.ErrNotFound) {
+			return err
+		}
+		msg.ThreadID = thread.ID
+		stored, err := tx.InsertMessage(ctx, msg)
+		if err != nil {
+			return err
+		}
+		msg = stored
+		for _, h := range s.hooks {
+			if err := h(ctx, tx, g, thread, msg); err != nil {
+				return fmt.Errorf("after accepting message: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	if thread, err = s.store.ThreadByID(ctx, thread.ID); err != nil {
+		return out, err
+	}
+	s.log.Info("message accepted", "group", g.Slug, "thread_id", thread.ID, "message_id", msg.ID, "status", msg.Status, "source", msg.Source)
+	return Accepted{Group: g, Thread: thread, Message: msg}, nil
+}
+
+// cleanSubject keeps a subject to one line: it ends up in a mail header,
+// where a CR or LF could otherwise add headers of its own.
+func cleanSubject(s string) (string, error) {
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)), " ")
+	if utf8.RuneCountInString(s) > MaxSubject {
+		return "", mailflow.Invalid("subject", fmt.Sprintf("must be at most %d characters", MaxSubject))
+	}
+	return s, nil
+}
+
+func replySubject(s string) string {
+	if len(s) >= 3 && strings.EqualFold(s[:3], "re:") {
+		return s
+	}
+	return "Re: " + s
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newMessageID makes a globally unique Message-ID (RFC 5322 §3.6.4) in
+// Parley's mail domain.
+func (s *Service) newMessageID() string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b)
+	return "parley." + strings.ToLower(idEncoding.EncodeToString(b)) + "@" + s.mailDomain
+}

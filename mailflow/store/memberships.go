@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleymail/parley/mailflow"
+)
+
+const membershipCols = `group_id, user_id, role, delivery, status, whitelisted, created_at, updated_at`
+
+func scanMembership(row pgx.Row) (mailflow.Membership, error) {
+	var m mailflow.Membership
+	err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.CreatedAt, &m.UpdatedAt)
+	return m, err
+}
+
+// Membership returns userID's membership of groupID, or nil when there is
+// none (not an error: most users are not members of most groups).
+func (s *Store) Membership(ctx context.Context, groupID, userID int64) (*mailflow.Membership, error) {
+	m, err := scanMembership(s.db.QueryRow(ctx, `SELECT `+membershipCols+` FROM memberships WHERE group_id = $1 AND user_id = $2`, groupID, userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err, "get membership")
+	}
+	return &m, nil
+}
+
+// SetMembership creates or updates a membership and reports whether it
+// was created. Role and Delivery may be empty: a new membership then gets
+// role member and the user's default delivery; an existing one keeps its
+// own. A change that would leave an active group without an owner is
+// ErrConflict: the group row is locked so two demotions cannot race.
+func (s *Store) SetMembership(ctx context.Context, m mailflow.Membership) (mailflow.Membership, bool, error) {
+	var out mailflow.Membership
+	var created bool
+	err := s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SELECT 1 FROM groups WHERE id = $1 FOR UPDATE`, m.GroupID); err != nil {
+			return mapErr(err, "lock group")
+		}
+		var err error
+		row := tx.db.QueryRow(ctx, `
+			INSERT INTO memberships AS m (group_id, user_id, role, delivery, status)
+			SELECT $1, u.id, coalesce(nullif($3, ''), 'member'), coalesce(nullif($4, ''), u.default_delivery), $5
+			FROM users u WHERE u.id = $2
+			ON CONFLICT (group_id, user_id) DO UPDATE SET
+				role = coalesce(nullif($3, ''), m.role),
+				delivery = coalesce(nullif($4, ''), m.delivery),
+				status = $5,
+				updated_at = now()
+			RETURNING `+membershipCols+`, (xmax = 0)`,
+			m.GroupID, m.UserID, string(m.Role), string(m.Delivery), string(m.Status))
+		err = row.Scan(&out.GroupID, &out.UserID, &out.Role, &out.Delivery, &out.Status, &out.Whitelisted, &out.CreatedAt, &out.UpdatedAt, &created)
+		if err != nil {
+			return mapErr(err, "set membership")
+		}
+		return tx.requireOwner(ctx, m.GroupID)
+	})
+	return out, created, err
+}
+
+// DeleteMembership removes a membership; removing the last owner is
+// ErrConflict, and a missing one ErrNotFound.
+func (s *Store) DeleteMembership(ctx context.Context, groupID, userID int64) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SELECT 1 FROM groups WHERE id = $1 FOR UPDATE`, groupID); err != nil {
+			return mapErr(err, "lock group")
+		}
+		tag, err := tx.db.Exec(ctx, `DELETE FROM memberships WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+		if err != nil {
+			return mapErr(err, "delete membership")
+		}
+		if tag.RowsAffected() == 0 {
+			return mailflow.ErrNotFound
+		}
+		return tx.requireOwner(ctx, groupID)
+	})
+}
+
+func (s *Store) requireOwner(ctx context.Context, groupID int64) error {
+	var owners int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM memberships WHERE group_id = $1 AND role = 'owner' AND status = 'active'`, groupID).Scan(&owners); err != nil {
+		return mapErr(err, "count owners")
+	}
+	if owners == 0 {
+		return mailflow.Conflict("a group needs at least one owner: make someone else an owner first")
+	}
+	return nil
+}
+
+// ListMembers returns a group's memberships with names and addresses,
+// owners first, then by name.
+func (s *Store) ListMembers(ctx context.Context, groupID int64) ([]mailflow.Member, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT `+prefix("m", membershipCols)+`, u.email, u.name
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.group_id = $1
+		ORDER BY (m.role = 'owner') DESC, (m.role = 'moderator') DESC, lower(u.name), u.id`, groupID)
+	if err != nil {
+		return nil, mapErr(err, "list members")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (mailflow.Member, error) {
+		var x mailflow.Member
+		m := &x.Membership
+		err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.CreatedAt, &m.UpdatedAt, &x.Email, &x.Name)
+		return x, err
+	})
+	return out, mapErr(err, "list members")
+}
+
+// prefix qualifies a comma-separated column list with a table alias.
+func prefix(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleymail/parley/mailflow"
+)
+
+const threadCols = `id, group_id, subject, created_by, message_count, created_at, last_message_at`
+
+func scanThread(row pgx.Row) (mailflow.Thread, error) {
+	var t mailflow.Thread
+	err := row.Scan(&t.ID, &t.GroupID, &t.Subject, &t.CreatedBy, &t.MessageCount, &t.CreatedAt, &t.LastMessageAt)
+	return t, err
+}
+
+const messageCols = `m.id, m.thread_id, m.group_id, m.parent_id, m.author_id, coalesce(u.name, ''), m.from_email,
+	m.message_id, m.in_reply_to, m.subject, m.body, m.raw_source, m.source, m.status, m.created_at`
+
+const messageFrom = ` FROM messages m LEFT JOIN users u ON u.id = m.author_id `
+
+func scanMessage(row pgx.Row) (mailflow.Message, error) {
+	var m mailflow.Message
+	err := row.Scan(&m.ID, &m.ThreadID, &m.GroupID, &m.ParentID, &m.AuthorID, &m.AuthorName, &m.FromEmail,
+		&m.MessageID, &m.InReplyTo, &m.Subject, &m.Body, &m.RawSource, &m.Source, &m.Status, &m.CreatedAt)
+	return m, err
+}
+
+// CreateThread inserts a new thread (with no messages yet).
+func (s *Store) CreateThread(ctx context.Context, groupID int64, subject string, createdBy *int64) (mailflow.Thread, error) {
+	t, err := scanThread(s.db.QueryRow(ctx, `
+		INSERT INTO threads (group_id, subject, created_by) VALUES ($1, $2, $3)
+		RETURNING `+threadCols, groupID, subject, createdBy))
+	return t, mapErr(err, "create thread")
+}
+
+// InsertMessage stores a message and, when it is approved, counts it in
+// its thread. A second message with the same Message-ID is ErrDuplicate
+// on field "message_id" (mail retried by a sender is not posted twice).
+func (s *Store) InsertMessage(ctx context.Context, m mailflow.Message) (mailflow.Message, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `
+		INSERT INTO messages (thread_id, group_id, parent_id, author_id, from_email, message_id, in_reply_to,
+			subject, body, raw_source, source, status, approved_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $12 = 'approved' THEN now() END)
+		RETURNING id`,
+		m.ThreadID, m.GroupID, m.ParentID, m.AuthorID, m.FromEmail, m.MessageID, m.InReplyTo,
+		m.Subject, m.Body, m.RawSource, m.Source, m.Status).Scan(&id)
+	if err != nil {
+		return m, mapErr(err, "insert message")
+	}
+	if m.Status == mailflow.MessageApproved {
+		if _, err := s.db.Exec(ctx, `
+			UPDATE threads SET message_count = message_count + 1, last_message_at = now() WHERE id = $1`, m.ThreadID); err != nil {
+			return m, mapErr(err, "count message in thread")
+		}
+	}
+	return s.MessageByID(ctx, id)
+}
+
+// MessageByID finds a message.
+func (s *Store) MessageByID(ctx context.Context, id int64) (mailflow.Message, error) {
+	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+messageCols+messageFrom+`WHERE m.id = $1`, id))
+	return m, mapErr(err, fmt.Sprintf("get message %d", id))
+}
+
+// ThreadByID finds a thread.
+func (s *Store) ThreadByID(ctx context.Context, id int64) (mailflow.Thread, error) {
+	t, err := scanThread(s.db.QueryRow(ctx, `SELECT `+threadCols+` FROM threads WHERE id = $1`, id))
+	return t, mapErr(err, fmt.Sprintf("get thread %d", id))
+}
+
+// LastMessage returns the latest approved message of a thread (what a
+// reply answers), or ErrNotFound when there is none.
+func (s *Store) LastMessage(ctx context.Context, threadID int64) (mailflow.Message, error) {
+	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+messageCols+messageFrom+`
+		WHERE m.thread_id = $1 AND m.status = 'approved' ORDER BY m.created_at DESC, m.id DESC LIMIT 1`, threadID))
+	return m, mapErr(err, "get last message")
+}
+
+// ListThreads returns a group's threads, most recently active first:
+// those with approved messages, plus those viewer started (their own held
+// posts), plus every thread for moderators.
+func (s *Store) ListThreads(ctx context.Context, groupID, viewerID int64, moderator bool, limit, offset int) ([]mailflow.Thread, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT `+threadCols+` FROM threads
+		WHERE group_id = $1 AND (message_count > 0 OR created_by = $2 OR $3)
+		ORDER BY last_message_at DESC, id DESC
+		LIMIT $4 OFFSET $5`, groupID, viewerID, moderator, limit, offset)
+	if err != nil {
+		return nil, mapErr(err, "list threads")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mailflow.Thread, error) { return scanThread(r) })
+	return out, mapErr(err, "list threads")
+}
+
+// ThreadMessages returns every message of a thread, oldest first. The
+// caller filters by what the viewer may see (mailflow.CanSeeMessage).
+func (s *Store) ThreadMessages(ctx context.Context, threadID int64) ([]mailflow.Message, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+messageCols+messageFrom+`WHERE m.thread_id = $1 ORDER BY m.created_at, m.id`, threadID)
+	if err != nil {
+		return nil, mapErr(err, "list messages")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mailflow.Message, error) { return scanMessage(r) })
+	return out, mapErr(err, "list messages")
+}
