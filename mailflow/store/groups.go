@@ -143,3 +143,17 @@ func (s *Store) CreateCategory(ctx context.Context, c mailflow.Category) (mailfl
 		c.Slug, c.Name, c.Color).Scan(&c.ID)
 	return c, mapErr(err, "create category")
 }
+
+// Categories returns every category by name.
+func (s *Store) Categories(ctx context.Context) ([]mailflow.Category, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, slug, name, color FROM categories ORDER BY lower(name)`)
+	if err != nil {
+		return nil, mapErr(err, "list categories")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mailflow.Category, error) {
+		var c mailflow.Category
+		err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.Color)
+		return c, err
+	})
+	return out, mapErr(err, "list categories")
+}

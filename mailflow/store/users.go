@@ -143,3 +143,19 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		VALUES ($1, $2, $3, $4, $5, $6)`, e.ActorID, e.ImpersonatorID, e.Action, e.TargetType, e.TargetID, e.Details)
 	return mapErr(err, "write audit log")
 }
+
+// SetPermissions replaces a user's site-wide permissions.
+func (s *Store) SetPermissions(ctx context.Context, userID int64, perms []mailflow.Permission) error {
+	ps := make([]string, len(perms))
+	for i, p := range perms {
+		ps[i] = string(p)
+	}
+	tag, err := s.db.Exec(ctx, `UPDATE users SET permissions = $2, updated_at = now() WHERE id = $1`, userID, ps)
+	if err != nil {
+		return mapErr(err, "set permissions")
+	}
+	if tag.RowsAffected() == 0 {
+		return mailflow.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/parleymail/parley/daemon/pgembed"
+	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web"
+)
+
+// migrate applies Parley's migrations and the job queue's.
+func migrate(ctx context.Context, st *store.Store, log *slog.Logger) ([]string, error) {
+	applied, err := st.Migrate(ctx, log)
+	if err != nil {
+		return applied, fmt.Errorf("migrating database: %w", err)
+	}
+	return applied, nil
+}
+
+// cmdServe runs everything in one process. Start-up order: configuration,
+// listeners (so a port in use fails before anything starts), database,
+// migrations, then the servers. Shutdown runs the other way: stop
+// accepting, let in-flight requests finish within the grace period, close
+// the pool, stop the embedded database.
+func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
+	if len(args) != 0 {
+		fs.Usage()
+		return exitConfig
+	}
+	started := time.Now()
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return exitConfig
+	}
+	if err := cfg.EnsureSecrets(); err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
+		return exitConfig
+	}
+	log := e.logger(cfg)
+
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: HTTP_ADDR: cannot listen on %s: %v\n", cfg.HTTPAddr, unwrapNetErr(err))
+		return exitConfig
+	}
+	defer httpLn.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	st, closeDB, err := openStore(ctx, cfg, log, pgembed.RoleServe)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return exitFail
+	}
+	defer closeDB()
+	if _, err := migrate(ctx, st, log); err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return exitFail
+	}
+
+	m := metrics.New()
+	post := posting.New(st, cfg.MailDomain, log)
+	srv := &http.Server{
+		Handler: web.New(web.Deps{
+			Store: st, Posting: post, Metrics: m, Log: log,
+			SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(httpLn) }()
+	log.Info("parleyd is ready", "version", version, "http", "http://"+httpLn.Addr().String(),
+		"origin", cfg.Origin.String(), "env", cfg.Env, "email_backend", cfg.EmailBackend,
+		"startup", time.Since(started).Round(time.Millisecond))
+	if cfg.EmailBackend == "file" {
+		log.Info("development mail is written to files", "dir", cfg.OutboxDir())
+	}
+
+	status := exitOK
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", cfg.ShutdownGrace)
+	case err := <-serveErr:
+		log.Error("HTTP server stopped", "err", err)
+		status = exitFail
+	}
+	stop() // a second Ctrl-C now kills at once
+
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("grace period over; closing remaining HTTP connections", "err", err)
+		_ = srv.Close()
+	}
+	log.Info("stopped")
+	return status
+}
+
+func unwrapNetErr(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
