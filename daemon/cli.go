@@ -269,7 +269,7 @@ func cmdMigrate(e *env, fs *flag.FlagSet, args []string) int {
 }
 
 var cu struct {
-	email, name                       string
+	email, name                          string
 	superuser, unverified, passwordStdin bool
 }
 

@@ -1,0 +1,170 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func lookup(m map[string]string) Lookup {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Env != "development" || c.EmailBackend != "file" || c.HTTPAddr != "127.0.0.1:8080" || c.SMTPAddr != "127.0.0.1:2525" ||
+		c.MailDomain != "localhost" || c.DefaultFromAddress != "no-reply@localhost" || c.EmailConcurrency != 4 || c.EmailPort != 25 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if !strings.Contains(c.DefaultFromEmail, "Parley") || !strings.Contains(c.DefaultFromEmail, "no-reply@localhost") {
+		t.Fatalf("DEFAULT_FROM_EMAIL default: %q", c.DefaultFromEmail)
+	}
+	c, err = Load(lookup(map[string]string{"PARLEY_ENV": "production", "SECRET_KEY": strings.Repeat("a", 32),
+		"EMAIL_SECRET_KEY": strings.Repeat("b", 32), "ORIGIN": "https://lists.example.org"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EmailBackend != "smtp" {
+		t.Fatalf("production default backend = %q, want smtp", c.EmailBackend)
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	key := strings.Repeat("k", 32)
+	prod := map[string]string{"PARLEY_ENV": "production", "SECRET_KEY": key, "EMAIL_SECRET_KEY": strings.Repeat("e", 32), "ORIGIN": "https://x.org"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "<unset>" {
+				delete(m, kv[i])
+			} else {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		env     map[string]string
+		setting string
+	}{
+		{"unknown env", with(nil, "PARLEY_ENV", "staging"), "PARLEY_ENV"},
+		{"unparsable database url", with(nil, "DATABASE_URL", "postgres://u:p@[::1/db"), "DATABASE_URL"},
+		{"relative origin", with(nil, "ORIGIN", "lists.example.org"), "ORIGIN"},
+		{"ftp origin", with(nil, "ORIGIN", "ftp://lists.example.org"), "ORIGIN"},
+		{"http addr without port", with(nil, "HTTP_ADDR", "localhost"), "HTTP_ADDR"},
+		{"smtp port out of range", with(nil, "SMTP_ADDR", "127.0.0.1:99999"), "SMTP_ADDR"},
+		{"mail domain", with(nil, "MAIL_DOMAIN", "not a domain"), "MAIL_DOMAIN"},
+		{"from address", with(nil, "DEFAULT_FROM_ADDRESS", "Parley <x@y.org>"), "DEFAULT_FROM_ADDRESS"},
+		{"unknown email backend", with(nil, "EMAIL_BACKEND", "pigeon"), "EMAIL_BACKEND"},
+		{"tls and ssl", with(nil, "EMAIL_USE_TLS", "true", "EMAIL_USE_SSL", "true"), "EMAIL_USE_TLS"},
+		{"tls not a bool", with(nil, "EMAIL_USE_TLS", "maybe"), "EMAIL_USE_TLS"},
+		{"email port", with(nil, "EMAIL_PORT", "smtp"), "EMAIL_PORT"},
+		{"email timeout", with(nil, "EMAIL_TIMEOUT", "0"), "EMAIL_TIMEOUT"},
+		{"rate limit", with(nil, "EMAIL_RATE_LIMIT", "-1"), "EMAIL_RATE_LIMIT"},
+		{"concurrency", with(nil, "EMAIL_CONCURRENCY", "0"), "EMAIL_CONCURRENCY"},
+		{"log level", with(nil, "LOG_LEVEL", "loud"), "LOG_LEVEL"},
+		{"log format", with(nil, "LOG_FORMAT", "xml"), "LOG_FORMAT"},
+		{"short secret", with(nil, "SECRET_KEY", "short"), "SECRET_KEY"},
+		{"same secrets", with(nil, "SECRET_KEY", key, "EMAIL_SECRET_KEY", key), "EMAIL_SECRET_KEY"},
+		{"production without secret", with(prod, "SECRET_KEY", "<unset>"), "SECRET_KEY"},
+		{"production without email secret", with(prod, "EMAIL_SECRET_KEY", "<unset>"), "EMAIL_SECRET_KEY"},
+		{"production over http", with(prod, "ORIGIN", "http://x.org"), "ORIGIN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(lookup(tc.env))
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Name != tc.setting {
+				t.Fatalf("got %v, want an error naming %s", err, tc.setting)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("the message must be one line: %q", err)
+			}
+		})
+	}
+	// The database password never shows in an error.
+	_, err := Load(lookup(map[string]string{"DATABASE_URL": "postgres://u:hunter2@host:notaport/db"}))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("got %v; want an error without the password", err)
+	}
+}
+
+func TestSecretsAreGeneratedOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(lookup(map[string]string{"DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKey) < 32 || len(c.EmailSecretKey) < 32 || c.SecretKey == c.EmailSecretKey {
+		t.Fatalf("generated secrets: %q %q", c.SecretKey, c.EmailSecretKey)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "secret_key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file mode: %v %v", fi.Mode(), err)
+	}
+	c2, _ := Load(lookup(map[string]string{"DATA_DIR": dir}))
+	if err := c2.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if c2.SecretKey != c.SecretKey || c2.EmailSecretKey != c.EmailSecretKey {
+		t.Fatal("secrets changed between starts")
+	}
+	for _, l := range c2.Describe() {
+		if strings.Contains(l, c.SecretKey) || strings.Contains(l, c.EmailSecretKey) {
+			t.Fatalf("Describe shows a secret: %s", l)
+		}
+	}
+}
+
+func TestUnwritableDataDir(t *testing.T) {
+	// A path under a regular file cannot be created, even by root.
+	f := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(f, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(lookup(map[string]string{"DATA_DIR": filepath.Join(f, "data")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *Error
+	if err := c.EnsureSecrets(); !errors.As(err, &ce) || ce.Name != "DATA_DIR" {
+		t.Fatalf("got %v, want a DATA_DIR error", err)
+	}
+}
+
+func TestEnvFile(t *testing.T) {
+	vals, err := ReadEnvFile(strings.NewReader(`# comment
+export ORIGIN=https://lists.example.org
+BRAND_TITLE="Our \"Lists\""
+ORGANIZATION='Acme Org'
+EMAIL_PORT=587 # submission
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ORIGIN": "https://lists.example.org", "BRAND_TITLE": `Our "Lists"`, "ORGANIZATION": "Acme Org", "EMAIL_PORT": "587"}
+	for k, v := range want {
+		if vals[k] != v {
+			t.Errorf("%s = %q, want %q", k, vals[k], v)
+		}
+	}
+	if _, err := ReadEnvFile(strings.NewReader("NOT A SETTING\n")); err == nil {
+		t.Fatal("a line without = should be an error")
+	}
+	t.Setenv("EMAIL_PORT", "2525")
+	if v, _ := EnvWithFile(vals)("EMAIL_PORT"); v != "2525" {
+		t.Fatalf("the environment should win over the file, got %q", v)
+	}
+}
