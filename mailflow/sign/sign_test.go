@@ -1,0 +1,87 @@
+package sign
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLinkRoundTripAndTampering(t *testing.T) {
+	k := Keys{Current: strings.Repeat("a", 32)}
+	now := time.Now()
+	l := Link{Purpose: PurposeUnsubscribe, UserID: 42, GroupID: 7}
+	tok := k.Token(l)
+	got, err := k.Verify(tok, now)
+	if err != nil || got.UserID != 42 || got.GroupID != 7 || got.Purpose != PurposeUnsubscribe {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	other := k.Token(Link{Purpose: PurposeUnsubscribe, UserID: 43, GroupID: 7})
+	p1, _, _ := strings.Cut(other, ".")
+	_, s0, _ := strings.Cut(tok, ".")
+	bad := []string{
+		"", "garbage", tok[:len(tok)-3], tok + "x", p1 + "." + s0, // another user's payload with this MAC
+		Keys{Current: strings.Repeat("b", 32)}.Token(l), // a foreign key
+		strings.ToUpper(tok),
+	}
+	for _, b := range bad {
+		if _, err := k.Verify(b, now); err != ErrBadToken {
+			t.Errorf("Verify(%q) = %v, want ErrBadToken", b, err)
+		}
+	}
+}
+
+func TestLinkExpiry(t *testing.T) {
+	k := Keys{Current: strings.Repeat("a", 32)}
+	now := time.Now()
+	tok := k.Token(Link{Purpose: PurposeUndo, UserID: 1, GroupID: 2, Value: "digest", Expires: now.Add(time.Hour)})
+	if l, err := k.Verify(tok, now); err != nil || l.Value != "digest" {
+		t.Fatalf("fresh undo link: %+v %v", l, err)
+	}
+	if _, err := k.Verify(tok, now.Add(2*time.Hour)); err != ErrBadToken {
+		t.Fatalf("expired undo link: %v", err)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	old := Keys{Current: strings.Repeat("o", 32)}
+	tok := old.Token(Link{Purpose: PurposeUnsubscribe, UserID: 5})
+	verp := old.VERPToken(99)
+	rotated := Keys{Current: strings.Repeat("n", 32), Previous: old.Current}
+	if _, err := rotated.Verify(tok, time.Now()); err != nil {
+		t.Fatalf("a link signed with the previous key must still verify: %v", err)
+	}
+	if id, err := rotated.VerifyVERP(verp); err != nil || id != 99 {
+		t.Fatalf("VERP with the previous key: %d %v", id, err)
+	}
+	dropped := Keys{Current: strings.Repeat("n", 32)}
+	if _, err := dropped.Verify(tok, time.Now()); err != ErrBadToken {
+		t.Fatal("a link from a retired key must fail once the previous key is gone")
+	}
+}
+
+func TestVERP(t *testing.T) {
+	k := Keys{Current: strings.Repeat("a", 32)}
+	tok := k.VERPToken(123456789)
+	if strings.ToLower(tok) != tok || strings.ContainsAny(tok, "+@=/") {
+		t.Fatalf("VERP token must be a lowercase local-part piece: %q", tok)
+	}
+	if id, err := k.VerifyVERP(strings.ToUpper(tok)); err != nil || id != 123456789 {
+		t.Fatalf("VERP survives case changes: %d %v", id, err)
+	}
+	for _, b := range []string{"", "1-aaaa", tok[:len(tok)-1], k.VERPToken(5)[:2] + tok[2:]} {
+		if _, err := k.VerifyVERP(b); err != ErrBadToken {
+			t.Errorf("VerifyVERP(%q) = %v", b, err)
+		}
+	}
+}
+
+func TestAPITokenHash(t *testing.T) {
+	tok, err := NewAPIToken()
+	if err != nil || !strings.HasPrefix(tok, TokenPrefix) {
+		t.Fatal(tok, err)
+	}
+	a, b := TokenHash("k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", tok), TokenHash("k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2", tok)
+	if string(a) == string(b) {
+		t.Fatal("the token hash must depend on SECRET_KEY")
+	}
+}
