@@ -44,12 +44,14 @@ type env struct {
 }
 
 func commands() []command {
+	var bo benchOpts
 	return []command{
 		{name: "serve", short: "run Parley: web UI and JSON API, inbound SMTP, job workers, scheduler", run: cmdServe},
 		{name: "migrate", short: "apply database migrations and exit", run: cmdMigrate},
 		{name: "create-user", args: "--email E --name N [--superuser] [--unverified] [--password-stdin]", short: "create a user", run: cmdCreateUser, flags: createUserFlags},
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken, flags: createTokenFlags},
+		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N]", short: "measure the fan-out on a throwaway database: messages per second, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},
 		{name: "version", short: "print the version", run: func(e *env, _ *flag.FlagSet, _ []string) int {
 			fmt.Fprintln(e.stdout, "parleyd", version)

@@ -156,6 +156,9 @@ func startServe(t *testing.T, env []string) *server {
 		if s.cmd.ProcessState == nil {
 			_ = s.cmd.Process.Kill()
 		}
+		if t.Failed() {
+			t.Logf("parleyd serve output:\n%s", s.log)
+		}
 	})
 	return s
 }

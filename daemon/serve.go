@@ -13,15 +13,14 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/daemon/pgembed"
-	"github.com/parleymail/parley/mailflow/metrics"
-	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web"
 )
 
 // migrate applies Parley's migrations and the job queue's.
 func migrate(ctx context.Context, st *store.Store, log *slog.Logger) ([]string, error) {
-	applied, err := st.Migrate(ctx, log)
+	applied, err := st.Migrate(ctx, log, queue.Migrate(st.Pool()))
 	if err != nil {
 		return applied, fmt.Errorf("migrating database: %w", err)
 	}
@@ -70,19 +69,46 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		return exitFail
 	}
 
-	m := metrics.New()
-	post := posting.New(st, cfg.MailDomain, log)
+	c, err := buildCore(cfg, st, transportFor(cfg, log), log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		var ce configError
+		if errors.As(err, &ce) {
+			return exitConfig
+		}
+		return exitFail
+	}
+	outbox := ""
+	if !cfg.Production() {
+		outbox = cfg.OutboxDir()
+	}
+	handler, err := web.New(web.Deps{
+		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
+		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
+		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return exitFail
+	}
 	srv := &http.Server{
-		Handler: web.New(web.Deps{
-			Store: st, Posting: post, Metrics: m, Log: log,
-			SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if err := c.queue.Start(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: starting job queue: %v\n", err)
+		return exitFail
+	}
+	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	senderDone := make(chan struct{})
+	go func() {
+		defer close(senderDone)
+		c.sender.Run(senderCtx)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(httpLn) }()
 	log.Info("parleyd is ready", "version", version, "http", "http://"+httpLn.Addr().String(),
@@ -108,6 +134,14 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		log.Warn("grace period over; closing remaining HTTP connections", "err", err)
 		_ = srv.Close()
 	}
+	// Jobs get the rest of the grace period, then are cancelled (river runs
+	// them again later). Senders finish the message on the wire and hand
+	// back the rest of their batch.
+	if err := c.queue.Stop(sctx); err != nil {
+		log.Warn("stopping job queue", "err", err)
+	}
+	stopSender()
+	<-senderDone
 	log.Info("stopped")
 	return status
 }

@@ -87,6 +87,9 @@ CREATE TABLE memberships (
     delivery    text NOT NULL DEFAULT 'immediate' CHECK (delivery IN ('immediate', 'digest', 'none')),
     status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'requested', 'invited', 'banned')),
     whitelisted boolean NOT NULL DEFAULT false,
+    -- Send me my own posts: NULL follows the post's source (off for posts
+    -- sent by email, which the sender already has; on for the web and API).
+    echo_own_posts boolean,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (group_id, user_id)
@@ -127,26 +130,33 @@ CREATE INDEX messages_thread_idx ON messages (thread_id, created_at);
 CREATE INDEX messages_group_status_idx ON messages (group_id, status, created_at);
 
 -- One row per message and recipient: the record that makes fan-out
--- exactly-once.
+-- exactly-once. A row is claimed for sending by setting state 'sending' and
+-- pushing next_attempt_at to the end of a lease; a sender that dies leaves
+-- the row to be claimed again once the lease ends.
 CREATE TABLE deliveries (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    message_id  bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
-    user_id     bigint REFERENCES users (id) ON DELETE SET NULL,
-    email       text NOT NULL,
-    state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'bounced', 'suppressed')),
-    attempts    integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-    last_error  text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz,
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id      bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    user_id         bigint REFERENCES users (id) ON DELETE SET NULL,
+    email           text NOT NULL,
+    state           text NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'suppressed', 'skipped')),
+    skip_reason     text NOT NULL DEFAULT '',
+    attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    smtp_code       integer,
+    last_error      text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    sent_at         timestamptz,
     UNIQUE (message_id, user_id)
 );
-CREATE INDEX deliveries_state_idx ON deliveries (state) WHERE state IN ('pending', 'sending');
+-- What senders claim: due rows only, oldest first.
+CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at, id) WHERE state IN ('queued', 'deferred', 'sending');
 
 -- Addresses Parley must not mail (hard bounces, complaints, manual).
 CREATE TABLE suppressions (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email      text NOT NULL,
-    reason     text NOT NULL CHECK (reason IN ('hard_bounce', 'complaint', 'bounce_score', 'manual')),
+    reason     text NOT NULL CHECK (reason IN ('hard_bounce', 'complaint', 'bounce_score', 'unsubscribed', 'manual')),
     source     text NOT NULL DEFAULT '',
     detail     text NOT NULL DEFAULT '',
     created_at timestamptz NOT NULL DEFAULT now()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -16,28 +17,39 @@ import (
 
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/api"
+	"github.com/parleymail/parley/web/maillinks"
 )
 
 // Deps are what the web server needs.
 type Deps struct {
-	Store      *store.Store
-	Posting    *posting.Service
-	Metrics    *metrics.Metrics
-	Log        *slog.Logger
-	SecretKey  string
-	MailDomain string
+	Store        *store.Store
+	Posting      *posting.Service
+	Metrics      *metrics.Metrics
+	Log          *slog.Logger
+	SecretKey    string
+	MailDomain   string
+	Keys         sign.Keys // EMAIL_SECRET_KEY (and the previous one)
+	Origin       *url.URL  // its path, if any, prefixes every route
+	BrandTitle   string
+	Organization string
+	OutboxDir    string // development only: serve /dev/outbox from here
 }
 
 // New returns the HTTP handler for everything Parley serves.
-func New(d Deps) http.Handler {
+func New(d Deps) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(observe(d.Metrics, d.Log), recoverJSON(d.Log))
 
-	r.GET("/healthz", func(c *gin.Context) {
+	base := r.Group("/")
+	if d.Origin != nil && d.Origin.Path != "" {
+		base = r.Group(d.Origin.Path)
+	}
+	base.GET("/healthz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.Store.Ping(ctx); err != nil {
@@ -47,18 +59,24 @@ func New(d Deps) http.Handler {
 		}
 		c.String(http.StatusOK, "ok")
 	})
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	base.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	api.Register(r.Group("/api/v1"), api.Deps{
+	api.Register(base.Group("/api/v1"), api.Deps{
 		Store: d.Store, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
 	})
+	if err := maillinks.Register(base, maillinks.Deps{
+		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
+		OutboxDir: d.OutboxDir, Log: d.Log,
+	}); err != nil {
+		return nil, err
+	}
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
 	})
 	r.NoMethod(func(c *gin.Context) {
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
-	return r
+	return r, nil
 }
 
 // observe counts every request by route template (never by raw path, which

@@ -60,6 +60,13 @@ type Config struct {
 	LogFormat string // text or json
 
 	ShutdownGrace time.Duration
+
+	EmailSecretKeyPrevious string // still accepted on signed links after a key rotation
+	DKIMDomain             string // DKIM signing: all three set, or none
+	DKIMSelector           string
+	DKIMPrivateKeyFile     string
+	EmailRetryFor          time.Duration // temporary failures are retried this long
+	DeliveryLease          time.Duration // a claimed delivery returns to the queue after this if its sender died
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -189,6 +196,27 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, err
 	}
 	c.ShutdownGrace = time.Duration(grace) * time.Second
+
+	c.EmailSecretKeyPrevious = get("EMAIL_SECRET_KEY_PREVIOUS", "")
+	c.DKIMDomain = strings.ToLower(get("DKIM_DOMAIN", ""))
+	c.DKIMSelector = get("DKIM_SELECTOR", "")
+	c.DKIMPrivateKeyFile = get("DKIM_PRIVATE_KEY_FILE", "")
+	if set := btoi(c.DKIMDomain != "") + btoi(c.DKIMSelector != "") + btoi(c.DKIMPrivateKeyFile != ""); set != 0 && set != 3 {
+		return nil, &Error{"DKIM_DOMAIN", "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE must be set together"}
+	}
+	if c.DKIMDomain != "" && !validDomain(c.DKIMDomain) {
+		return nil, &Error{"DKIM_DOMAIN", fmt.Sprintf("%q is not a domain name", c.DKIMDomain)}
+	}
+	hours, err := intIn("EMAIL_RETRY_HOURS", get("EMAIL_RETRY_HOURS", "72"), 1, 24*30)
+	if err != nil {
+		return nil, err
+	}
+	c.EmailRetryFor = time.Duration(hours) * time.Hour
+	lease, err := intIn("DELIVERY_LEASE_SECONDS", get("DELIVERY_LEASE_SECONDS", "120"), 1, 3600)
+	if err != nil {
+		return nil, err
+	}
+	c.DeliveryLease = time.Duration(lease) * time.Second
 
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
@@ -347,32 +375,38 @@ func (c *Config) Describe() []string {
 		db = redactURL(c.DatabaseURL)
 	}
 	m := map[string]string{
-		"PARLEY_ENV":             c.Env,
-		"DATABASE_URL":           db,
-		"DATA_DIR":               c.DataDir,
-		"SECRET_KEY":             mask(c.SecretKey, c.SecretKeyGenerated, devWhere(c, "secret_key")),
-		"EMAIL_SECRET_KEY":       mask(c.EmailSecretKey, c.EmailSecretGenerated, devWhere(c, "email_secret_key")),
-		"ORIGIN":                 c.Origin.String(),
-		"HTTP_ADDR":              c.HTTPAddr,
-		"SMTP_ADDR":              c.SMTPAddr,
-		"MAIL_DOMAIN":            c.MailDomain,
-		"DEFAULT_FROM_ADDRESS":   c.DefaultFromAddress,
-		"DEFAULT_FROM_EMAIL":     c.DefaultFromEmail,
-		"BRAND_TITLE":            c.BrandTitle,
-		"ORGANIZATION":           c.Organization,
-		"EMAIL_BACKEND":          c.EmailBackend,
-		"EMAIL_HOST":             c.EmailHost,
-		"EMAIL_PORT":             strconv.Itoa(c.EmailPort),
-		"EMAIL_HOST_USER":        c.EmailHostUser,
-		"EMAIL_HOST_PASSWORD":    mask(c.EmailHostPassword, false, ""),
-		"EMAIL_USE_TLS":          strconv.FormatBool(c.EmailUseTLS),
-		"EMAIL_USE_SSL":          strconv.FormatBool(c.EmailUseSSL),
-		"EMAIL_TIMEOUT":          strconv.Itoa(int(c.EmailTimeout / time.Second)),
-		"EMAIL_RATE_LIMIT":       strconv.FormatFloat(c.EmailRateLimit, 'f', -1, 64),
-		"EMAIL_CONCURRENCY":      strconv.Itoa(c.EmailConcurrency),
-		"LOG_LEVEL":              strings.ToLower(c.LogLevel.String()),
-		"LOG_FORMAT":             c.LogFormat,
-		"SHUTDOWN_GRACE_SECONDS": strconv.Itoa(int(c.ShutdownGrace / time.Second)),
+		"PARLEY_ENV":                c.Env,
+		"DATABASE_URL":              db,
+		"DATA_DIR":                  c.DataDir,
+		"SECRET_KEY":                mask(c.SecretKey, c.SecretKeyGenerated, devWhere(c, "secret_key")),
+		"EMAIL_SECRET_KEY":          mask(c.EmailSecretKey, c.EmailSecretGenerated, devWhere(c, "email_secret_key")),
+		"ORIGIN":                    c.Origin.String(),
+		"HTTP_ADDR":                 c.HTTPAddr,
+		"SMTP_ADDR":                 c.SMTPAddr,
+		"MAIL_DOMAIN":               c.MailDomain,
+		"DEFAULT_FROM_ADDRESS":      c.DefaultFromAddress,
+		"DEFAULT_FROM_EMAIL":        c.DefaultFromEmail,
+		"BRAND_TITLE":               c.BrandTitle,
+		"ORGANIZATION":              c.Organization,
+		"EMAIL_BACKEND":             c.EmailBackend,
+		"EMAIL_HOST":                c.EmailHost,
+		"EMAIL_PORT":                strconv.Itoa(c.EmailPort),
+		"EMAIL_HOST_USER":           c.EmailHostUser,
+		"EMAIL_HOST_PASSWORD":       mask(c.EmailHostPassword, false, ""),
+		"EMAIL_USE_TLS":             strconv.FormatBool(c.EmailUseTLS),
+		"EMAIL_USE_SSL":             strconv.FormatBool(c.EmailUseSSL),
+		"EMAIL_TIMEOUT":             strconv.Itoa(int(c.EmailTimeout / time.Second)),
+		"EMAIL_RATE_LIMIT":          strconv.FormatFloat(c.EmailRateLimit, 'f', -1, 64),
+		"EMAIL_CONCURRENCY":         strconv.Itoa(c.EmailConcurrency),
+		"LOG_LEVEL":                 strings.ToLower(c.LogLevel.String()),
+		"LOG_FORMAT":                c.LogFormat,
+		"SHUTDOWN_GRACE_SECONDS":    strconv.Itoa(int(c.ShutdownGrace / time.Second)),
+		"EMAIL_SECRET_KEY_PREVIOUS": mask(c.EmailSecretKeyPrevious, false, ""),
+		"DKIM_DOMAIN":               c.DKIMDomain,
+		"DKIM_SELECTOR":             c.DKIMSelector,
+		"DKIM_PRIVATE_KEY_FILE":     c.DKIMPrivateKeyFile,
+		"EMAIL_RETRY_HOURS":         strconv.Itoa(int(c.EmailRetryFor / time.Hour)),
+		"DELIVERY_LEASE_SECONDS":    strconv.Itoa(int(c.DeliveryLease / time.Second)),
 	}
 	if c.EmailBackend == "file" {
 		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
@@ -405,6 +439,13 @@ func hostPort(name, v string) (string, error) {
 	}
 	_ = host
 	return v, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func intIn(name, v string, lo, hi int) (int, error) {

@@ -121,3 +121,18 @@ func prefix(alias, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// SetDelivery changes one member's delivery mode for a group and returns
+// the mode it had. ErrNotFound when there is no such membership.
+func (s *Store) SetDelivery(ctx context.Context, groupID, userID int64, d mailflow.Delivery) (mailflow.Delivery, error) {
+	var prev mailflow.Delivery
+	err := s.db.QueryRow(ctx, `
+		UPDATE memberships m SET delivery = $3, updated_at = now()
+		FROM memberships old
+		WHERE m.group_id = $1 AND m.user_id = $2 AND old.group_id = m.group_id AND old.user_id = m.user_id
+		RETURNING old.delivery`, groupID, userID, string(d)).Scan(&prev)
+	if err != nil {
+		return "", mapErr(err, "set delivery")
+	}
+	return prev, nil
+}

@@ -31,8 +31,16 @@ type dbtx interface {
 // Store runs Parley's queries.
 type Store struct {
 	pool *pgxpool.Pool
-	db   dbtx
-	tx   pgx.Tx // set inside Tx
+	// async is a second pool whose sessions use synchronous_commit=off,
+	// for recording that a delivery was sent. Such a commit is visible at
+	// once and survives a crash of parleyd (the server has it); only a
+	// crash of PostgreSQL itself within a fraction of a second could lose
+	// it, and then the message would be sent again. It saves a disk flush
+	// per recipient, the difference between hundreds and thousands of
+	// messages a second.
+	async *pgxpool.Pool
+	db    dbtx
+	tx    pgx.Tx // set inside Tx
 }
 
 // Open connects to connString and waits up to wait for the database to
@@ -56,7 +64,14 @@ func Open(ctx context.Context, connString string, wait time.Duration) (*Store, e
 		err = pool.Ping(pctx)
 		cancel()
 		if err == nil {
-			return &Store{pool: pool, db: pool}, nil
+			acfg := cfg.Copy()
+			acfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+			async, err := pgxpool.NewWithConfig(ctx, acfg)
+			if err != nil {
+				pool.Close()
+				return nil, fmt.Errorf("creating connection pool: %w", err)
+			}
+			return &Store{pool: pool, async: async, db: pool}, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			pool.Close()
@@ -77,8 +92,11 @@ func describeTarget(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("%s:%d (database %s)", host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 }
 
-// Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pools.
+func (s *Store) Close() {
+	s.pool.Close()
+	s.async.Close()
+}
 
 // Pool returns the pool, for the job queue's driver, which must share it so
 // that jobs are enqueued in the same transactions as the rows they serve.
@@ -103,7 +121,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Store{pool: s.pool, db: tx, tx: tx})
+		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx})
 	})
 }
 

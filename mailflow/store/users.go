@@ -159,3 +159,20 @@ func (s *Store) SetPermissions(ctx context.Context, userID int64, perms []mailfl
 	}
 	return nil
 }
+
+// SeedMembers creates n verified users (m1@domain … mN@domain) and makes
+// them members of a group who get every message. For benchmarks and load
+// tests: one statement, however large n is.
+func (s *Store) SeedMembers(ctx context.Context, groupID int64, n int, domain string) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `
+			INSERT INTO users (email, name, email_verified_at)
+			SELECT 'm' || i || '@' || $2, 'Member ' || i, now() FROM generate_series(1, $1) i`, n, domain); err != nil {
+			return mapErr(err, "seed users")
+		}
+		_, err := tx.db.Exec(ctx, `
+			INSERT INTO memberships (group_id, user_id, delivery)
+			SELECT $1, id, 'immediate' FROM users WHERE email LIKE 'm%@' || $2 AND email ~ '^m[0-9]+@'`, groupID, domain)
+		return mapErr(err, "seed memberships")
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -35,8 +36,12 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	st := storetest.New(t)
 	log := slog.New(slog.DiscardHandler)
-	h := web.New(web.Deps{Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(),
-		Log: log, SecretKey: secret, MailDomain: "lists.test"})
+	origin, _ := url.Parse("http://localhost")
+	h, err := web.New(web.Deps{Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(),
+		Log: log, SecretKey: secret, MailDomain: "lists.test", Origin: origin, Keys: sign.Keys{Current: strings.Repeat("e", 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, srv: srv}

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleymail/parley/daemon/pgembed"
+	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
 )
 
@@ -88,15 +89,11 @@ func makeTemplate(ctx context.Context, c *pgembed.Cluster) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx, slog.New(slog.DiscardHandler), extraMigrators...); err != nil {
+	if _, err := st.Migrate(ctx, slog.New(slog.DiscardHandler), queue.Migrate(st.Pool())); err != nil {
 		return fmt.Errorf("migrating template database: %w", err)
 	}
 	return nil
 }
-
-// extraMigrators run after Parley's own migrations in the template (the
-// job queue registers its own here).
-var extraMigrators []func(context.Context) error
 
 // ConnString returns a connection string for a new, migrated database
 // that is dropped when t ends.

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gomailsmtp "github.com/wneessen/go-mail/smtp"
+
+	"github.com/parleymail/parley/daemon/config"
+	"github.com/parleymail/parley/daemon/pgembed"
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/mailtest"
+	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+type benchOpts struct {
+	recipients int
+	smtpAddr   string
+	conns      int
+	compare    bool
+}
+
+func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.IntVar(&o.recipients, "recipients", 20000, "members of the benchmark group")
+		fs.StringVar(&o.smtpAddr, "smtp", "", "send to this SMTP server (host:port) instead of an in-process sink")
+		fs.IntVar(&o.conns, "conns", 4, "parallel SMTP connections (EMAIL_CONCURRENCY)")
+		fs.BoolVar(&o.compare, "compare", true, "also measure a bare go-mail client over the same connections, for the ratio")
+	}
+}
+
+// cmdBench measures the fan-out on a throwaway database: a group of N
+// verified members, one message posted through the ordinary accept path,
+// and every copy sent over real SMTP.
+func cmdBench(o *benchOpts) func(e *env, fs *flag.FlagSet, args []string) int {
+	return func(e *env, fs *flag.FlagSet, args []string) int {
+		if len(args) != 1 || args[0] != "fanout" || o.recipients < 1 {
+			fs.Usage()
+			return exitConfig
+		}
+		if err := benchFanout(e, *o); err != nil {
+			fmt.Fprintf(e.stderr, "parleyd bench: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+}
+
+func benchFanout(e *env, o benchOpts) error {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dir, err := os.MkdirTemp("", "pbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o711)
+	fmt.Fprintf(e.stdout, "starting a throwaway PostgreSQL in %s\n", dir)
+	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
+	if err != nil {
+		return err
+	}
+	defer cl.Close(context.Background())
+	st, err := store.Open(ctx, cl.ConnString(""), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := migrate(ctx, st, log); err != nil {
+		return err
+	}
+
+	addr := o.smtpAddr
+	var sink *mailtest.Sink
+	if addr == "" {
+		if sink, err = mailtest.Start(); err != nil {
+			return err
+		}
+		defer sink.Close()
+		sink.SetDiscard(true)
+		addr = sink.Addr
+	}
+	host, portS, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--smtp: %w", err)
+	}
+	port, _ := strconv.Atoi(portS)
+
+	cfg, err := config.Load(func(name string) (string, bool) {
+		switch name {
+		case "DATA_DIR":
+			return dir, true
+		case "EMAIL_CONCURRENCY":
+			return strconv.Itoa(o.conns), true
+		case "MAIL_DOMAIN":
+			return "bench.test", true
+		}
+		return "", false
+	})
+	if err != nil {
+		return err
+	}
+	if err := cfg.EnsureSecrets(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(e.stdout, "creating %d members\n", o.recipients)
+	owner, err := st.CreateUser(ctx, store.NewUser{Email: "owner@bench.test", Name: "Bench Owner", Verified: true})
+	if err != nil {
+		return err
+	}
+	g, err := st.CreateGroup(ctx, mailflow.Group{Slug: "bench", Name: "Bench Group", JoinPolicy: mailflow.JoinOpen, Listed: true,
+		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}, owner.ID)
+	if err != nil {
+		return err
+	}
+	if err := st.SeedMembers(ctx, g.ID, o.recipients, "bench.test"); err != nil {
+		return err
+	}
+
+	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: port, Timeout: 30 * time.Second, HelloName: "bench.test"}, log)
+	c, err := buildCore(cfg, st, transport, log)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := c.queue.Start(runCtx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.queue.Stop(sctx)
+	}()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.sender.Run(runCtx) }()
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	acc, err := c.posting.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "Benchmark message",
+		Body: "Hello **everyone**, this is a benchmark message with a [link](https://example.org/).\n\nSecond paragraph.", Source: mailflow.SourceEmail})
+	if err != nil {
+		return err
+	}
+	for {
+		counts, err := st.DeliveryCounts(ctx, acc.Message.ID)
+		if err != nil {
+			return err
+		}
+		// The owner's own post is skipped; the members are the recipients.
+		if counts["sent"]+counts["failed"] >= o.recipients {
+			if counts["sent"] != o.recipients {
+				return fmt.Errorf("only %d of %d sent: %v", counts["sent"], o.recipients, counts)
+			}
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("gave up after 10 minutes: %v", counts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(start)
+	if sink != nil && sink.Count() < o.recipients {
+		return fmt.Errorf("the sink counted %d messages, want %d", sink.Count(), o.recipients)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	stop()
+	wg.Wait()
+
+	rate := float64(o.recipients) / took.Seconds()
+	fmt.Fprintf(e.stdout, "parley fan-out: %d messages in %s: %.0f msg/s (acceptance to last message recorded sent), %d SMTP connections\n",
+		o.recipients, took.Round(time.Millisecond), rate, o.conns)
+	fmt.Fprintf(e.stdout, "allocations: %.1f per recipient (%.0f bytes per recipient)\n",
+		float64(after.Mallocs-before.Mallocs)/float64(o.recipients), float64(after.TotalAlloc-before.TotalAlloc)/float64(o.recipients))
+	fmt.Fprintf(e.stdout, "peak RSS: %s\n", peakRSS())
+	if o.compare {
+		bare, err := bareClient(host, port, o.conns, o.recipients)
+		if err != nil {
+			return fmt.Errorf("bare client: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "bare go-mail client, same sink, %d connections: %.0f msg/s; parley reaches %.0f%% of it\n", o.conns, bare, 100*rate/bare)
+	}
+	return nil
+}
+
+// bareClient sends n small personalised messages over conns reused
+// connections with go-mail's SMTP client and nothing else: the ceiling
+// for the transport alone.
+func bareClient(host string, port, conns, n int) (float64, error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	start := time.Now()
+	per := n / conns
+	for w := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := gomailsmtp.Dial(net.JoinHostPort(host, strconv.Itoa(port)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			if err := c.Hello("bench.test"); err != nil {
+				errs <- err
+				return
+			}
+			for i := range per {
+				to := fmt.Sprintf("m%d-%d@bench.test", w, i)
+				if err := c.Mail("bounces@bench.test"); err != nil {
+					errs <- err
+					return
+				}
+				if err := c.Rcpt(to); err != nil {
+					errs <- err
+					return
+				}
+				wc, err := c.Data()
+				if err != nil {
+					errs <- err
+					return
+				}
+				fmt.Fprintf(wc, "From: b@bench.test\r\nTo: %s\r\nSubject: hi\r\n\r\nHello %s, https://example.org/u/%d\r\n", to, to, i)
+				if err := wc.Close(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(per*conns) / time.Since(start).Seconds(), nil
+}
+
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
+		}
+	}
+	return "unknown"
+}

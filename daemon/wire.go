@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/parleymail/parley/daemon/config"
+	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/queue"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// core is the headless daemon: everything but the listeners.
+type core struct {
+	store   *store.Store
+	metrics *metrics.Metrics
+	keys    sign.Keys
+	posting *posting.Service
+	queue   *queue.Queue
+	sender  *outbound.Sender
+}
+
+// configError marks an error that is the operator's configuration (exit 2).
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+// transportFor picks the outbound transport EMAIL_BACKEND names.
+func transportFor(cfg *config.Config, log *slog.Logger) outbound.Transport {
+	switch cfg.EmailBackend {
+	case "smtp":
+		return outbound.NewSMTP(outbound.SMTPConfig{
+			Host: cfg.EmailHost, Port: cfg.EmailPort, Username: cfg.EmailHostUser, Password: cfg.EmailHostPassword,
+			StartTLS: cfg.EmailUseTLS, ImplicitTLS: cfg.EmailUseSSL, Timeout: cfg.EmailTimeout, HelloName: cfg.MailDomain,
+		}, log)
+	case "file":
+		return outbound.NewFile(cfg.OutboxDir())
+	default:
+		return outbound.NewDiscard()
+	}
+}
+
+// buildCore wires the domain services on an open, migrated store. The
+// posting service enqueues the fan-out job in the same transaction that
+// accepts a message; the fan-out worker expands recipients and wakes the
+// sender.
+func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport, log *slog.Logger) (*core, error) {
+	c := &core{store: st, metrics: metrics.New(), keys: sign.Keys{Current: cfg.EmailSecretKey, Previous: cfg.EmailSecretKeyPrevious}}
+	var dk *outbound.DKIM
+	if cfg.DKIMDomain != "" {
+		var err error
+		if dk, err = outbound.LoadDKIM(cfg.DKIMDomain, cfg.DKIMSelector, cfg.DKIMPrivateKeyFile); err != nil {
+			return nil, configError{fmt.Errorf("DKIM_PRIVATE_KEY_FILE: %w", err)}
+		}
+	}
+	renderer, err := outbound.NewRenderer(outbound.Site{
+		Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, MailDomain: cfg.MailDomain,
+	}, dk)
+	if err != nil {
+		return nil, err
+	}
+	c.sender = outbound.NewSender(st, renderer, transport, c.keys, cfg.Origin, cfg.MailDomain, c.metrics, log, outbound.SenderConfig{
+		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
+	})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
+	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log}); err != nil {
+		return nil, err
+	}
+	c.posting = posting.New(st, cfg.MailDomain, log)
+	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
+
+	c.metrics.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		d, err1 := st.PendingDeliveries(ctx)
+		j, err2 := st.JobsWaiting(ctx)
+		if err1 != nil || err2 != nil {
+			return -1
+		}
+		return float64(d + j)
+	})
+	return c, nil
+}

@@ -1,0 +1,102 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// FanoutArgs is the job "deliver message M": enqueued in the transaction
+// that accepts M, so the message and the promise to deliver it commit
+// together.
+type FanoutArgs struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// Kind names the job in the queue.
+func (FanoutArgs) Kind() string { return "fanout" }
+
+// InsertOpts makes the job unique per message while it is pending, so a
+// message approved twice is not fanned out twice (the delivery rows'
+// uniqueness would catch that too).
+func (FanoutArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// fanoutBatch is how many members one statement expands.
+const fanoutBatch = 1000
+
+// FanoutWorker expands a message's recipients into delivery rows, batch
+// by batch, then wakes the senders.
+type FanoutWorker struct {
+	river.WorkerDefaults[FanoutArgs]
+	Store *store.Store
+	Wake  func() // tells this daemon's senders there is work; may be nil
+	Log   *slog.Logger
+}
+
+// Work runs one fan-out. It is idempotent: after a crash it runs again and
+// adds only the rows still missing.
+func (w *FanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) error {
+	m, err := w.Store.MessageByID(ctx, job.Args.MessageID)
+	if errors.Is(err, mailflow.ErrNotFound) {
+		return nil // deleted since: nothing to deliver
+	}
+	if err != nil {
+		return err
+	}
+	if m.Status != mailflow.MessageApproved {
+		return nil // held messages are fanned out when approved
+	}
+	start := time.Now()
+	var after int64
+	total := 0
+	for {
+		last, n, err := w.Store.ExpandBatch(ctx, m, after, fanoutBatch)
+		if err != nil {
+			return fmt.Errorf("fan-out of message %d: %w", m.ID, err)
+		}
+		total += n
+		if n > 0 {
+			// Senders, here and in every other daemon, start on the first
+			// batch while later ones expand.
+			if w.Wake != nil {
+				w.Wake()
+			}
+			if err := w.Store.NotifyDeliveries(ctx); err != nil {
+				w.Log.Warn("notifying senders (they will find the work at their next poll)", "err", err)
+			}
+		}
+		if n < fanoutBatch {
+			break
+		}
+		after = last
+	}
+	w.Log.Info("fan-out done", "message_id", m.ID, "members", total, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Inserter enqueues a job inside a transaction (queue.Queue is one).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// EnqueueFanout returns the posting hook that records "deliver this
+// message" in the transaction accepting it. Held messages get theirs when
+// a moderator approves them.
+func EnqueueFanout(q Inserter) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+	return func(ctx context.Context, tx *store.Store, _ mailflow.Group, _ mailflow.Thread, m mailflow.Message) error {
+		if m.Status != mailflow.MessageApproved {
+			return nil
+		}
+		return q.InsertTx(ctx, tx.PgxTx(), FanoutArgs{MessageID: m.ID}, nil)
+	}
+}

@@ -1,0 +1,316 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// SenderConfig tunes a Sender.
+type SenderConfig struct {
+	Workers   int           // parallel connections (EMAIL_CONCURRENCY)
+	RateLimit float64       // messages per second across workers; 0: none (EMAIL_RATE_LIMIT)
+	Batch     int           // deliveries claimed at a time per worker
+	Lease     time.Duration // how long a claimed delivery is ours before another sender may take it
+	RetryFor  time.Duration // temporary failures are retried this long, then fail
+	RetryBase time.Duration // the first retry's delay; doubles up to an hour
+	Poll      time.Duration // how often an idle worker looks for work
+}
+
+// Sender sends due deliveries: each worker claims a batch, renders each
+// email for its recipient, sends it over its own reused connection, and
+// records the outcome before the next. A delivery is marked sent right
+// after the server's 250, so a crash can resend at most the message that
+// was on the wire at that instant.
+type Sender struct {
+	store     *store.Store
+	renderer  *Renderer
+	transport Transport
+	keys      sign.Keys
+	origin    *url.URL
+	domain    string
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	cfg       SenderConfig
+	limiter   *rate.Limiter
+	wake      chan struct{}
+
+	mu       sync.Mutex
+	prepared map[int64]prepared // per message, rendered once
+	order    []int64            // insertion order, to bound the cache
+}
+
+// NewSender returns a Sender; Run starts it.
+func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, origin *url.URL, mailDomain string, m *metrics.Metrics, log *slog.Logger, cfg SenderConfig) *Sender {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 50
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = 72 * time.Hour
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	lim := rate.NewLimiter(rate.Inf, 1)
+	if cfg.RateLimit > 0 {
+		lim = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit)))
+	}
+	return &Sender{
+		store: st, renderer: r, transport: t, keys: keys, origin: origin, domain: mailDomain,
+		metrics: m, log: log, cfg: cfg, limiter: lim,
+		wake: make(chan struct{}, cfg.Workers), prepared: map[int64]prepared{},
+	}
+}
+
+// Wake tells idle workers there is work, without waiting for their poll.
+func (s *Sender) Wake() {
+	// One token per worker: each idle worker wakes, and a busy one finds
+	// its token when it next runs dry.
+	for range s.cfg.Workers {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+// Run works until ctx ends, then returns once every worker has settled or
+// handed back what it held.
+func (s *Sender) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.store.ListenDeliveries(ctx, s.Wake, s.log)
+	}()
+	for i := range s.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, i)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Sender) work(ctx context.Context, n int) {
+	log := s.log.With("worker", n)
+	var conn Conn
+	defer func() {
+		if conn != nil {
+			_ = conn.Close()
+		}
+	}()
+	idle := time.NewTimer(0)
+	defer idle.Stop()
+	var buf []byte
+	for ctx.Err() == nil {
+		batch, err := s.store.ClaimDeliveries(ctx, s.cfg.Batch, s.cfg.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("claiming deliveries", "err", err)
+			}
+			s.sleep(ctx, idle, s.cfg.Poll)
+			continue
+		}
+		if len(batch) == 0 {
+			s.sleep(ctx, idle, s.cfg.Poll)
+			continue
+		}
+		if len(batch) == s.cfg.Batch {
+			s.Wake() // more may be due: let an idle sibling look too
+		}
+		for i, d := range batch {
+			if ctx.Err() != nil {
+				s.release(batch[i:])
+				return
+			}
+			if conn == nil {
+				if conn, err = s.transport.Open(ctx); err != nil {
+					log.Warn("opening mail transport", "err", err)
+					s.settle(ctx, d, err)
+					continue
+				}
+			}
+			buf, err = s.deliver(ctx, conn, d, buf[:0])
+			if err != nil {
+				var se *SendError
+				if errors.As(err, &se) && se.Temporary && se.Code == 0 {
+					// A network error: this connection is done.
+					_ = conn.Close()
+					conn = nil
+				}
+			}
+			s.settle(ctx, d, err)
+		}
+	}
+}
+
+func (s *Sender) sleep(ctx context.Context, t *time.Timer, d time.Duration) {
+	t.Reset(d)
+	select {
+	case <-ctx.Done():
+	case <-s.wake:
+	case <-t.C:
+	}
+}
+
+// release hands unsent deliveries back on shutdown.
+func (s *Sender) release(ds []store.Claimed) {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.store.ReleaseDeliveries(ctx, ids); err != nil {
+		s.log.Warn("handing back deliveries (they return after their lease)", "err", err)
+	}
+}
+
+// deliver renders and sends one delivery.
+func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []byte) ([]byte, error) {
+	pm, err := s.prepare(ctx, d.MessageID)
+	if err != nil {
+		return buf, fmt.Errorf("preparing message %d: %w", d.MessageID, err)
+	}
+	p, gid := pm.p, pm.groupID
+	rc := Recipient{
+		Email:             d.Email,
+		Name:              d.Name,
+		ReturnPath:        "bounces+" + s.keys.VERPToken(d.ID) + "@" + s.domain,
+		UnsubscribeURL:    s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID, GroupID: gid}),
+		UnsubscribeAllURL: s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID}),
+		SettingsURL:       s.link("/email-settings/", sign.Link{Purpose: sign.PurposeSettings, UserID: d.UserID, GroupID: gid}),
+	}
+	buf, err = p.Render(buf, rc)
+	if err != nil {
+		return buf, fmt.Errorf("rendering message %d for delivery %d: %w", d.MessageID, d.ID, err)
+	}
+	if err := s.limiter.Wait(ctx); err != nil {
+		return buf, &SendError{Temporary: true, Msg: "shutting down", Err: err}
+	}
+	return buf, conn.Send(ctx, rc.ReturnPath, d.Email, buf)
+}
+
+func (s *Sender) link(path string, l sign.Link) string {
+	return s.origin.String() + path + s.keys.Token(l)
+}
+
+// settle records the outcome of one attempt.
+func (s *Sender) settle(ctx context.Context, d store.Claimed, err error) {
+	// Record even while shutting down: the message may already be out.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var se *SendError
+	switch {
+	case err == nil:
+		s.metrics.MailSent.Inc()
+		err = s.store.MarkSent(rctx, d.ID)
+	case errors.As(err, &se) && !se.Temporary:
+		s.metrics.MailFailed.Inc()
+		s.log.Info("delivery failed permanently", "delivery_id", d.ID, "to", d.Email, "code", se.Code, "reply", se.Msg)
+		err = s.store.MarkFailed(rctx, d.ID, se.Code, se.Error())
+	default:
+		code := 0
+		if se != nil {
+			code = se.Code
+		}
+		if time.Since(d.CreatedAt) > s.cfg.RetryFor {
+			s.metrics.MailFailed.Inc()
+			err = s.store.MarkFailed(rctx, d.ID, code, "gave up after "+s.cfg.RetryFor.String()+": "+err.Error())
+			break
+		}
+		retry := time.Now().Add(backoff(s.cfg.RetryBase, d.Attempts))
+		s.log.Info("delivery deferred", "delivery_id", d.ID, "to", d.Email, "attempt", d.Attempts, "retry_at", retry, "err", err)
+		err = s.store.MarkDeferred(rctx, d.ID, retry, code, err.Error())
+	}
+	if err != nil {
+		s.log.Error("recording delivery outcome (it will be retried after its lease)", "delivery_id", d.ID, "err", err)
+	}
+}
+
+// backoff grows exponentially from base to at most an hour, with ±25%
+// jitter so that retries after a relay outage do not arrive in lockstep.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	return time.Duration(float64(d) * (0.75 + rand.Float64()/2))
+}
+
+// prepared is a message rendered once, with the group it belongs to.
+type prepared struct {
+	p       *Prepared
+	groupID int64
+}
+
+// prepare returns the message's per-message rendering, cached.
+func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error) {
+	s.mu.Lock()
+	pm, ok := s.prepared[messageID]
+	s.mu.Unlock()
+	if ok {
+		return pm, nil
+	}
+	m, err := s.store.MessageByID(ctx, messageID)
+	if err != nil {
+		return pm, err
+	}
+	t, err := s.store.ThreadByID(ctx, m.ThreadID)
+	if err != nil {
+		return pm, err
+	}
+	g, err := s.store.GroupByID(ctx, m.GroupID)
+	if err != nil {
+		return pm, err
+	}
+	refs, err := s.store.ThreadReferences(ctx, t.ID, m.ID, 10)
+	if err != nil {
+		return pm, err
+	}
+	post := Post{Group: g, Thread: t, Message: m, AuthorName: m.AuthorName, AuthorEmail: m.FromEmail, References: refs}
+	if post.AuthorName == "" {
+		post.AuthorName = m.FromEmail
+	}
+	p, err := s.renderer.Prepare(post)
+	if err != nil {
+		return pm, err
+	}
+	pm = prepared{p: p, groupID: g.ID}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.prepared[messageID]; ok {
+		return q, nil
+	}
+	s.prepared[messageID] = pm
+	s.order = append(s.order, messageID)
+	if len(s.order) > 256 {
+		delete(s.prepared, s.order[0])
+		s.order = s.order[1:]
+	}
+	return pm, nil
+}

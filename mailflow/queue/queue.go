@@ -1,0 +1,96 @@
+// Package queue owns Parley's job queue: river on the same PostgreSQL as
+// everything else, so a job is enqueued in the same transaction as the
+// rows it serves (a message and "deliver this message" commit together),
+// and several daemons on one database share the work, with retries,
+// unique jobs and one leader for periodic work.
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Migrate brings river's own tables up to date (run under Parley's
+// migration lock, see store.Migrate).
+func Migrate(pool *pgxpool.Pool) func(context.Context) error {
+	return func(ctx context.Context) error {
+		m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+		if err != nil {
+			return fmt.Errorf("job queue migrator: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("migrating job queue tables: %w", err)
+		}
+		return nil
+	}
+}
+
+// Queue is a river client: it inserts jobs and, when it has workers, works them.
+type Queue struct {
+	client *river.Client[pgx.Tx]
+}
+
+// Options configure the queue.
+type Options struct {
+	Workers    *river.Workers // nil: insert only (commands, tests)
+	MaxWorkers int            // parallel jobs in this daemon
+	Periodic   []*river.PeriodicJob
+	Log        *slog.Logger
+}
+
+// New returns a queue on pool.
+func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
+	cfg := &river.Config{
+		Logger:       o.Log,
+		PeriodicJobs: o.Periodic,
+		// A job whose daemon died mid-run is taken up again after this.
+		// Parley's jobs are short (a fan-out of 20,000 takes seconds), so
+		// minutes, not river's default hour.
+		JobTimeout:           5 * time.Minute,
+		RescueStuckJobsAfter: 6 * time.Minute,
+	}
+	if o.Workers != nil {
+		if o.MaxWorkers <= 0 {
+			o.MaxWorkers = 10
+		}
+		cfg.Workers = o.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
+		cfg.FetchPollInterval = 500 * time.Millisecond
+	}
+	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating job queue client: %w", err)
+	}
+	return &Queue{client: c}, nil
+}
+
+// InsertTx enqueues a job in tx: it exists only if tx commits.
+func (q *Queue) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := q.client.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("enqueueing %s job: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Start starts working jobs (when the queue has workers).
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop stops fetching new jobs and waits for running ones until ctx ends;
+// then it cancels them (their jobs run again later, elsewhere or here).
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if ctx.Err() != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return q.client.StopAndCancel(cctx)
+	}
+	return err
+}

@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleymail/parley/mailflow"
+)
+
+// Delivery states.
+const (
+	DeliveryQueued     = "queued"
+	DeliverySending    = "sending"
+	DeliverySent       = "sent"
+	DeliveryDeferred   = "deferred"
+	DeliveryFailed     = "failed"
+	DeliverySuppressed = "suppressed"
+	DeliverySkipped    = "skipped"
+)
+
+// ExpandBatch records the deliveries of message m to the next batch of at
+// most limit members of its group who want every message, with user ids
+// above after. It returns the last user id seen and how many members the
+// batch held; fewer than limit means the group is done. It is idempotent
+// (a member who already has a delivery row keeps it), so a fan-out job
+// that died half-way simply runs again. Members are streamed batch by
+// batch: memory does not grow with the group.
+//
+// A recipient's row is 'queued', or 'skipped' with a reason (account
+// banned or deactivated, address unverified, their own post) or
+// 'suppressed' (the address is on the suppression list).
+func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
+	var author int64
+	if m.AuthorID != nil {
+		author = *m.AuthorID
+	}
+	// Posts by email already sit in the author's mailbox; others do not.
+	echoDefault := m.Source != mailflow.SourceEmail
+	var lastP *int64
+	err = s.db.QueryRow(ctx, `
+		WITH batch AS (
+			SELECT ms.user_id, u.email, u.status, u.email_verified_at, ms.echo_own_posts,
+			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
+			FROM memberships ms JOIN users u ON u.id = ms.user_id
+			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.delivery = 'immediate' AND ms.user_id > $2
+			ORDER BY ms.user_id
+			LIMIT $3
+		), ins AS (
+			INSERT INTO deliveries (message_id, user_id, email, state, skip_reason)
+			SELECT $4, user_id, email,
+				CASE WHEN status <> 'active' OR email_verified_at IS NULL THEN 'skipped'
+				     WHEN suppressed THEN 'suppressed'
+				     WHEN user_id = $5 AND NOT coalesce(echo_own_posts, $6) THEN 'skipped'
+				     ELSE 'queued' END,
+				CASE WHEN status <> 'active' THEN 'account ' || status
+				     WHEN email_verified_at IS NULL THEN 'address not verified'
+				     WHEN suppressed THEN 'address suppressed'
+				     WHEN user_id = $5 AND NOT coalesce(echo_own_posts, $6) THEN 'own post'
+				     ELSE '' END
+			FROM batch
+			ON CONFLICT (message_id, user_id) DO NOTHING
+		)
+		SELECT max(user_id), count(*) FROM batch`,
+		m.GroupID, after, limit, m.ID, author, echoDefault).Scan(&lastP, &n)
+	if err != nil {
+		return after, 0, mapErr(err, "expand recipients")
+	}
+	if lastP != nil {
+		last = *lastP
+	}
+	return last, n, nil
+}
+
+// Claimed is a delivery a sender has claimed, with what it needs to send.
+type Claimed struct {
+	ID        int64
+	MessageID int64
+	UserID    int64
+	Email     string
+	Name      string
+	Attempts  int // including this one
+	CreatedAt time.Time
+}
+
+// ClaimDeliveries takes up to limit due deliveries for this sender: queued
+// ones, deferred ones whose retry time has come, and 'sending' ones whose
+// lease ran out (their sender died). SKIP LOCKED lets several senders, in
+// one daemon or many, claim side by side without ever taking the same
+// row. Each claimed row is leased for lease: if it is not settled by then,
+// another sender may take it. A delivery whose recipient has been
+// suppressed since fan-out is settled as suppressed here, before it could
+// be sent.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Claimed, error) {
+	rows, err := s.db.Query(ctx, `
+		WITH due AS (
+			SELECT d.id FROM deliveries d
+			WHERE d.state IN ('queued', 'deferred', 'sending') AND d.next_attempt_at <= now()
+			ORDER BY d.next_attempt_at, d.id
+			LIMIT $1
+			FOR UPDATE SKIP LOCKED
+		), claimed AS (
+			UPDATE deliveries d SET
+				state = CASE WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(d.email))
+				             THEN 'suppressed' ELSE 'sending' END,
+				skip_reason = CASE WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(d.email))
+				             THEN 'address suppressed' ELSE d.skip_reason END,
+				attempts = d.attempts + 1,
+				next_attempt_at = now() + $2::interval
+			FROM due WHERE d.id = due.id
+			RETURNING d.id, d.message_id, d.user_id, d.email, d.state, d.attempts, d.created_at
+		)
+		SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email, coalesce(u.name, ''), c.attempts, c.created_at
+		FROM claimed c LEFT JOIN users u ON u.id = c.user_id
+		WHERE c.state = 'sending'
+		ORDER BY c.id`, limit, lease)
+	if err != nil {
+		return nil, mapErr(err, "claim deliveries")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
+		var c Claimed
+		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt)
+		return c, err
+	})
+	return out, mapErr(err, "claim deliveries")
+}
+
+// MarkSent records a delivery as sent. It commits asynchronously (see
+// Store.async): a crash of parleyd right after cannot lose it.
+func (s *Store) MarkSent(ctx context.Context, id int64) error {
+	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = '', smtp_code = NULL WHERE id = $1`, id)
+	return mapErr(err, "mark delivery sent")
+}
+
+// MarkDeferred schedules another attempt at retryAt after a temporary failure.
+func (s *Store) MarkDeferred(ctx context.Context, id int64, retryAt time.Time, code int, msg string) error {
+	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'deferred', next_attempt_at = $2, smtp_code = nullif($3, 0), last_error = $4 WHERE id = $1`,
+		id, retryAt, code, truncate(msg, 1000))
+	return mapErr(err, "defer delivery")
+}
+
+// MarkFailed records a permanent failure with the server's reply.
+func (s *Store) MarkFailed(ctx context.Context, id int64, code int, msg string) error {
+	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'failed', smtp_code = nullif($2, 0), last_error = $3 WHERE id = $1`,
+		id, code, truncate(msg, 1000))
+	return mapErr(err, "fail delivery")
+}
+
+// ReleaseDeliveries hands claimed but unsent deliveries back at once (on
+// shutdown), so another sender need not wait for their lease to end.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.Exec(ctx, `UPDATE deliveries SET state = 'queued', next_attempt_at = now(), attempts = greatest(attempts - 1, 0)
+		WHERE id = ANY($1) AND state = 'sending'`, ids)
+	return mapErr(err, "release deliveries")
+}
+
+// DeliveryCounts returns how many deliveries of a message are in each state.
+func (s *Store) DeliveryCounts(ctx context.Context, messageID int64) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT state, count(*) FROM deliveries WHERE message_id = $1 GROUP BY state`, messageID)
+	if err != nil {
+		return nil, mapErr(err, "count deliveries")
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, mapErr(err, "count deliveries")
+		}
+		out[st] = n
+	}
+	return out, mapErr(rows.Err(), "count deliveries")
+}
+
+// PendingDeliveries counts deliveries not yet settled: the outbound queue depth.
+func (s *Store) PendingDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE state IN ('queued', 'deferred', 'sending')`).Scan(&n)
+	return n, mapErr(err, "count pending deliveries")
+}
+
+// DeliveryByID returns one delivery's state, for tests and the admin pages.
+func (s *Store) DeliveryByID(ctx context.Context, id int64) (state string, attempts int, code *int, lastErr string, err error) {
+	err = s.db.QueryRow(ctx, `SELECT state, attempts, smtp_code, last_error FROM deliveries WHERE id = $1`, id).Scan(&state, &attempts, &code, &lastErr)
+	return state, attempts, code, lastErr, mapErr(err, fmt.Sprintf("get delivery %d", id))
+}
+
+// ThreadReferences returns the Message-IDs of a thread's approved messages
+// before message id, oldest first, at most max (the first and the latest
+// ones, as RFC 5322 §3.6.4 suggests for long threads).
+func (s *Store) ThreadReferences(ctx context.Context, threadID, before int64, max int) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT message_id FROM messages WHERE thread_id = $1 AND id < $2 AND status = 'approved' ORDER BY id`, threadID, before)
+	if err != nil {
+		return nil, mapErr(err, "thread references")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, mapErr(err, "thread references")
+	}
+	if len(ids) > max && max > 1 {
+		ids = append(ids[:1], ids[len(ids)-(max-1):]...)
+	}
+	return ids, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// JobsWaiting counts job queue entries waiting to run, for the queue
+// depth metric.
+func (s *Store) JobsWaiting(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	return n, mapErr(err, "count waiting jobs")
+}
+
+// deliveriesChannel is the LISTEN/NOTIFY channel that says "deliveries are
+// due", so every daemon on the database starts sending at once rather
+// than at its next poll.
+const deliveriesChannel = "parley_deliveries"
+
+// NotifyDeliveries tells every listening daemon that deliveries are due.
+func (s *Store) NotifyDeliveries(ctx context.Context) error {
+	_, err := s.db.Exec(ctx, `SELECT pg_notify($1, '')`, deliveriesChannel)
+	return mapErr(err, "notify deliveries")
+}
+
+// ListenDeliveries calls wake whenever any daemon notifies that deliveries
+// are due, until ctx ends. It holds one connection of the pool, and
+// reconnects after errors.
+func (s *Store) ListenDeliveries(ctx context.Context, wake func(), log interface{ Warn(string, ...any) }) {
+	for ctx.Err() == nil {
+		err := s.listen(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("listening for due deliveries; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (s *Store) listen(ctx context.Context, wake func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection stays in LISTEN state: take it out of the pool for good.
+	pc := conn.Hijack()
+	defer pc.Close(context.Background())
+	if _, err := pc.Exec(ctx, "LISTEN "+deliveriesChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := pc.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
