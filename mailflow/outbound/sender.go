@@ -45,6 +45,7 @@ type Sender struct {
 	cfg       SenderConfig
 	limiter   *rate.Limiter
 	wake      chan struct{}
+	marks     chan markReq
 
 	mu       sync.Mutex
 	prepared map[int64]prepared // per message, rendered once
@@ -79,6 +80,7 @@ func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, origin
 		store: st, renderer: r, transport: t, keys: keys, origin: origin, domain: mailDomain,
 		metrics: m, log: log, cfg: cfg, limiter: lim,
 		wake: make(chan struct{}, cfg.Workers), prepared: map[int64]prepared{},
+		marks: make(chan markReq, cfg.Workers),
 	}
 }
 
@@ -98,12 +100,17 @@ func (s *Sender) Wake() {
 // Run works until ctx ends, then returns once every worker has settled or
 // handed back what it held.
 func (s *Sender) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
+	listenDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(listenDone)
 		s.store.ListenDeliveries(ctx, s.Wake, s.log)
 	}()
+	markerDone := make(chan struct{})
+	go func() {
+		defer close(markerDone)
+		s.marker()
+	}()
+	var wg sync.WaitGroup
 	for i := range s.cfg.Workers {
 		wg.Add(1)
 		go func() {
@@ -112,10 +119,55 @@ func (s *Sender) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	close(s.marks) // no worker is left to send on it
+	<-markerDone
+	<-listenDone
+}
+
+// markReq asks the marker to record one delivery as sent.
+type markReq struct {
+	id   int64
+	done chan error
+}
+
+// marker records sent deliveries for all workers, with group commit: the
+// requests that arrive while one UPDATE runs go together in the next. A
+// worker waits for its record before it starts another message, which
+// keeps the duplicate bound (only the message on the wire at a crash may
+// go twice) while the database does a fraction of the work.
+func (s *Sender) marker() {
+	batch := make([]markReq, 0, 64)
+	ids := make([]int64, 0, 64)
+	for req := range s.marks {
+		batch = append(batch[:0], req)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-s.marks:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		ids = ids[:0]
+		for _, r := range batch {
+			ids = append(ids, r.id)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.store.MarkSent(ctx, ids...)
+		cancel()
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 }
 
 func (s *Sender) work(ctx context.Context, n int) {
 	log := s.log.With("worker", n)
+	done := make(chan error, 1) // this worker's answers from the marker
 	var conn Conn
 	defer func() {
 		if conn != nil {
@@ -149,7 +201,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 			if conn == nil {
 				if conn, err = s.transport.Open(ctx); err != nil {
 					log.Warn("opening mail transport", "err", err)
-					s.settle(ctx, d, err)
+					s.settle(ctx, d, err, done)
 					continue
 				}
 			}
@@ -162,7 +214,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 					conn = nil
 				}
 			}
-			s.settle(ctx, d, err)
+			s.settle(ctx, d, err, done)
 		}
 	}
 }
@@ -218,8 +270,8 @@ func (s *Sender) link(path string, l sign.Link) string {
 	return s.origin.String() + path + s.keys.Token(l)
 }
 
-// settle records the outcome of one attempt.
-func (s *Sender) settle(ctx context.Context, d store.Claimed, err error) {
+// settle records the outcome of one attempt; done receives the marker's answer.
+func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, done chan error) {
 	// Record even while shutting down: the message may already be out.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -227,7 +279,8 @@ func (s *Sender) settle(ctx context.Context, d store.Claimed, err error) {
 	switch {
 	case err == nil:
 		s.metrics.MailSent.Inc()
-		err = s.store.MarkSent(rctx, d.ID)
+		s.marks <- markReq{id: d.ID, done: done}
+		err = <-done
 	case errors.As(err, &se) && !se.Temporary:
 		s.metrics.MailFailed.Inc()
 		s.log.Info("delivery failed permanently", "delivery_id", d.ID, "to", d.Email, "code", se.Code, "reply", se.Msg)

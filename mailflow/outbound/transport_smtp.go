@@ -1,6 +1,8 @@
 package outbound
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -98,7 +100,9 @@ type smtpConn struct {
 	client *smtp.Client // nil when not connected
 	nc     net.Conn     // the socket under client, for deadlines
 	reused bool         // client has completed a transaction before
-	closed bool         // Close was called
+	// pipelining is set when the server offers PIPELINING (RFC 2920).
+	pipelining bool
+	closed     bool // Close was called
 
 	// dmu orders arm against a cancellation moving the deadline into the
 	// past, so that one cannot undo the other.
@@ -164,6 +168,9 @@ func (c *smtpConn) Send(ctx context.Context, from, to string, msg []byte) error 
 func (c *smtpConn) transact(ctx context.Context, from, to string, msg []byte) (stage, error) {
 	stop := c.watch(ctx)
 	defer stop()
+	if c.pipelining {
+		return c.transactPipelined(ctx, from, to, msg)
+	}
 
 	if err := c.arm(ctx); err != nil {
 		return stageMail, err
@@ -199,6 +206,95 @@ func (c *smtpConn) transact(ctx context.Context, from, to string, msg []byte) (s
 		return stageEnd, err
 	}
 	return stageEnd, nil
+}
+
+// transactPipelined runs one transaction with command pipelining (RFC
+// 2920): MAIL, RCPT and DATA go out in one write and their replies are
+// read together, then the message and its end in a second write. Two round
+// trips instead of four, and half the system calls, which is most of the
+// cost of a small message on a fast relay. go-mail's client exposes its
+// textproto connection for such extensions.
+func (c *smtpConn) transactPipelined(ctx context.Context, from, to string, msg []byte) (stage, error) {
+	if err := c.arm(ctx); err != nil {
+		return stageMail, err
+	}
+	tc := c.client.Text
+	w := tc.W
+	w.WriteString("MAIL FROM:<")
+	w.WriteString(from)
+	w.WriteString(">\r\nRCPT TO:<")
+	w.WriteString(to)
+	w.WriteString(">\r\nDATA\r\n")
+	if err := w.Flush(); err != nil {
+		return stageMail, err
+	}
+	// Every pipelined command gets its reply, in order, whatever happened
+	// to the ones before (RFC 2920 section 3.1).
+	_, _, mailErr := tc.ReadResponse(250)
+	_, _, rcptErr := tc.ReadResponse(25)
+	_, _, dataErr := tc.ReadResponse(354)
+	switch {
+	case mailErr != nil:
+		return stageMail, c.afterRefusedData(mailErr, dataErr)
+	case rcptErr != nil:
+		return stageRcpt, c.afterRefusedData(rcptErr, dataErr)
+	case dataErr != nil:
+		return stageData, dataErr
+	}
+	if err := c.arm(ctx); err != nil {
+		return stageBody, err
+	}
+	writeDotStuffed(w, msg)
+	if err := w.Flush(); err != nil {
+		return stageBody, err
+	}
+	if _, _, err := tc.ReadResponse(250); err != nil {
+		return stageEnd, err
+	}
+	return stageEnd, nil
+}
+
+// afterRefusedData handles a refused MAIL or RCPT: the server then answers
+// DATA with an error too (RFC 2920 section 3.1). Should it have accepted
+// DATA anyway, the transaction is ended with an empty message's end, which
+// a conforming server rejects for lack of recipients.
+func (c *smtpConn) afterRefusedData(refusal, dataErr error) error {
+	if dataErr == nil {
+		if _, err := c.client.Text.W.WriteString(".\r\n"); err != nil {
+			return err
+		}
+		if err := c.client.Text.W.Flush(); err != nil {
+			return err
+		}
+		_, _, _ = c.client.Text.ReadResponse(250)
+	}
+	return refusal
+}
+
+// writeDotStuffed writes msg as DATA content (RFC 5321 section 4.5.2): a
+// line starting with "." gets another, and the message ends with
+// CRLF.CRLF. msg has CRLF line ends already; runs without a leading dot
+// are copied whole.
+func writeDotStuffed(w *bufio.Writer, msg []byte) {
+	lineStart := true
+	for len(msg) > 0 {
+		if lineStart && msg[0] == '.' {
+			w.WriteByte('.')
+		}
+		i := bytes.IndexByte(msg, '\n')
+		if i < 0 {
+			w.Write(msg)
+			lineStart = false
+			break
+		}
+		w.Write(msg[:i+1])
+		msg = msg[i+1:]
+		lineStart = true
+	}
+	if !lineStart {
+		w.WriteString("\r\n")
+	}
+	w.WriteString(".\r\n")
 }
 
 // fail turns an error from stage st into a *SendError and leaves the
@@ -385,8 +481,9 @@ func (c *smtpConn) dial(ctx context.Context) (err error) {
 	}
 	c.client = client
 	c.reused = false
+	c.pipelining, _ = client.Extension("PIPELINING")
 	c.t.log.Debug("smtp connection opened",
-		"tls", cfg.ImplicitTLS || cfg.StartTLS, "auth", mech)
+		"tls", cfg.ImplicitTLS || cfg.StartTLS, "auth", mech, "pipelining", c.pipelining)
 	return nil
 }
 

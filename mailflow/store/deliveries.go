@@ -127,10 +127,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	return out, mapErr(err, "claim deliveries")
 }
 
-// MarkSent records a delivery as sent. It commits asynchronously (see
+// MarkSent records deliveries as sent. It commits asynchronously (see
 // Store.async): a crash of parleyd right after cannot lose it.
-func (s *Store) MarkSent(ctx context.Context, id int64) error {
-	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = '', smtp_code = NULL WHERE id = $1`, id)
+func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
+	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = '', smtp_code = NULL WHERE id = ANY($1)`, ids)
 	return mapErr(err, "mark delivery sent")
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -47,12 +48,9 @@ type Store struct {
 // answer, so that a daemon started beside its database does not fail on a
 // race, while one pointed at nothing fails soon with a clear message.
 func Open(ctx context.Context, connString string, wait time.Duration) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(connString)
+	cfg, acfg, err := poolConfigs(connString)
 	if err != nil {
-		return nil, fmt.Errorf("parsing database address: %w", err)
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -64,14 +62,7 @@ func Open(ctx context.Context, connString string, wait time.Duration) (*Store, e
 		err = pool.Ping(pctx)
 		cancel()
 		if err == nil {
-			acfg := cfg.Copy()
-			acfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
-			async, err := pgxpool.NewWithConfig(ctx, acfg)
-			if err != nil {
-				pool.Close()
-				return nil, fmt.Errorf("creating connection pool: %w", err)
-			}
-			return &Store{pool: pool, async: async, db: pool}, nil
+			break
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			pool.Close()
@@ -82,6 +73,31 @@ func Open(ctx context.Context, connString string, wait time.Duration) (*Store, e
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	async, err := pgxpool.NewWithConfig(ctx, acfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("creating connection pool: %w", err)
+	}
+	return &Store{pool: pool, async: async, db: pool}, nil
+}
+
+// poolConfigs returns the configurations of the main pool and of the
+// async pool, which differs only in committing asynchronously.
+func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
+	main, err = pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parsing database address: %w", err)
+	}
+	if main.ConnConfig.ConnectTimeout == 0 || main.ConnConfig.ConnectTimeout > 5*time.Second {
+		main.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	async = main.Copy()
+	// Copy shares the RuntimeParams map: clone it, or every session of
+	// the main pool would commit asynchronously too.
+	async.ConnConfig.RuntimeParams = maps.Clone(main.ConnConfig.RuntimeParams)
+	async.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	async.MaxConns = 4
+	return main, async, nil
 }
 
 func describeTarget(cfg *pgxpool.Config) string {
