@@ -210,8 +210,11 @@ type Membership struct {
 	Delivery    Delivery     `json:"delivery"`
 	Status      MemberStatus `json:"status"`
 	Whitelisted bool         `json:"whitelisted"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// SendOwnPosts: nil follows the post's source (off for posts sent by
+	// email, which are in the sender's mailbox already; on otherwise).
+	SendOwnPosts *bool     `json:"send_own_posts"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Active reports whether m is a full membership.

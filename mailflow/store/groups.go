@@ -96,7 +96,7 @@ func (s *Store) ListGroups(ctx context.Context, viewerID int64, all bool, limit,
 	rows, err := s.db.Query(ctx, `
 		SELECT `+prefix("g", groupCols)+`,
 			(SELECT count(*) FROM memberships c WHERE c.group_id = g.id AND c.status = 'active'),
-			m.role, m.delivery, m.status, m.whitelisted, m.created_at, m.updated_at
+			m.role, m.delivery, m.status, m.whitelisted, m.echo_own_posts, m.created_at, m.updated_at
 		FROM groups g
 		LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id = $1
 		WHERE $2 OR g.listed OR (m.status IS NOT NULL AND m.status <> 'banned')
@@ -115,7 +115,7 @@ func (s *Store) ListGroups(ctx context.Context, viewerID int64, all bool, limit,
 		err := row.Scan(&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
 			&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
 			&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &l.MemberCount,
-			&role, &delivery, &status, &wl, &mc, &mu)
+			&role, &delivery, &status, &wl, &m.SendOwnPosts, &mc, &mu)
 		if role != nil {
 			m.GroupID, m.UserID = g.ID, viewerID
 			m.Role, m.Delivery, m.Status, m.Whitelisted = mailflow.Role(*role), mailflow.Delivery(*delivery), mailflow.MemberStatus(*status), *wl

@@ -10,11 +10,11 @@ import (
 	"github.com/parleymail/parley/mailflow"
 )
 
-const membershipCols = `group_id, user_id, role, delivery, status, whitelisted, created_at, updated_at`
+const membershipCols = `group_id, user_id, role, delivery, status, whitelisted, echo_own_posts, created_at, updated_at`
 
 func scanMembership(row pgx.Row) (mailflow.Membership, error) {
 	var m mailflow.Membership
-	err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.CreatedAt, &m.UpdatedAt)
+	err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.SendOwnPosts, &m.CreatedAt, &m.UpdatedAt)
 	return m, err
 }
 
@@ -45,17 +45,18 @@ func (s *Store) SetMembership(ctx context.Context, m mailflow.Membership) (mailf
 		}
 		var err error
 		row := tx.db.QueryRow(ctx, `
-			INSERT INTO memberships AS m (group_id, user_id, role, delivery, status)
-			SELECT $1, u.id, coalesce(nullif($3, ''), 'member'), coalesce(nullif($4, ''), u.default_delivery), $5
+			INSERT INTO memberships AS m (group_id, user_id, role, delivery, status, echo_own_posts)
+			SELECT $1, u.id, coalesce(nullif($3, ''), 'member'), coalesce(nullif($4, ''), u.default_delivery), $5, $6
 			FROM users u WHERE u.id = $2
 			ON CONFLICT (group_id, user_id) DO UPDATE SET
 				role = coalesce(nullif($3, ''), m.role),
 				delivery = coalesce(nullif($4, ''), m.delivery),
 				status = $5,
+				echo_own_posts = coalesce($6, m.echo_own_posts),
 				updated_at = now()
 			RETURNING `+membershipCols+`, (xmax = 0)`,
-			m.GroupID, m.UserID, string(m.Role), string(m.Delivery), string(m.Status))
-		err = row.Scan(&out.GroupID, &out.UserID, &out.Role, &out.Delivery, &out.Status, &out.Whitelisted, &out.CreatedAt, &out.UpdatedAt, &created)
+			m.GroupID, m.UserID, string(m.Role), string(m.Delivery), string(m.Status), m.SendOwnPosts)
+		err = row.Scan(&out.GroupID, &out.UserID, &out.Role, &out.Delivery, &out.Status, &out.Whitelisted, &out.SendOwnPosts, &out.CreatedAt, &out.UpdatedAt, &created)
 		if err != nil {
 			return mapErr(err, "set membership")
 		}
@@ -107,7 +108,7 @@ func (s *Store) ListMembers(ctx context.Context, groupID int64) ([]mailflow.Memb
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (mailflow.Member, error) {
 		var x mailflow.Member
 		m := &x.Membership
-		err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.CreatedAt, &m.UpdatedAt, &x.Email, &x.Name)
+		err := row.Scan(&m.GroupID, &m.UserID, &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.SendOwnPosts, &m.CreatedAt, &m.UpdatedAt, &x.Email, &x.Name)
 		return x, err
 	})
 	return out, mapErr(err, "list members")

@@ -11,8 +11,9 @@ import (
 )
 
 type memberIn struct {
-	Role     *string `json:"role"`
-	Delivery *string `json:"delivery"`
+	Role         *string `json:"role"`
+	Delivery     *string `json:"delivery"`
+	SendOwnPosts *bool   `json:"send_own_posts"`
 }
 
 // listMembers: GET /groups/{slug}/members, as the group's member list
@@ -104,7 +105,7 @@ func (h *handler) putMember(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	want := mailflow.Membership{GroupID: g.ID, UserID: t.ID, Status: status}
+	want := mailflow.Membership{GroupID: g.ID, UserID: t.ID, Status: status, SendOwnPosts: in.SendOwnPosts}
 	if ch.Role != nil {
 		want.Role = *ch.Role
 	}
