@@ -192,7 +192,7 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	// A second serve on the same DATA_DIR refuses, and leaves the first alone.
-	_, stderr, code := runCmd(t, append(env, "HTTP_ADDR="+freeAddr(t)), "", "serve")
+	_, stderr, code := runCmd(t, append(env, "HTTP_ADDR="+freeAddr(t), "SMTP_ADDR="+freeAddr(t)), "", "serve")
 	if code == 0 || !strings.Contains(stderr, "already running") {
 		t.Fatalf("second serve: exit %d, stderr %q", code, stderr)
 	}
@@ -278,7 +278,7 @@ func TestMigrateTwice(t *testing.T) {
 func TestUnreachableDatabase(t *testing.T) {
 	// A port nothing listens on.
 	dead := freeAddr(t)
-	env := []string{"DATA_DIR=" + dataDir(t), "HTTP_ADDR=" + freeAddr(t), "DATABASE_URL=postgres://parley:secretpw@" + dead + "/parley?sslmode=disable"}
+	env := []string{"DATA_DIR=" + dataDir(t), "HTTP_ADDR=" + freeAddr(t), "SMTP_ADDR=" + freeAddr(t), "DATABASE_URL=postgres://parley:secretpw@" + dead + "/parley?sslmode=disable"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, "serve")
@@ -321,6 +321,7 @@ func TestBadConfigExits2(t *testing.T) {
 			if !strings.HasPrefix(env[0], "DATA_DIR=") {
 				env = append([]string{"DATA_DIR=" + dataDir(t)}, env...)
 			}
+			env = append([]string{"SMTP_ADDR=" + freeAddr(t)}, env...)
 			_, stderr, code := runCmd(t, env, "", "serve")
 			if code != 2 {
 				t.Fatalf("exit %d, want 2; stderr %q", code, stderr)

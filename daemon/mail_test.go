@@ -116,7 +116,7 @@ func TestKillMinusNineMidFanout(t *testing.T) {
 	sink.SetDataHook(func(string, []string) *smtp.SMTPError { time.Sleep(2 * time.Millisecond); return nil })
 	dir := dataDir(t)
 	addr := freeAddr(t)
-	env := append(sinkEnv(sink), "DATA_DIR="+dir, "HTTP_ADDR="+addr, "DELIVERY_LEASE_SECONDS=2")
+	env := append(sinkEnv(sink), "DATA_DIR="+dir, "HTTP_ADDR="+addr, "SMTP_ADDR="+freeAddr(t), "DELIVERY_LEASE_SECONDS=2")
 	url := "http://" + addr
 	conn := "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable"
 
@@ -197,7 +197,7 @@ func TestTwoDaemonsShareTheWork(t *testing.T) {
 	var servers []*server
 	for i := range 2 {
 		addr := freeAddr(t)
-		env := append(append([]string{}, common...), "DATA_DIR="+dataDir(t), "HTTP_ADDR="+addr)
+		env := append(append([]string{}, common...), "DATA_DIR="+dataDir(t), "HTTP_ADDR="+addr, "SMTP_ADDR="+freeAddr(t))
 		s := startServe(t, env)
 		waitHealthy(t, "http://"+addr, 60*time.Second, s.exited)
 		urls = append(urls, "http://"+addr)

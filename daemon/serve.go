@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/daemon/pgembed"
+	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web"
@@ -54,6 +55,12 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		return exitConfig
 	}
 	defer httpLn.Close()
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: SMTP_ADDR: cannot listen on %s: %v\n", cfg.SMTPAddr, unwrapNetErr(err))
+		return exitConfig
+	}
+	defer smtpLn.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -104,14 +111,38 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		return exitFail
 	}
 	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSender()
 	senderDone := make(chan struct{})
 	go func() {
 		defer close(senderDone)
 		c.sender.Run(senderCtx)
 	}()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(httpLn) }()
-	log.Info("parleyd is ready", "version", version, "http", "http://"+httpLn.Addr().String(),
+	go func() {
+		if err := c.intake.Serve(smtpLn); err != nil {
+			serveErr <- fmt.Errorf("SMTP listener: %w", err)
+		}
+	}()
+	imapDone := make(chan struct{})
+	if cfg.IMAPURL != "" {
+		ic, err := imapin.ParseURL(cfg.IMAPURL)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "parleyd: invalid configuration: IMAP_URL: %v\n", err)
+			return exitConfig
+		}
+		ic.PollInterval, ic.DoneFolder = cfg.IMAPPoll, cfg.IMAPDoneFolder
+		poller := imapin.New(ic, c.intake.IngestIMAP, log)
+		go func() {
+			defer close(imapDone)
+			if err := poller.Run(senderCtx); err != nil {
+				log.Error("IMAP intake stopped", "err", err)
+			}
+		}()
+	} else {
+		close(imapDone)
+	}
+	log.Info("parleyd is ready", "version", version, "http", "http://"+httpLn.Addr().String(), "smtp", smtpLn.Addr().String(),
 		"origin", cfg.Origin.String(), "env", cfg.Env, "email_backend", cfg.EmailBackend,
 		"startup", time.Since(started).Round(time.Millisecond))
 	if cfg.EmailBackend == "file" {
@@ -134,6 +165,11 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		log.Warn("grace period over; closing remaining HTTP connections", "err", err)
 		_ = srv.Close()
 	}
+	// An SMTP session cut short before its 250 leaves the message with
+	// the sender, who retries: nothing accepted is lost.
+	if err := c.intake.Shutdown(sctx); err != nil {
+		log.Warn("grace period over; closing remaining SMTP sessions", "err", err)
+	}
 	// Jobs get the rest of the grace period, then are cancelled (river runs
 	// them again later). Senders finish the message on the wire and hand
 	// back the rest of their batch.
@@ -142,6 +178,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 	}
 	stopSender()
 	<-senderDone
+	<-imapDone
 	log.Info("stopped")
 	return status
 }

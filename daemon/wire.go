@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/daemon/config"
+	"github.com/parleymail/parley/mailflow/inbound"
+	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -25,6 +28,7 @@ type core struct {
 	posting *posting.Service
 	queue   *queue.Queue
 	sender  *outbound.Sender
+	intake  *inbound.Server
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -72,11 +76,29 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
+	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, Log: log})
+	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
+		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log}
+	river.AddWorker(workers, processor)
 	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log}); err != nil {
 		return nil, err
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
+	processor.Posting, processor.Queue = c.posting, c.queue
+
+	var tlsCfg *tls.Config
+	if cfg.SMTPTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.SMTPTLSCert, cfg.SMTPTLSKey)
+		if err != nil {
+			return nil, configError{fmt.Errorf("SMTP_TLS_CERT: %w", err)}
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	c.intake = inbound.NewServer(inbound.Config{
+		Domain: cfg.MailDomain, MaxMessageBytes: cfg.MaxMessageBytes, MaxRecipients: cfg.SMTPMaxRecipients,
+		MaxConnsPerIP: cfg.SMTPMaxConnsPerIP, RatePerMinute: float64(cfg.SMTPRatePerMinute), TLS: tlsCfg, LMTP: cfg.SMTPLMTP,
+	}, st, c.queue, c.keys, c.metrics, log)
 
 	c.metrics.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

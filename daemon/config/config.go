@@ -67,6 +67,16 @@ type Config struct {
 	DKIMPrivateKeyFile     string
 	EmailRetryFor          time.Duration // temporary failures are retried this long
 	DeliveryLease          time.Duration // a claimed delivery returns to the queue after this if its sender died
+
+	SMTPTLSCert, SMTPTLSKey string // STARTTLS on the inbound listener when both are set
+	SMTPLMTP                bool   // speak LMTP on SMTP_ADDR (behind another MTA)
+	MaxMessageBytes         int64  // larger inbound mail is refused with 552
+	SMTPMaxRecipients       int
+	SMTPMaxConnsPerIP       int
+	SMTPRatePerMinute       int
+	IMAPURL                 string // pull mail from this mailbox too
+	IMAPPoll                time.Duration
+	IMAPDoneFolder          string
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -217,6 +227,41 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, err
 	}
 	c.DeliveryLease = time.Duration(lease) * time.Second
+
+	c.SMTPTLSCert = get("SMTP_TLS_CERT", "")
+	c.SMTPTLSKey = get("SMTP_TLS_KEY", "")
+	if (c.SMTPTLSCert == "") != (c.SMTPTLSKey == "") {
+		return nil, &Error{"SMTP_TLS_CERT", "SMTP_TLS_CERT and SMTP_TLS_KEY must be set together"}
+	}
+	if c.SMTPLMTP, err = boolean("SMTP_LMTP", get("SMTP_LMTP", "false")); err != nil {
+		return nil, err
+	}
+	mb, err := intIn("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES", "26214400"), 1024, 1<<30)
+	if err != nil {
+		return nil, err
+	}
+	c.MaxMessageBytes = int64(mb)
+	if c.SMTPMaxRecipients, err = intIn("SMTP_MAX_RECIPIENTS", get("SMTP_MAX_RECIPIENTS", "50"), 1, 1000); err != nil {
+		return nil, err
+	}
+	if c.SMTPMaxConnsPerIP, err = intIn("SMTP_MAX_CONNECTIONS_PER_IP", get("SMTP_MAX_CONNECTIONS_PER_IP", "20"), 1, 10000); err != nil {
+		return nil, err
+	}
+	if c.SMTPRatePerMinute, err = intIn("SMTP_RATE_PER_MINUTE", get("SMTP_RATE_PER_MINUTE", "600"), 1, 1_000_000); err != nil {
+		return nil, err
+	}
+	c.IMAPURL = get("IMAP_URL", "")
+	if c.IMAPURL != "" {
+		if u, perr := url.Parse(c.IMAPURL); perr != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
+			return nil, &Error{"IMAP_URL", "must look like imaps://user:password@host/INBOX or imap://user:password@host/INBOX"}
+		}
+	}
+	poll, err := intIn("IMAP_POLL_SECONDS", get("IMAP_POLL_SECONDS", "60"), 1, 86400)
+	if err != nil {
+		return nil, err
+	}
+	c.IMAPPoll = time.Duration(poll) * time.Second
+	c.IMAPDoneFolder = get("IMAP_DONE_FOLDER", "")
 
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
@@ -375,38 +420,48 @@ func (c *Config) Describe() []string {
 		db = redactURL(c.DatabaseURL)
 	}
 	m := map[string]string{
-		"PARLEY_ENV":                c.Env,
-		"DATABASE_URL":              db,
-		"DATA_DIR":                  c.DataDir,
-		"SECRET_KEY":                mask(c.SecretKey, c.SecretKeyGenerated, devWhere(c, "secret_key")),
-		"EMAIL_SECRET_KEY":          mask(c.EmailSecretKey, c.EmailSecretGenerated, devWhere(c, "email_secret_key")),
-		"ORIGIN":                    c.Origin.String(),
-		"HTTP_ADDR":                 c.HTTPAddr,
-		"SMTP_ADDR":                 c.SMTPAddr,
-		"MAIL_DOMAIN":               c.MailDomain,
-		"DEFAULT_FROM_ADDRESS":      c.DefaultFromAddress,
-		"DEFAULT_FROM_EMAIL":        c.DefaultFromEmail,
-		"BRAND_TITLE":               c.BrandTitle,
-		"ORGANIZATION":              c.Organization,
-		"EMAIL_BACKEND":             c.EmailBackend,
-		"EMAIL_HOST":                c.EmailHost,
-		"EMAIL_PORT":                strconv.Itoa(c.EmailPort),
-		"EMAIL_HOST_USER":           c.EmailHostUser,
-		"EMAIL_HOST_PASSWORD":       mask(c.EmailHostPassword, false, ""),
-		"EMAIL_USE_TLS":             strconv.FormatBool(c.EmailUseTLS),
-		"EMAIL_USE_SSL":             strconv.FormatBool(c.EmailUseSSL),
-		"EMAIL_TIMEOUT":             strconv.Itoa(int(c.EmailTimeout / time.Second)),
-		"EMAIL_RATE_LIMIT":          strconv.FormatFloat(c.EmailRateLimit, 'f', -1, 64),
-		"EMAIL_CONCURRENCY":         strconv.Itoa(c.EmailConcurrency),
-		"LOG_LEVEL":                 strings.ToLower(c.LogLevel.String()),
-		"LOG_FORMAT":                c.LogFormat,
-		"SHUTDOWN_GRACE_SECONDS":    strconv.Itoa(int(c.ShutdownGrace / time.Second)),
-		"EMAIL_SECRET_KEY_PREVIOUS": mask(c.EmailSecretKeyPrevious, false, ""),
-		"DKIM_DOMAIN":               c.DKIMDomain,
-		"DKIM_SELECTOR":             c.DKIMSelector,
-		"DKIM_PRIVATE_KEY_FILE":     c.DKIMPrivateKeyFile,
-		"EMAIL_RETRY_HOURS":         strconv.Itoa(int(c.EmailRetryFor / time.Hour)),
-		"DELIVERY_LEASE_SECONDS":    strconv.Itoa(int(c.DeliveryLease / time.Second)),
+		"PARLEY_ENV":                  c.Env,
+		"DATABASE_URL":                db,
+		"DATA_DIR":                    c.DataDir,
+		"SECRET_KEY":                  mask(c.SecretKey, c.SecretKeyGenerated, devWhere(c, "secret_key")),
+		"EMAIL_SECRET_KEY":            mask(c.EmailSecretKey, c.EmailSecretGenerated, devWhere(c, "email_secret_key")),
+		"ORIGIN":                      c.Origin.String(),
+		"HTTP_ADDR":                   c.HTTPAddr,
+		"SMTP_ADDR":                   c.SMTPAddr,
+		"MAIL_DOMAIN":                 c.MailDomain,
+		"DEFAULT_FROM_ADDRESS":        c.DefaultFromAddress,
+		"DEFAULT_FROM_EMAIL":          c.DefaultFromEmail,
+		"BRAND_TITLE":                 c.BrandTitle,
+		"ORGANIZATION":                c.Organization,
+		"EMAIL_BACKEND":               c.EmailBackend,
+		"EMAIL_HOST":                  c.EmailHost,
+		"EMAIL_PORT":                  strconv.Itoa(c.EmailPort),
+		"EMAIL_HOST_USER":             c.EmailHostUser,
+		"EMAIL_HOST_PASSWORD":         mask(c.EmailHostPassword, false, ""),
+		"EMAIL_USE_TLS":               strconv.FormatBool(c.EmailUseTLS),
+		"EMAIL_USE_SSL":               strconv.FormatBool(c.EmailUseSSL),
+		"EMAIL_TIMEOUT":               strconv.Itoa(int(c.EmailTimeout / time.Second)),
+		"EMAIL_RATE_LIMIT":            strconv.FormatFloat(c.EmailRateLimit, 'f', -1, 64),
+		"EMAIL_CONCURRENCY":           strconv.Itoa(c.EmailConcurrency),
+		"LOG_LEVEL":                   strings.ToLower(c.LogLevel.String()),
+		"LOG_FORMAT":                  c.LogFormat,
+		"SHUTDOWN_GRACE_SECONDS":      strconv.Itoa(int(c.ShutdownGrace / time.Second)),
+		"EMAIL_SECRET_KEY_PREVIOUS":   mask(c.EmailSecretKeyPrevious, false, ""),
+		"DKIM_DOMAIN":                 c.DKIMDomain,
+		"DKIM_SELECTOR":               c.DKIMSelector,
+		"DKIM_PRIVATE_KEY_FILE":       c.DKIMPrivateKeyFile,
+		"EMAIL_RETRY_HOURS":           strconv.Itoa(int(c.EmailRetryFor / time.Hour)),
+		"DELIVERY_LEASE_SECONDS":      strconv.Itoa(int(c.DeliveryLease / time.Second)),
+		"SMTP_TLS_CERT":               c.SMTPTLSCert,
+		"SMTP_TLS_KEY":                c.SMTPTLSKey,
+		"SMTP_LMTP":                   strconv.FormatBool(c.SMTPLMTP),
+		"MAX_MESSAGE_BYTES":           strconv.FormatInt(c.MaxMessageBytes, 10),
+		"SMTP_MAX_RECIPIENTS":         strconv.Itoa(c.SMTPMaxRecipients),
+		"SMTP_MAX_CONNECTIONS_PER_IP": strconv.Itoa(c.SMTPMaxConnsPerIP),
+		"SMTP_RATE_PER_MINUTE":        strconv.Itoa(c.SMTPRatePerMinute),
+		"IMAP_URL":                    redactURL(c.IMAPURL),
+		"IMAP_POLL_SECONDS":           strconv.Itoa(int(c.IMAPPoll / time.Second)),
+		"IMAP_DONE_FOLDER":            c.IMAPDoneFolder,
 	}
 	if c.EmailBackend == "file" {
 		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"

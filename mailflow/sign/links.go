@@ -23,6 +23,7 @@ const (
 	PurposeUnsubscribe Purpose = "unsub"    // stop one group's email (GroupID set) or all email (GroupID 0)
 	PurposeSettings    Purpose = "settings" // change one group's delivery mode
 	PurposeUndo        Purpose = "undo"     // undo an unsubscribe, for a while
+	PurposeJoin        Purpose = "join"     // join GroupID with the address in Value (a subscribe by email)
 )
 
 // Link is what a signed link says.
@@ -137,20 +138,33 @@ var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(bas
 const verpMACLen = 10 // 80 bits: 16 characters
 
 // VERPToken returns the token for a delivery id.
-func (k Keys) VERPToken(deliveryID int64) string {
-	id := strconv.FormatInt(deliveryID, 36)
-	return id + "-" + b32.EncodeToString(mac(k.Current, "verp", id)[:verpMACLen])
-}
+func (k Keys) VERPToken(deliveryID int64) string { return k.idToken("verp", deliveryID) }
 
 // VerifyVERP returns the delivery id a VERP token names.
-func (k Keys) VerifyVERP(token string) (int64, error) {
+func (k Keys) VerifyVERP(token string) (int64, error) { return k.verifyID("verp", token) }
+
+// ReplyToken returns the token of a thread's reply address,
+// SLUG+r-TOKEN@MAIL_DOMAIN: mail to it joins that thread whatever its
+// headers say.
+func (k Keys) ReplyToken(threadID int64) string { return k.idToken("reply", threadID) }
+
+// VerifyReply returns the thread id a reply token names.
+func (k Keys) VerifyReply(token string) (int64, error) { return k.verifyID("reply", token) }
+
+// idToken signs an id for use in an address local part.
+func (k Keys) idToken(purpose string, id int64) string {
+	s := strconv.FormatInt(id, 36)
+	return s + "-" + b32.EncodeToString(mac(k.Current, purpose, s)[:verpMACLen])
+}
+
+func (k Keys) verifyID(purpose, token string) (int64, error) {
 	token = strings.ToLower(token)
 	id, s, ok := strings.Cut(token, "-")
 	if !ok {
 		return 0, ErrBadToken
 	}
 	got, err := b32.DecodeString(s)
-	if err != nil || len(got) != verpMACLen || !k.check("verp", id, got) {
+	if err != nil || len(got) != verpMACLen || !k.check(purpose, id, got) {
 		return 0, ErrBadToken
 	}
 	n, err := strconv.ParseInt(id, 36, 64)

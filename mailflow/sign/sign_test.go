@@ -85,3 +85,14 @@ func TestAPITokenHash(t *testing.T) {
 		t.Fatal("the token hash must depend on SECRET_KEY")
 	}
 }
+
+func TestReplyTokensAreNotVERPTokens(t *testing.T) {
+	k := Keys{Current: strings.Repeat("a", 32)}
+	r := k.ReplyToken(77)
+	if id, err := k.VerifyReply(r); err != nil || id != 77 {
+		t.Fatalf("reply token: %d %v", id, err)
+	}
+	if _, err := k.VerifyVERP(r); err != ErrBadToken {
+		t.Fatal("a reply token must not pass as a VERP token")
+	}
+}

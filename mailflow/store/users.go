@@ -176,3 +176,10 @@ func (s *Store) SeedMembers(ctx context.Context, groupID int64, n int, domain st
 		return mapErr(err, "seed memberships")
 	})
 }
+
+// VerifyEmail marks a user's address as verified (they proved they
+// receive mail there).
+func (s *Store) VerifyEmail(ctx context.Context, userID int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1`, userID)
+	return mapErr(err, "verify email")
+}

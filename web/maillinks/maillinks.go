@@ -48,7 +48,7 @@ type handler struct {
 func Register(r gin.IRouter, d Deps) error {
 	pages, err := render.New(templates.FS, []string{"web/mail_layout.html"}, []string{
 		"web/unsubscribe_confirm.html", "web/unsubscribe_done.html", "web/link_invalid.html",
-		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html",
+		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html", "web/join_confirm.html",
 	}, nil, d.Log)
 	if err != nil {
 		return err
@@ -58,6 +58,8 @@ func Register(r gin.IRouter, d Deps) error {
 	r.POST("/u/:token", h.unsubscribe)
 	r.GET("/undo/:token", h.undoForm)
 	r.POST("/undo/:token", h.undo)
+	r.GET("/join/:token", h.joinForm)
+	r.POST("/join/:token", h.join)
 	r.GET("/email-settings/:token", h.settingsForm)
 	r.POST("/email-settings/:token", h.saveSettings)
 	if d.OutboxDir != "" {

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/inbound/quote"
+)
+
+// cmdInspect implements `parleyd inspect message FILE…` and `parleyd
+// inspect reply FILE…`: it shows what Parley reads in a message, or what
+// the web would show of a reply, one JSON line per file. It needs no
+// configuration and no database, so it is safe to run on mail a user
+// reports as misread.
+func cmdInspect(e *env, fs *flag.FlagSet, args []string) int {
+	if len(args) < 2 || (args[0] != "message" && args[0] != "reply") {
+		fmt.Fprintln(e.stderr, "usage: parleyd inspect message FILE…   (one JSON line per message: header fields, text, attachments, warnings)")
+		fmt.Fprintln(e.stderr, "       parleyd inspect reply FILE…     (one JSON line per reply: the new text and the signature;")
+		fmt.Fprintln(e.stderr, "                                        FILE is a raw message, a plain-text body or an HTML body)")
+		return exitConfig
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	status := exitOK
+	for _, file := range args[1:] {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			status = exitFail
+			fmt.Fprintf(e.stderr, "parleyd: inspect: %v\n", err)
+			if args[0] == "message" {
+				if err := enc.Encode(inspectedMessage{File: file, Errors: []string{err.Error()}}.init()); err != nil {
+					return exitFail
+				}
+			}
+			continue
+		}
+		var out any
+		if args[0] == "message" {
+			out = inspectMessage(file, raw)
+		} else {
+			out = inspectReply(e, file, raw)
+		}
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(e.stderr, "parleyd: inspect: writing output: %v\n", err)
+			return exitFail
+		}
+	}
+	return status
+}
+
+type inspectedMessage struct {
+	File        string                `json:"file"`
+	From        string                `json:"from"`
+	To          []string              `json:"to"`
+	Subject     string                `json:"subject"`
+	Date        string                `json:"date"`
+	MessageID   string                `json:"message_id"`
+	InReplyTo   []string              `json:"in_reply_to"`
+	Text        string                `json:"text"`
+	Attachments []inspectedAttachment `json:"attachments"`
+	Warnings    []string              `json:"warnings"`
+	Errors      []string              `json:"errors"`
+}
+
+type inspectedAttachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int    `json:"size"`
+}
+
+// init replaces nil lists with empty ones, so that consumers of the JSON
+// always see arrays.
+func (m inspectedMessage) init() inspectedMessage {
+	for _, l := range []*[]string{&m.To, &m.InReplyTo, &m.Warnings, &m.Errors} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	if m.Attachments == nil {
+		m.Attachments = []inspectedAttachment{}
+	}
+	return m
+}
+
+func inspectMessage(file string, raw []byte) inspectedMessage {
+	out := inspectedMessage{File: file}
+	m, err := parse.Parse(raw, parse.Limits{})
+	if err != nil {
+		out.Errors = []string{err.Error()}
+		return out.init()
+	}
+	out.From = m.FromAddress
+	if m.FromName != "" {
+		out.From = fmt.Sprintf("%s <%s>", m.FromName, m.FromAddress)
+	}
+	out.To = m.To
+	out.Subject = m.Subject
+	if !m.Date.IsZero() {
+		out.Date = m.Date.Format(time.RFC3339)
+	}
+	out.MessageID = m.MessageID
+	out.InReplyTo = m.InReplyTo
+	out.Text = m.Text
+	for _, a := range m.Attachments {
+		out.Attachments = append(out.Attachments, inspectedAttachment{Name: a.Filename, Type: a.ContentType, Size: a.Size})
+	}
+	out.Warnings = m.Warnings
+	return out.init()
+}
+
+type inspectedReply struct {
+	File      string `json:"file"`
+	Text      string `json:"text"`
+	Signature string `json:"signature"`
+}
+
+func inspectReply(e *env, file string, raw []byte) inspectedReply {
+	var r quote.Reply
+	switch {
+	case looksLikeMessage(raw):
+		m, err := parse.Parse(raw, parse.Limits{})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "parleyd: inspect: %s: %v\n", file, err)
+			break
+		}
+		if m.TextFromHTML {
+			r = quote.SplitHTML(m.HTML)
+		} else {
+			r = quote.Split(m.Text)
+		}
+	case looksLikeHTML(raw):
+		r = quote.SplitHTML(string(raw))
+	default:
+		r = quote.Split(string(raw))
+	}
+	return inspectedReply{File: file, Text: r.Text, Signature: r.Signature}
+}
+
+// looksLikeMessage reports a raw message: it starts with header fields
+// (RFC 5322 §2.2), one of which is a field every message has.
+func looksLikeMessage(raw []byte) bool {
+	known := false
+	for i, rest := 0, raw; i < 200 && len(rest) > 0; i++ {
+		line := rest
+		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+			line, rest = rest[:nl], rest[nl+1:]
+		} else {
+			rest = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if i == 0 {
+				return false
+			}
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			if i == 0 && bytes.HasPrefix(line, []byte("From ")) {
+				continue // mbox separator
+			}
+			return false
+		}
+		name := bytes.ToLower(bytes.TrimRight(line[:colon], " \t"))
+		for _, c := range name {
+			if c <= ' ' || c >= 127 {
+				return false
+			}
+		}
+		switch string(name) {
+		case "from", "to", "subject", "date", "message-id", "received", "return-path",
+			"mime-version", "content-type", "delivered-to", "in-reply-to", "references":
+			known = true
+		}
+	}
+	return known
+}
+
+// looksLikeHTML reports an HTML body: it starts with a tag, or holds one
+// of the elements every HTML mail has.
+func looksLikeHTML(raw []byte) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n\ufeff")
+	if bytes.HasPrefix(t, []byte("<")) {
+		return true
+	}
+	low := bytes.ToLower(raw[:min(len(raw), 64<<10)])
+	return bytes.Contains(low, []byte("<html")) || bytes.Contains(low, []byte("<div"))
+}

@@ -1,0 +1,74 @@
+package inbound
+
+import (
+	"strings"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/sign"
+)
+
+// Kind is what a recipient address is for.
+type Kind int
+
+const (
+	KindUnknown Kind = iota
+	KindPost         // SLUG@MAIL_DOMAIN: a new post or a reply
+	KindReply        // SLUG+r-TOKEN@MAIL_DOMAIN: a reply to one thread
+	KindBounce       // bounces+TOKEN@MAIL_DOMAIN: a delivery report
+	KindCommand      // SLUG+subscribe@, +unsubscribe@, +help@, +owner@
+)
+
+// Commands, as the part after '+'.
+const (
+	CmdSubscribe   = "subscribe"
+	CmdUnsubscribe = "unsubscribe"
+	CmdHelp        = "help"
+	CmdOwner       = "owner"
+)
+
+// Route is what a recipient address means.
+type Route struct {
+	Kind     Kind
+	Slug     string // the group (not for bounces)
+	Command  string // KindCommand
+	ThreadID int64  // KindReply, verified
+	Token    string // KindBounce: the VERP token, verified later by the bounce code
+}
+
+// ParseRecipient reads a recipient address in mailDomain. Local parts are
+// case-insensitive here (RFC 5321 allows servers to choose; people type
+// group addresses in any case). Only the shape and signatures are
+// checked; whether the group exists is the caller's question.
+func ParseRecipient(addr, mailDomain string, keys sign.Keys) (Route, bool) {
+	addr = strings.ToLower(strings.Trim(strings.TrimSpace(addr), "<>"))
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || addr[at+1:] != strings.ToLower(mailDomain) {
+		return Route{}, false
+	}
+	local := addr[:at]
+	base, ext, hasExt := strings.Cut(local, "+")
+	if base == "bounces" {
+		if !hasExt || ext == "" {
+			return Route{}, false
+		}
+		return Route{Kind: KindBounce, Token: ext}, true
+	}
+	if mailflow.ValidateSlug(base) != nil {
+		return Route{}, false
+	}
+	if !hasExt {
+		return Route{Kind: KindPost, Slug: base}, true
+	}
+	switch ext {
+	case CmdSubscribe, CmdUnsubscribe, CmdHelp, CmdOwner:
+		return Route{Kind: KindCommand, Slug: base, Command: ext}, true
+	}
+	if tok, ok := strings.CutPrefix(ext, "r-"); ok {
+		id, err := keys.VerifyReply(tok)
+		if err != nil {
+			return Route{}, false
+		}
+		return Route{Kind: KindReply, Slug: base, ThreadID: id}, true
+	}
+	return Route{}, false
+}

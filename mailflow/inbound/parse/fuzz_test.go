@@ -1,0 +1,61 @@
+package parse
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzParse checks that Parse never panics, stays fast, and keeps its
+// promises (UTF-8 text, consistent attachment sizes) on any input.
+//
+//	go test -run XXX -fuzz FuzzParse -fuzztime 10s ./mailflow/inbound/parse/
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.eml"))
+	more, _ := filepath.Glob(filepath.Join("..", "quote", "testdata", "replies", "*.eml"))
+	for _, name := range append(seeds, more...) {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range []string{
+		"From: a@example.org\nSubject: =?UTF-8?B?w6k=?=\n\nbody",
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html\n\n<p>x</p>\n--b",
+		"Content-Type: multipart/alternative\n\nno boundary",
+		"Content-Type: text/plain; charset=utf-7\nContent-Transfer-Encoding: base64\n\nK2FLTS0=",
+		"Content-Disposition: attachment; filename*0*=utf-8''%E2%82; filename*1*=%AC\nContent-Type: application/x\n\nx",
+		"Content-Type: text/plain; format=flowed; delsp=yes\n\n> a \n> b\nc \n",
+		"// not a message",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		start := time.Now()
+		m, err := Parse(raw, Limits{MaxAttachmentBytes: 1 << 16})
+		if d := time.Since(start); d > 2*time.Second && len(raw) < 1<<20 {
+			t.Fatalf("Parse took %v on %d bytes", d, len(raw))
+		}
+		if err != nil {
+			if m != nil {
+				t.Fatal("Parse returned a message and an error")
+			}
+			return
+		}
+		for name, s := range map[string]string{"Text": m.Text, "HTML": m.HTML, "Subject": m.Subject, "FromName": m.FromName} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("%s is not valid UTF-8: %q", name, s)
+			}
+		}
+		for _, a := range m.Attachments {
+			if a.Data != nil && len(a.Data) != a.Size {
+				t.Fatalf("attachment %q: Size %d, %d bytes of data", a.Filename, a.Size, len(a.Data))
+			}
+		}
+		if len(m.Warnings) > maxWarnings {
+			t.Fatalf("%d warnings", len(m.Warnings))
+		}
+		_ = HTMLToText(string(raw))
+	})
+}

@@ -1,0 +1,319 @@
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/riverqueue/river"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// ProcessArgs is the job "make sense of received message N".
+type ProcessArgs struct {
+	InboundID int64 `json:"inbound_id"`
+}
+
+// Kind names the job.
+func (ProcessArgs) Kind() string { return "process_inbound" }
+
+// Processor turns a stored message into posts, replies, commands and
+// bounce records, one recipient at a time, and notes the outcome on the
+// stored message for admins.
+type Processor struct {
+	river.WorkerDefaults[ProcessArgs]
+	Store        *store.Store
+	Posting      *posting.Service
+	Queue        Inserter
+	Keys         sign.Keys
+	MailDomain   string
+	Origin       *url.URL
+	BrandTitle   string
+	Limits       parse.Limits
+	Log          *slog.Logger
+	OnBounceMail func(ctx context.Context, in store.Inbound, token string) (string, error) // the bounce code; nil: keep for later
+}
+
+// Work processes one received message.
+func (p *Processor) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
+	in, err := p.Store.InboundByID(ctx, job.Args.InboundID)
+	if errors.Is(err, mailflow.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if in.State != "received" {
+		return nil // already done (the job ran twice)
+	}
+	outcomes, err := p.process(ctx, in)
+	if err != nil {
+		return err // retried by the queue; nothing is lost
+	}
+	return p.Store.FinishInbound(ctx, in.ID, "processed", strings.Join(outcomes, "; "))
+}
+
+func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, error) {
+	msg, perr := parse.Parse(in.Raw, p.Limits)
+	var outcomes []string
+	seen := map[string]bool{}
+	for _, rcpt := range in.RcptTo {
+		r, ok := ParseRecipient(rcpt, p.MailDomain, p.Keys)
+		if !ok || seen[strings.ToLower(rcpt)] {
+			continue
+		}
+		seen[strings.ToLower(rcpt)] = true
+		if r.Kind == KindBounce {
+			out, err := p.bounce(ctx, in, r.Token)
+			if err != nil {
+				return nil, err
+			}
+			outcomes = append(outcomes, rcpt+": "+out)
+			continue
+		}
+		if perr != nil || msg == nil {
+			outcomes = append(outcomes, rcpt+": rejected: unreadable message ("+errString(perr)+")")
+			continue
+		}
+		if why := p.loopOrAuto(ctx, in, msg); why != "" {
+			if isBounceLike(in, msg) {
+				out, err := p.bounce(ctx, in, "")
+				if err != nil {
+					return nil, err
+				}
+				why = out
+			}
+			outcomes = append(outcomes, rcpt+": dropped: "+why)
+			continue
+		}
+		out, err := p.route(ctx, in, msg, r)
+		if err != nil {
+			return nil, err
+		}
+		outcomes = append(outcomes, rcpt+": "+out)
+	}
+	return outcomes, nil
+}
+
+// loopOrAuto says why a message must not be distributed or answered:
+// Parley's own mail coming back, and automatic mail (RFC 3834).
+func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *parse.Message) string {
+	for _, v := range m.XLoop {
+		if strings.Contains(strings.ToLower(v), "@"+p.MailDomain) {
+			return "loop: it carries our X-Loop header"
+		}
+	}
+	if strings.HasPrefix(m.MessageID, "parley.") && strings.HasSuffix(m.MessageID, "@"+p.MailDomain) {
+		return "loop: it is a message Parley sent"
+	}
+	if isBounceLike(in, m) {
+		return "a delivery report"
+	}
+	if m.AutoSubmitted != "" && m.AutoSubmitted != "no" {
+		return "automatic mail (Auto-Submitted: " + m.AutoSubmitted + ")"
+	}
+	switch m.Precedence {
+	case "bulk", "junk", "list", "auto_reply":
+		return "automatic mail (Precedence: " + m.Precedence + ")"
+	}
+	if m.IsAutoReply {
+		return "an automatic reply (vacation or out of office)"
+	}
+	return ""
+}
+
+// isBounceLike: mail from the null sender or from a mailer daemon is a
+// delivery report whatever address it came to.
+func isBounceLike(in store.Inbound, m *parse.Message) bool {
+	local := strings.ToLower(m.FromAddress)
+	if at := strings.IndexByte(local, '@'); at >= 0 {
+		local = local[:at]
+	}
+	return in.MailFrom == "" || local == "mailer-daemon" || local == "postmaster"
+}
+
+// bounce hands a delivery report to the bounce code, or keeps it.
+func (p *Processor) bounce(ctx context.Context, in store.Inbound, token string) (string, error) {
+	if p.OnBounceMail != nil {
+		return p.OnBounceMail(ctx, in, token)
+	}
+	return "kept as a delivery report", nil
+}
+
+func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Message, r Route) (string, error) {
+	g, err := p.Store.GroupBySlug(ctx, r.Slug)
+	if errors.Is(err, mailflow.ErrNotFound) {
+		return "rejected: the group no longer exists", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	from := strings.ToLower(m.FromAddress)
+	if from == "" {
+		from = strings.ToLower(in.MailFrom)
+	}
+	var author *mailflow.User
+	if u, err := p.Store.UserByEmail(ctx, from); err == nil && u.Verified() {
+		author = &u
+	} else if err != nil && !errors.Is(err, mailflow.ErrNotFound) {
+		return "", err
+	}
+	if r.Kind == KindCommand {
+		return p.command(ctx, g, author, from, m, r.Command)
+	}
+	return p.post(ctx, g, author, from, in, m, r)
+}
+
+func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, in store.Inbound, m *parse.Message, r Route) (string, error) {
+	threadID := r.ThreadID
+	if threadID == 0 {
+		// A reply finds its thread by the Message-IDs it answers, newest
+		// first, within this group only: never by subject.
+		ids := append(slices.Clone(m.References), m.InReplyTo...)
+		for i := len(ids) - 1; i >= 0 && threadID == 0; i-- {
+			prev, err := p.Store.MessageInGroup(ctx, g.ID, ids[i])
+			if err == nil {
+				threadID = prev.ThreadID
+			} else if !errors.Is(err, mailflow.ErrNotFound) {
+				return "", err
+			}
+		}
+	}
+	body := m.Text
+	if threadID != 0 {
+		var rep quote.Reply
+		if strings.TrimSpace(m.Text) == "" && m.HTML != "" {
+			rep = quote.SplitHTML(m.HTML)
+		} else {
+			rep = quote.Split(m.Text)
+		}
+		if strings.TrimSpace(rep.Text) != "" {
+			body = rep.Text
+		}
+	}
+	if strings.TrimSpace(body) == "" {
+		body = "(no text)"
+	}
+	sub := posting.Submission{
+		Author: author, FromEmail: from, ThreadID: threadID, Subject: m.Subject, Body: body,
+		Source: mailflow.SourceEmail, RawSource: in.Raw, MessageID: m.MessageID,
+	}
+	if len(m.InReplyTo) > 0 {
+		sub.InReplyTo = m.InReplyTo[0]
+	}
+	if threadID == 0 {
+		sub.GroupID = g.ID
+		if strings.TrimSpace(sub.Subject) == "" {
+			sub.Subject = "(no subject)"
+		}
+	} else {
+		sub.Subject = ""
+	}
+	acc, err := p.Posting.Accept(ctx, sub)
+	switch {
+	case err == nil:
+	case errors.Is(err, mailflow.ErrDuplicate):
+		return "duplicate: this Message-ID is already in the group", nil
+	case errors.Is(err, mailflow.ErrNotMember), errors.Is(err, mailflow.ErrNotFound) && author == nil:
+		return p.notMember(ctx, g, from, m)
+	case errors.Is(err, mailflow.ErrForbidden), errors.Is(err, mailflow.ErrNotFound):
+		// Banned members' mail is dropped without a word.
+		return "dropped: " + err.Error(), nil
+	case errors.Is(err, mailflow.ErrInvalid):
+		p.explain(ctx, from, "notice", "Your message to "+g.Name+" was not posted",
+			"Your message to "+p.groupAddress(g)+" could not be posted: "+err.Error()+".", m)
+		return "rejected: " + err.Error(), nil
+	default:
+		return "", err
+	}
+	if acc.Message.Status == mailflow.MessageHeld {
+		p.notifyHeld(ctx, g, acc, from, m)
+		return fmt.Sprintf("held for moderation (message %d)", acc.Message.ID), nil
+	}
+	return fmt.Sprintf("posted (message %d in thread %d)", acc.Message.ID, acc.Thread.ID), nil
+}
+
+func (p *Processor) groupAddress(g mailflow.Group) string { return g.Slug + "@" + p.MailDomain }
+
+func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/groups/" + g.Slug }
+
+// notMember answers a non-member once a day at most: how to join.
+func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *parse.Message) (string, error) {
+	text := fmt.Sprintf("Hello,\n\nYour message to %s was not posted, because only members of the group %q can post to it.\n\n"+
+		"To ask to join, send an empty email to %s+subscribe@%s, or visit %s\n\nIf you are a member already, write from the address you joined with.\n\n-- \n%s\n",
+		p.groupAddress(g), g.Name, g.Slug, p.MailDomain, p.groupURL(g), p.BrandTitle)
+	sent, err := p.explain(ctx, from, "not-member:"+g.Slug, "Your message to "+g.Name+" was not posted", text, m)
+	if err != nil {
+		return "", err
+	}
+	if sent {
+		return "rejected: not a member (told how to join)", nil
+	}
+	return "rejected: not a member (already told today)", nil
+}
+
+// explain sends an automatic answer, at most once a day per address and
+// reason, never to automatic mail (the caller checked).
+func (p *Processor) explain(ctx context.Context, to, reason, subject, text string, m *parse.Message) (bool, error) {
+	if to == "" {
+		return false, nil
+	}
+	ok, err := p.Store.ClaimAutoReply(ctx, to, reason)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, p.sendSystem(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text, InReplyTo: m.MessageID, AutoReply: true})
+}
+
+func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) error {
+	return p.Store.Tx(ctx, func(tx *store.Store) error {
+		return p.Queue.InsertTx(ctx, tx.PgxTx(), a, nil)
+	})
+}
+
+// notifyHeld tells the group's moderators a message waits, and the poster
+// that it will appear once approved.
+func (p *Processor) notifyHeld(ctx context.Context, g mailflow.Group, acc posting.Accepted, from string, m *parse.Message) {
+	mods, err := p.Store.GroupModerators(ctx, g.ID)
+	if err != nil {
+		p.Log.Warn("listing moderators", "group", g.Slug, "err", err)
+	}
+	for _, u := range mods {
+		err := p.sendSystem(ctx, outbound.SystemMailArgs{To: u.Email,
+			Subject: "Message waiting for moderation in " + g.Name + ": " + acc.Message.Subject,
+			Text: fmt.Sprintf("A message from %s to %s is waiting for moderation.\n\nSubject: %s\n\n%s\n\nReview it at %s/moderation\n",
+				from, g.Name, acc.Message.Subject, excerpt(acc.Message.Body, 2000), p.groupURL(g))})
+		if err != nil {
+			p.Log.Warn("notifying moderator", "group", g.Slug, "err", err)
+		}
+	}
+	if _, err := p.explain(ctx, from, "held:"+g.Slug, "Your message to "+g.Name+" is waiting for approval",
+		"Your message to "+p.groupAddress(g)+" was received and is waiting for a moderator's approval. It will be sent to the group once approved.\n", m); err != nil {
+		p.Log.Warn("telling poster about moderation", "err", err)
+	}
+}
+
+func excerpt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "empty"
+	}
+	return err.Error()
+}

@@ -1,0 +1,2 @@
+Bob Martin
+Release manager

@@ -1,0 +1,1 @@
+Sent from my iPhone

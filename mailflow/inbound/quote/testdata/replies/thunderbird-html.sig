@@ -1,0 +1,2 @@
+--
+Dan Novak

@@ -1,0 +1,336 @@
+package inbound
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"golang.org/x/time/rate"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// Config tunes the listener.
+type Config struct {
+	Domain          string      // MAIL_DOMAIN: the only domain accepted at RCPT
+	MaxMessageBytes int64       // MAX_MESSAGE_BYTES: larger mail gets 552 5.3.4
+	MaxRecipients   int         // SMTP_MAX_RECIPIENTS per message: more get 452
+	MaxConnsPerIP   int         // SMTP_MAX_CONNECTIONS_PER_IP at once: more get 421
+	RatePerMinute   float64     // SMTP_RATE_PER_MINUTE: messages per minute per IP; more get 451
+	TLS             *tls.Config // STARTTLS when set
+	LMTP            bool        // speak LMTP (behind Postfix or another MTA)
+}
+
+// Inserter enqueues a job inside a transaction (queue.Queue is one).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// Server is the SMTP/LMTP listener.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	queue   Inserter
+	keys    sign.Keys
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	smtp    *smtp.Server
+
+	mu     sync.Mutex
+	limits map[string]*rate.Limiter // per remote IP
+}
+
+// NewServer returns a listener; Serve starts it.
+func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metrics.Metrics, log *slog.Logger) *Server {
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 25 << 20
+	}
+	if cfg.MaxRecipients <= 0 {
+		cfg.MaxRecipients = 50
+	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = 10
+	}
+	if cfg.RatePerMinute <= 0 {
+		cfg.RatePerMinute = 120
+	}
+	s := &Server{cfg: cfg, store: st, queue: q, keys: keys, metrics: m, log: log, limits: map[string]*rate.Limiter{}}
+	srv := smtp.NewServer(s)
+	srv.Domain = cfg.Domain
+	srv.LMTP = cfg.LMTP
+	srv.MaxMessageBytes = cfg.MaxMessageBytes
+	srv.MaxRecipients = cfg.MaxRecipients
+	srv.ReadTimeout = 5 * time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.TLSConfig = cfg.TLS
+	srv.EnableSMTPUTF8 = true
+	srv.ErrorLog = slogAdapter{log}
+	s.smtp = srv
+	return s
+}
+
+// Serve accepts connections on ln until Close or Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.smtp.Serve(&limitListener{Listener: ln, max: s.cfg.MaxConnsPerIP, count: map[string]int{}})
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for open sessions until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.smtp.Shutdown(ctx) }
+
+// NewSession implements smtp.Backend.
+func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	remote := ""
+	if c.Conn() != nil {
+		remote = c.Conn().RemoteAddr().String()
+	}
+	return &session{s: s, remote: remote, transport: map[bool]string{true: "lmtp", false: "smtp"}[s.cfg.LMTP]}, nil
+}
+
+func (s *Server) allow(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.limits[host]
+	if l == nil {
+		if len(s.limits) > 100_000 {
+			clear(s.limits) // a crude bound on memory under a flood of addresses
+		}
+		l = rate.NewLimiter(rate.Limit(s.cfg.RatePerMinute/60), max(1, int(s.cfg.RatePerMinute/6)))
+		s.limits[host] = l
+	}
+	return l.Allow()
+}
+
+var (
+	errUnknownRecipient = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox here"}
+	errTempFailure      = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "temporary failure, please try again later"}
+	errTooFast          = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "too many messages from your address; slow down and try again later"}
+)
+
+type session struct {
+	s         *Server
+	remote    string
+	transport string
+	from      string
+	rcpts     []string
+}
+
+func (ss *session) Reset() { ss.from, ss.rcpts = "", nil }
+
+func (ss *session) Logout() error { return nil }
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if !ss.s.allow(ss.remote) {
+		ss.s.metrics.InboundRejected.WithLabelValues("rate").Inc()
+		return errTooFast
+	}
+	ss.from = from
+	return nil
+}
+
+// Rcpt checks each recipient at once (RFC 5321 section 3.3): mail for an
+// address that cannot exist is refused here rather than bounced later.
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	r, ok := ParseRecipient(to, ss.s.cfg.Domain, ss.s.keys)
+	if !ok {
+		ss.s.metrics.InboundRejected.WithLabelValues("unknown_recipient").Inc()
+		return errUnknownRecipient
+	}
+	if r.Kind != KindBounce {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g, err := ss.s.store.GroupBySlug(ctx, r.Slug)
+		switch {
+		case errors.Is(err, mailflow.ErrNotFound):
+			ss.s.metrics.InboundRejected.WithLabelValues("unknown_recipient").Inc()
+			return errUnknownRecipient
+		case err != nil:
+			ss.s.log.Error("smtp: looking up recipient", "rcpt", to, "err", err)
+			return errTempFailure
+		}
+		if r.Kind == KindReply {
+			t, err := ss.s.store.ThreadByID(ctx, r.ThreadID)
+			if errors.Is(err, mailflow.ErrNotFound) || (err == nil && t.GroupID != g.ID) {
+				return errUnknownRecipient
+			}
+			if err != nil {
+				return errTempFailure
+			}
+		}
+	}
+	ss.rcpts = append(ss.rcpts, to)
+	return nil
+}
+
+// Data stores the message and answers 250 only once it is committed.
+func (ss *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		var se *smtp.SMTPError
+		switch {
+		case errors.As(err, &se): // 552 5.3.4: over MAX_MESSAGE_BYTES
+			ss.s.metrics.InboundRejected.WithLabelValues("too_large").Inc()
+			return se
+		case errors.Is(err, smtp.ErrTooLongLine):
+			// RFC 5321 section 4.5.3.1.6: lines are at most 1000 octets.
+			ss.s.metrics.InboundRejected.WithLabelValues("line_too_long").Inc()
+			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "line too long"}
+		}
+		return errTempFailure
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, created, err := ss.s.Accept(ctx, store.Inbound{
+		Transport: ss.transport, RemoteAddr: ss.remote, MailFrom: ss.from, RcptTo: ss.rcpts, Raw: raw,
+		MessageID: headerMessageID(raw),
+	})
+	if err != nil {
+		ss.s.log.Error("smtp: storing message; answered 451", "from", ss.from, "err", err)
+		return errTempFailure
+	}
+	ss.s.metrics.InboundAccepted.Inc()
+	ss.s.log.Info("mail received", "inbound_id", id, "from", ss.from, "rcpt", ss.rcpts, "bytes", len(raw), "duplicate", !created)
+	return nil
+}
+
+// Accept stores a received message durably and enqueues its processing
+// in the same transaction: the one intake path of SMTP, LMTP and IMAP. A
+// message whose bytes were stored before is not stored again.
+func (s *Server) Accept(ctx context.Context, in store.Inbound) (int64, bool, error) {
+	return s.store.InsertInbound(ctx, in, func(tx *store.Store, id int64) error {
+		return s.queue.InsertTx(ctx, tx.PgxTx(), ProcessArgs{InboundID: id}, nil)
+	})
+}
+
+// headerMessageID reads the Message-ID from the header block, for the
+// record (the job parses the message properly).
+func headerMessageID(raw []byte) string {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = min(len(raw), 64<<10)
+	}
+	for _, line := range strings.Split(string(raw[:end]), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Message-ID") {
+			return strings.Trim(strings.TrimSpace(v), "<>")
+		}
+	}
+	return ""
+}
+
+// limitListener refuses a connection beyond max from one address with a
+// 421 greeting (RFC 5321 section 3.1) and closes it.
+type limitListener struct {
+	net.Listener
+	max   int
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		l.mu.Lock()
+		if l.count[host] >= l.max {
+			l.mu.Unlock()
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = io.WriteString(c, "421 4.7.0 too many connections from your address, try again later\r\n")
+			_ = c.Close()
+			continue
+		}
+		l.count[host]++
+		l.mu.Unlock()
+		return &countedConn{Conn: c, release: func() {
+			l.mu.Lock()
+			if l.count[host]--; l.count[host] <= 0 {
+				delete(l.count, host)
+			}
+			l.mu.Unlock()
+		}}, nil
+	}
+}
+
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
+}
+
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.log.Warn("smtp: " + fmt.Sprintf(format, v...))
+}
+func (a slogAdapter) Println(v ...any) { a.log.Warn("smtp: " + fmt.Sprintln(v...)) }
+
+// IngestIMAP takes a message fetched from a mailbox into the same intake
+// as SMTP. A mailbox has no envelope, so the recipients are the
+// addresses of this domain in Delivered-To, X-Original-To, To and Cc, and
+// the sender is the Return-Path the last MTA wrote.
+func (s *Server) IngestIMAP(ctx context.Context, raw []byte) error {
+	rcpts, from := envelopeFromHeaders(raw, s.cfg.Domain, s.keys)
+	_, _, err := s.Accept(ctx, store.Inbound{Transport: "imap", MailFrom: from, RcptTo: rcpts, Raw: raw, MessageID: headerMessageID(raw)})
+	if err == nil {
+		s.metrics.InboundAccepted.Inc()
+	}
+	return err
+}
+
+func envelopeFromHeaders(raw []byte, domain string, keys sign.Keys) (rcpts []string, from string) {
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return []string{}, ""
+	}
+	seen := map[string]bool{}
+	for _, field := range []string{"Delivered-To", "X-Original-To", "To", "Cc"} {
+		for _, v := range m.Header[textproto.CanonicalMIMEHeaderKey(field)] {
+			list, err := netmail.ParseAddressList(v)
+			if err != nil {
+				continue
+			}
+			for _, a := range list {
+				addr := strings.ToLower(a.Address)
+				if _, ok := ParseRecipient(addr, domain, keys); ok && !seen[addr] {
+					seen[addr] = true
+					rcpts = append(rcpts, addr)
+				}
+			}
+		}
+	}
+	if rcpts == nil {
+		rcpts = []string{}
+	}
+	from = strings.Trim(strings.TrimSpace(m.Header.Get("Return-Path")), "<>")
+	return rcpts, from
+}
