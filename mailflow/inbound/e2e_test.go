@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,7 +54,7 @@ type rig struct {
 	maxBytes int64
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -83,7 +84,11 @@ func newRig(t testing.TB) *rig {
 	post.OnAccept(outbound.EnqueueFanout(q))
 	proc.Posting, proc.Queue = post, q
 
-	srv := inbound.NewServer(inbound.Config{Domain: domain, MaxMessageBytes: r.maxBytes}, st, q, r.keys, m, log)
+	icfg := inbound.Config{Domain: domain, MaxMessageBytes: r.maxBytes}
+	for _, f := range tune {
+		f(&icfg)
+	}
+	srv := inbound.NewServer(icfg, st, q, r.keys, m, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -429,7 +434,7 @@ func portOf(addr string) int {
 // listener; each is committed to PostgreSQL before its 250. It reports
 // accepted posts per second and the mean latency of DATA.
 func BenchmarkInbound(b *testing.B) {
-	r := newRig(b)
+	r := newRig(b, func(c *inbound.Config) { c.RatePerMinute = 1e9 })
 	owner := r.user("owner@example.org", true)
 	r.group("bench", owner)
 	const clients = 4
@@ -491,3 +496,46 @@ type atomic64 struct{ v atomic.Int64 }
 
 func (a *atomic64) add(n int64) { a.v.Add(n) }
 func (a *atomic64) load() int64 { return a.v.Load() }
+
+func TestLimits(t *testing.T) {
+	r := newRig(t, func(c *inbound.Config) { c.RatePerMinute = 3; c.MaxConnsPerIP = 2; c.MaxRecipients = 2 })
+	owner := r.user("owner@example.org", true)
+	r.group("a", owner)
+	r.group("b", owner)
+	r.group("c", owner)
+	raw := "From: owner@example.org\nSubject: x\n\nx\n"
+	// Too many recipients: 452 for the third.
+	if err := r.send("owner@example.org", []string{"a@lists.test", "b@lists.test", "c@lists.test"}, raw); smtpCode(err) != 452 {
+		t.Errorf("third recipient: %v, want 452", err)
+	}
+	// Too fast: the burst allowance is spent, then 451 4.7.1.
+	var last error
+	for range 5 {
+		last = r.send("owner@example.org", []string{"a@lists.test"}, raw)
+	}
+	if smtpCode(last) != 451 || !strings.Contains(last.Error(), "4.7.1") {
+		t.Errorf("too fast: %v, want 451 4.7.1", last)
+	}
+	// Too many connections: the third gets a 421 greeting. (First let the
+	// server finish closing the sessions above.)
+	time.Sleep(300 * time.Millisecond)
+	c1, _ := net.Dial("tcp", r.addr)
+	c2, _ := net.Dial("tcp", r.addr)
+	defer c1.Close()
+	defer c2.Close()
+	buf := make([]byte, 3)
+	for _, c := range []net.Conn{c1, c2} {
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "220" {
+			t.Fatalf("first two connections: %q %v, want 220", buf, err)
+		}
+	}
+	c3, err := net.Dial("tcp", r.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	_ = c3.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(c3, buf); err != nil || string(buf) != "421" {
+		t.Errorf("third connection: %q %v, want a 421 greeting", buf, err)
+	}
+}

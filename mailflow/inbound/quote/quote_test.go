@@ -300,6 +300,13 @@ func TestSplit(t *testing.T) {
 		{"original message variant", "Ok\n\n-------- Message original --------\nbody\n", "Ok", "", true},
 		{"german original", "Ok\n\n-----Ursprüngliche Nachricht-----\nbody\n", "Ok", "", true},
 		{"dangling attribution", "Sure.\n\nbob wrote:\n", "Sure.", "", true},
+		{"japanese apple mail", "了解です。\n\n2024/03/05 10:15、Jane Doe <jane@example.org>のメール:\n\n> q\n", "了解です。", "", true},
+		{"japanese message", "了解です。\n\n2024年3月5日 10:15 Jane Doeのメッセージ:\n> q\n", "了解です。", "", true},
+		{"japanese wrote", "了解です。\n\n2024年3月5日(火) 10:15 に Jane Doe が書きました:\n> q\n", "了解です。", "", true},
+		{"japanese iphone", "了解です。\n\niPhoneから送信\n", "了解です。", "iPhoneから送信", true},
+		{"norwegian", "Ja.\n\nman. 4. mar. 2024 kl. 09:00 skrev Ann <ann@example.org>:\n> q\n", "Ja.", "", true},
+		{"russian wrote", "Да.\n\nПн, 4 мар. 2024 г. в 9:00, Ann <ann@example.org>:\nстарое письмо\n", "Да.", "", true},
+		{"spanish outlook", "Vale.\n\nDe: Ann <ann@example.org>\nEnviado: lunes, 4 de marzo de 2024 9:00\nPara: b@example.org\nAsunto: x\n\nviejo\n", "Vale.", "", true},
 		{"empty", "", "", "", false},
 	}
 	for _, c := range cases {
