@@ -19,12 +19,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/riverqueue/river"
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/inbound"
+	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
@@ -52,6 +56,7 @@ type rig struct {
 	keys     sign.Keys
 	web      *httptest.Server
 	maxBytes int64
+	intake   *inbound.Server
 }
 
 func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
@@ -89,6 +94,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 		f(&icfg)
 	}
 	srv := inbound.NewServer(icfg, st, q, r.keys, m, log)
+	r.intake = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -537,5 +543,89 @@ func TestLimits(t *testing.T) {
 	_ = c3.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.ReadFull(c3, buf); err != nil || string(buf) != "421" {
 		t.Errorf("third connection: %q %v, want a 421 greeting", buf, err)
+	}
+}
+
+// TestIMAPIntake pulls 50 posts from a real IMAP server (go-imap's
+// in-memory one, on loopback), is stopped after 20 as if it crashed,
+// starts again, and ends with each message posted exactly once.
+func TestIMAPIntake(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	owner := r.user("owner@example.org", true)
+	g := r.group("imap", owner)
+
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser("lists", "secret pw")
+	if err := user.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIdle: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	for i := range 50 {
+		raw := fmt.Sprintf("Return-Path: <owner@example.org>\r\nDelivered-To: imap@lists.test\r\nFrom: owner@example.org\r\nTo: imap@lists.test\r\nSubject: IMAP post %d\r\nMessage-ID: <imap.%d@example.org>\r\n\r\nBody %d\r\n", i, i, i)
+		if _, err := user.Append("INBOX", strings.NewReader(raw), &imap.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := imapin.ParseURL((&url.URL{Scheme: "imap", User: url.UserPassword("lists", "secret pw"), Host: ln.Addr().String(), Path: "/INBOX"}).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PollInterval = 100 * time.Millisecond
+	log := slog.New(slog.DiscardHandler)
+
+	// First run: "crash" after 20 ingests.
+	runCtx, crash := context.WithCancel(ctx)
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = imapin.New(cfg, func(c context.Context, raw []byte) error {
+			if n.Add(1) > 20 {
+				crash()
+				return c.Err()
+			}
+			return r.intake.IngestIMAP(c, raw)
+		}, log).Run(runCtx)
+	}()
+	<-done
+	// Second run: picks up the rest.
+	runCtx, stop := context.WithCancel(ctx)
+	done = make(chan struct{})
+	go func() { defer close(done); _ = imapin.New(cfg, r.intake.IngestIMAP, log).Run(runCtx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		threads, err := r.st.ListThreads(ctx, g.ID, 0, true, 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(threads) == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d threads after the restart, want 50", len(threads))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	<-done
+	var inbound, messages int
+	_ = r.st.Pool().QueryRow(ctx, `SELECT count(*) FROM inbound_messages`).Scan(&inbound)
+	_ = r.st.Pool().QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
+	if inbound != 50 || messages != 50 {
+		t.Fatalf("%d stored and %d posted, want 50 and 50", inbound, messages)
 	}
 }

@@ -1,0 +1,67 @@
+package inbound
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/parleymail/parley/mailflow/sign"
+)
+
+var testKeys = sign.Keys{Current: strings.Repeat("k", 40)}
+
+func TestParseRecipient(t *testing.T) {
+	reply := "garden+r-" + testKeys.ReplyToken(42) + "@lists.test"
+	cases := []struct {
+		addr string
+		ok   bool
+		want Route
+	}{
+		{"garden@lists.test", true, Route{Kind: KindPost, Slug: "garden"}},
+		{"<Garden@Lists.Test>", true, Route{Kind: KindPost, Slug: "garden"}},
+		{"garden+subscribe@lists.test", true, Route{Kind: KindCommand, Slug: "garden", Command: CmdSubscribe}},
+		{"garden+owner@lists.test", true, Route{Kind: KindCommand, Slug: "garden", Command: CmdOwner}},
+		{reply, true, Route{Kind: KindReply, Slug: "garden", ThreadID: 42}},
+		{strings.ToUpper(reply), true, Route{Kind: KindReply, Slug: "garden", ThreadID: 42}},
+		{"bounces+abc-def@lists.test", true, Route{Kind: KindBounce, Token: "abc-def"}},
+		{"garden@other.test", false, Route{}},
+		{"garden+r-1-aaaaaaaaaaaaaaaa@lists.test", false, Route{}},
+		{"garden+whatever@lists.test", false, Route{}},
+		{"bounces@lists.test", false, Route{}},
+		{"no-reply@lists.test", false, Route{}},
+		{"Bad Slug@lists.test", false, Route{}},
+		{"@lists.test", false, Route{}},
+		{"", false, Route{}},
+	}
+	for _, c := range cases {
+		got, ok := ParseRecipient(c.addr, "lists.test", testKeys)
+		if ok != c.ok || got != c.want {
+			t.Errorf("ParseRecipient(%q) = %+v, %v; want %+v, %v", c.addr, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func FuzzParseRecipient(f *testing.F) {
+	for _, s := range []string{"garden@lists.test", "garden+subscribe@lists.test", "bounces+x-y@lists.test",
+		"garden+r-" + testKeys.ReplyToken(7) + "@lists.test", "<a@b>", "+@", "a+r-@lists.test"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		r, ok := ParseRecipient(addr, "lists.test", testKeys)
+		if !ok {
+			return
+		}
+		// Whatever is accepted names a valid group or a bounce token.
+		switch r.Kind {
+		case KindBounce:
+			if r.Token == "" {
+				t.Fatalf("bounce route without a token for %q", addr)
+			}
+		case KindPost, KindCommand, KindReply:
+			if r.Slug == "" || strings.ContainsAny(r.Slug, "+@<> ") {
+				t.Fatalf("bad slug %q for %q", r.Slug, addr)
+			}
+		default:
+			t.Fatalf("unknown kind for %q", addr)
+		}
+	})
+}
