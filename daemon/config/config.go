@@ -77,6 +77,17 @@ type Config struct {
 	IMAPURL                 string // pull mail from this mailbox too
 	IMAPPoll                time.Duration
 	IMAPDoneFolder          string
+
+	BounceThreshold       float64
+	BounceStaleDays       int
+	BounceDisableWarnings int
+	BounceWarningDays     int
+	SNSTopicARNs          []string
+	SNSAutoSubscribe      bool
+	PostmarkUser          string
+	PostmarkPassword      string
+	MailgunSigningKey     string
+	SendGridPublicKey     string
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -262,6 +273,38 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 	c.IMAPPoll = time.Duration(poll) * time.Second
 	c.IMAPDoneFolder = get("IMAP_DONE_FOLDER", "")
+
+	th, err := strconv.ParseFloat(get("BOUNCE_SCORE_THRESHOLD", "5.0"), 64)
+	if err != nil || th <= 0 {
+		return nil, &Error{"BOUNCE_SCORE_THRESHOLD", "must be a number above 0"}
+	}
+	c.BounceThreshold = th
+	if c.BounceStaleDays, err = intIn("BOUNCE_INFO_STALE_DAYS", get("BOUNCE_INFO_STALE_DAYS", "7"), 1, 365); err != nil {
+		return nil, err
+	}
+	if c.BounceDisableWarnings, err = intIn("BOUNCE_DISABLE_WARNINGS", get("BOUNCE_DISABLE_WARNINGS", "3"), 0, 100); err != nil {
+		return nil, err
+	}
+	if c.BounceWarningDays, err = intIn("BOUNCE_WARNINGS_INTERVAL_DAYS", get("BOUNCE_WARNINGS_INTERVAL_DAYS", "7"), 1, 365); err != nil {
+		return nil, err
+	}
+	for _, arn := range strings.Split(get("SNS_TOPIC_ARNS", ""), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			if !strings.HasPrefix(arn, "arn:") {
+				return nil, &Error{"SNS_TOPIC_ARNS", fmt.Sprintf("%q is not an ARN such as arn:aws:sns:us-east-1:123456789012:bounces", arn)}
+			}
+			c.SNSTopicARNs = append(c.SNSTopicARNs, arn)
+		}
+	}
+	if c.SNSAutoSubscribe, err = boolean("SNS_AUTO_SUBSCRIBE", get("SNS_AUTO_SUBSCRIBE", "false")); err != nil {
+		return nil, err
+	}
+	c.PostmarkUser, c.PostmarkPassword = get("POSTMARK_WEBHOOK_USER", ""), get("POSTMARK_WEBHOOK_PASSWORD", "")
+	if (c.PostmarkUser == "") != (c.PostmarkPassword == "") {
+		return nil, &Error{"POSTMARK_WEBHOOK_USER", "POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD must be set together"}
+	}
+	c.MailgunSigningKey = get("MAILGUN_SIGNING_KEY", "")
+	c.SendGridPublicKey = get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
 
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")

@@ -47,6 +47,9 @@ type Sender struct {
 	wake      chan struct{}
 	marks     chan markReq
 
+	// onFailure scores a permanent refusal by the relay (bounce code).
+	onFailure func(ctx context.Context, deliveryID int64, email string, code int, enhanced, msg string)
+
 	mu       sync.Mutex
 	prepared map[int64]prepared // per message, rendered once
 	order    []int64            // insertion order, to bound the cache
@@ -82,6 +85,12 @@ func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, origin
 		wake: make(chan struct{}, cfg.Workers), prepared: map[int64]prepared{},
 		marks: make(chan markReq, cfg.Workers),
 	}
+}
+
+// OnPermanentFailure sets what happens when the relay refuses a delivery
+// for good (5xx): the bounce code scores the address. Call while wiring.
+func (s *Sender) OnPermanentFailure(fn func(ctx context.Context, deliveryID int64, email string, code int, enhanced, msg string)) {
+	s.onFailure = fn
 }
 
 // Wake tells idle workers there is work, without waiting for their poll.
@@ -285,6 +294,9 @@ func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, done ch
 		s.metrics.MailFailed.Inc()
 		s.log.Info("delivery failed permanently", "delivery_id", d.ID, "to", d.Email, "code", se.Code, "reply", se.Msg)
 		err = s.store.MarkFailed(rctx, d.ID, se.Code, se.Error())
+		if s.onFailure != nil && se.Code >= 500 {
+			s.onFailure(rctx, d.ID, d.Email, se.Code, se.Enhanced, se.Msg)
+		}
 	default:
 		code := 0
 		if se != nil {

@@ -24,6 +24,7 @@ const (
 	PurposeSettings    Purpose = "settings" // change one group's delivery mode
 	PurposeUndo        Purpose = "undo"     // undo an unsubscribe, for a while
 	PurposeJoin        Purpose = "join"     // join GroupID with the address in Value (a subscribe by email)
+	PurposeReenable    Purpose = "reenable" // start mail again to the address in Value after bounces or a complaint
 )
 
 // Link is what a signed link says.

@@ -58,6 +58,8 @@ func Register(r gin.IRouter, d Deps) error {
 	r.POST("/u/:token", h.unsubscribe)
 	r.GET("/undo/:token", h.undoForm)
 	r.POST("/undo/:token", h.undo)
+	r.GET("/mail/reenable/:token", h.reenableForm)
+	r.POST("/mail/reenable/:token", h.reenable)
 	r.GET("/join/:token", h.joinForm)
 	r.POST("/join/:token", h.join)
 	r.GET("/email-settings/:token", h.settingsForm)
