@@ -216,3 +216,12 @@ func CanSeeMessage(actor *User, msg Message, m *Membership) bool {
 	}
 	return IsGroupModerator(actor, m)
 }
+
+// CanManageDeliverability: the suppression list and bounce records are
+// for superusers and holders of manage_users.
+func CanManageDeliverability(actor *User) Allowed {
+	if usable(actor) && actor.Has(PermManageUsers) {
+		return nil
+	}
+	return Forbidden("the suppression list needs the manage_users permission")
+}

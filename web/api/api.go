@@ -56,6 +56,9 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/groups/:slug/threads", h.createThread)
 	rg.GET("/threads/:id", h.getThread)
 	rg.POST("/threads/:id/messages", h.reply)
+	rg.GET("/suppressions", h.listSuppressions)
+	rg.DELETE("/suppressions/:email", h.deleteSuppression)
+	rg.GET("/bounces/:email", h.bounceLog)
 }
 
 // authenticate resolves the bearer token to an active user.

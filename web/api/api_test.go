@@ -359,3 +359,28 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz without a database: %d, want 503", res.StatusCode)
 	}
 }
+
+func TestSuppressionsAdmin(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user("admin@example.org", true)
+	ada := e.user("ada@example.org", false)
+	ctx := context.Background()
+	if err := e.st.Suppress(ctx, "Gone@Example.org", "bounce_score", "dsn", "score 5.0"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.do(ada, "GET", "/api/v1/suppressions", nil), 403, "")
+	r := e.do(admin, "GET", "/api/v1/suppressions?search=gone", nil)
+	e.expect(r, 200, "")
+	if !strings.Contains(r.raw, "Gone@Example.org") {
+		t.Fatalf("search: %s", r.raw)
+	}
+	e.expect(e.do(admin, "GET", "/api/v1/bounces/gone@example.org", nil), 200, "")
+	e.expect(e.do(admin, "DELETE", "/api/v1/suppressions/gone@example.org", map[string]any{}), 422, "reason")
+	e.expect(e.do(ada, "DELETE", "/api/v1/suppressions/gone@example.org", map[string]any{"reason": "x"}), 403, "")
+	e.expect(e.do(admin, "DELETE", "/api/v1/suppressions/gone@example.org", map[string]any{"reason": "mailbox fixed, asked by phone"}), 204, "")
+	e.expect(e.do(admin, "DELETE", "/api/v1/suppressions/gone@example.org", map[string]any{"reason": "again"}), 404, "email")
+	var n int
+	if err := e.st.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'suppression.remove' AND details->>'reason' = 'mailbox fixed, asked by phone'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("audit log: %d %v", n, err)
+	}
+}
