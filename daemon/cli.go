@@ -52,7 +52,7 @@ func commands() []command {
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken, flags: createTokenFlags},
 		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N]", short: "measure the fan-out on a throwaway database: messages per second, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
-		{name: "inspect", args: "message|reply FILE…", short: "show how Parley reads raw messages (message) or the new text of replies (reply), as JSON lines", run: cmdInspect},
+		{name: "inspect", args: "message|reply|bounce FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports and provider webhooks", run: cmdInspect},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},
 		{name: "version", short: "print the version", run: func(e *env, _ *flag.FlagSet, _ []string) int {
 			fmt.Fprintln(e.stdout, "parleyd", version)
@@ -97,6 +97,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	case "--version", "-version":
 		name = "version"
+	}
+	if name == "inspect" && len(args) > 1 && args[1] == "webhook" {
+		// inspect webhook has flags of its own (--provider).
+		return inspectWebhook(e, args[2:])
 	}
 	for _, c := range commands() {
 		if c.name != name {

@@ -92,7 +92,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 	handler, err := web.New(web.Deps{
 		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
 		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
-		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox,
+		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)

@@ -10,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/daemon/config"
+	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/metrics"
@@ -18,6 +20,7 @@ import (
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/webhooks"
 )
 
 // core is the headless daemon: everything but the listeners.
@@ -29,6 +32,8 @@ type core struct {
 	queue   *queue.Queue
 	sender  *outbound.Sender
 	intake  *inbound.Server
+	bounces *bounce.Service
+	hooks   *webhooks.Deps
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -86,6 +91,31 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
 	processor.Posting, processor.Queue = c.posting, c.queue
+
+	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Log: log,
+		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
+			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
+	processor.OnBounceMail = c.bounces.FromMail
+	c.sender.OnPermanentFailure(c.bounces.OnSendFailure)
+	c.hooks = &webhooks.Deps{Bounces: c.bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
+		MailgunKey: cfg.MailgunSigningKey, Log: log}
+	if len(cfg.SNSTopicARNs) > 0 {
+		c.hooks.SNS = &webhook.SNSVerifier{Topics: cfg.SNSTopicARNs, AutoSubscribe: cfg.SNSAutoSubscribe}
+	}
+	if cfg.SendGridPublicKey != "" {
+		if c.hooks.SendGridKey, err = webhook.ParseSendGridPublicKey(cfg.SendGridPublicKey); err != nil {
+			return nil, configError{fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)}
+		}
+	}
+	c.metrics.RegisterGauge("parley_suppressed_addresses", "Addresses on the suppression list (no mail is sent to them).", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := st.SuppressedCount(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
 
 	var tlsCfg *tls.Config
 	if cfg.SMTPTLSCert != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/api"
 	"github.com/parleymail/parley/web/maillinks"
+	"github.com/parleymail/parley/web/webhooks"
 )
 
 // Deps are what the web server needs.
@@ -35,7 +36,8 @@ type Deps struct {
 	Origin       *url.URL  // its path, if any, prefixes every route
 	BrandTitle   string
 	Organization string
-	OutboxDir    string // development only: serve /dev/outbox from here
+	OutboxDir    string         // development only: serve /dev/outbox from here
+	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -64,6 +66,13 @@ func New(d Deps) (http.Handler, error) {
 	api.Register(base.Group("/api/v1"), api.Deps{
 		Store: d.Store, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
 	})
+	if d.Webhooks != nil {
+		wd := *d.Webhooks
+		if wd.Log == nil {
+			wd.Log = d.Log
+		}
+		webhooks.Register(base, wd)
+	}
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
 		OutboxDir: d.OutboxDir, Log: d.Log,

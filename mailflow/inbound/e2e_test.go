@@ -27,6 +27,7 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
@@ -57,6 +58,8 @@ type rig struct {
 	web      *httptest.Server
 	maxBytes int64
 	intake   *inbound.Server
+	post     *posting.Service
+	bounces  *bounce.Service
 }
 
 func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
@@ -88,6 +91,10 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	post := posting.New(st, domain, log)
 	post.OnAccept(outbound.EnqueueFanout(q))
 	proc.Posting, proc.Queue = post, q
+	r.post = post
+	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, Origin: origin, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	proc.OnBounceMail = r.bounces.FromMail
+	sender.OnPermanentFailure(r.bounces.OnSendFailure)
 
 	icfg := inbound.Config{Domain: domain, MaxMessageBytes: r.maxBytes}
 	for _, f := range tune {
@@ -166,11 +173,11 @@ func (r *rig) send(from string, to []string, raw string) error {
 	if err := c.Hello("client.test"); err != nil {
 		return err
 	}
-	if err := c.Mail(from); err != nil {
+	if err := c.Mail("<" + from + ">"); err != nil {
 		return err
 	}
 	for _, rc := range to {
-		if err := c.Rcpt(rc); err != nil {
+		if err := c.Rcpt("<" + rc + ">"); err != nil {
 			return err
 		}
 	}

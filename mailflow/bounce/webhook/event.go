@@ -42,10 +42,10 @@ type Event struct {
 	ID         string // the provider's event id, or the SHA-256 hex of the event's canonical JSON; unique per Provider
 	Email      string // the recipient, lowercased
 	Kind       Kind
-	Status     string // the enhanced status code (RFC 3463, "5.1.1") when the report gives or quotes one
-	Diagnostic string // the provider's or the remote server's text, at most maxDiagnostic bytes
-	Scores     bool   // the failure counts against the address (only hard and soft events)
-	At         time.Time
+	Status     string    // the enhanced status code (RFC 3463, "5.1.1") when the report gives or quotes one
+	Diagnostic string    // the provider's or the remote server's text, at most maxDiagnostic bytes
+	Scores     bool      // the failure counts against the address (only hard and soft events)
+	At         time.Time // when the provider says it happened, in UTC; zero when it does not say
 }
 
 // Errors the decode functions return; match them with errors.Is.
@@ -257,3 +257,5 @@ func firstTime(ts ...time.Time) time.Time {
 	}
 	return time.Time{}
 }
+
+func (u unixTime) time() time.Time { return time.Time(u) }

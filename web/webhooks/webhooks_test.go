@@ -1,0 +1,154 @@
+package webhooks_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/queue"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/web/webhooks"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+const mailgunKey = "key-test-mailgun-signing"
+
+func newServer(t *testing.T) (*httptest.Server, *store.Store) {
+	st := storetest.New(t)
+	log := slog.New(slog.DiscardHandler)
+	origin, _ := url.Parse("http://localhost")
+	q, err := queue.New(st.Pool(), queue.Options{Log: log}) // insert only: notices are queued, not sent, here
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, Origin: origin,
+		BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	webhooks.Register(r, webhooks.Deps{Bounces: svc, PostmarkUser: "pm", PostmarkPassword: "pm-secret", MailgunKey: mailgunKey, Log: log})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+func mailgunBody(token, event, severity, email, id string, ts time.Time) string {
+	stamp := fmt.Sprint(ts.Unix())
+	mac := hmac.New(sha256.New, []byte(mailgunKey))
+	mac.Write([]byte(stamp + token))
+	return fmt.Sprintf(`{"signature":{"timestamp":%q,"token":%q,"signature":%q},
+		"event-data":{"event":%q,"severity":%q,"recipient":%q,"id":%q,"timestamp":%d,
+		"delivery-status":{"code":550,"enhanced-code":"5.1.1","message":"no such user"}}}`,
+		stamp, token, hex.EncodeToString(mac.Sum(nil)), event, severity, email, id, ts.Unix())
+}
+
+func post(t *testing.T, url, body string, hdr ...string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestMailgun(t *testing.T) {
+	srv, st := newServer(t)
+	ctx := context.Background()
+	u := srv.URL + "/mail/webhooks/mailgun"
+	now := time.Now()
+	good := mailgunBody("tok-1", "failed", "permanent", "Gone@Example.org", "ev-1", now)
+	if code := post(t, u, good); code != 200 {
+		t.Fatalf("valid event: %d", code)
+	}
+	sc, _ := st.BounceScoreOf(ctx, "gone@example.org")
+	if sc.Score != 1 {
+		t.Fatalf("score %.1f after a hard bounce, want 1", sc.Score)
+	}
+	// Replayed token, forged signature, stale timestamp: 401, nothing changes.
+	// (Mailgun signs the timestamp and token, not the event: a forgery is
+	// a signature made without the key.)
+	forged := mailgunBody("tok-2", "failed", "permanent", "victim@example.org", "ev-2", now)
+	i := strings.Index(forged, `"signature":"`) + len(`"signature":"`)
+	forged = forged[:i] + strings.Repeat("0", 64) + forged[i+64:]
+	for name, body := range map[string]string{
+		"replay": good,
+		"forged": forged,
+		"stale":  mailgunBody("tok-3", "failed", "permanent", "x@example.org", "ev-3", now.Add(-time.Hour)),
+	} {
+		if code := post(t, u, body); code != 401 {
+			t.Errorf("%s: %d, want 401", name, code)
+		}
+	}
+	if ev, _ := st.BounceEvents(ctx, "victim@example.org", 10); len(ev) != 0 {
+		t.Fatal("a forged event was recorded")
+	}
+	// The same event (same id) under a fresh signature counts once.
+	if code := post(t, u, mailgunBody("tok-4", "failed", "permanent", "gone@example.org", "ev-1", now)); code != 200 {
+		t.Fatalf("redelivered event: %d", code)
+	}
+	if ev, _ := st.BounceEvents(ctx, "gone@example.org", 10); len(ev) != 1 {
+		t.Fatalf("the same event twice: %d records, want 1", len(ev))
+	}
+	// A complaint suppresses at once.
+	if code := post(t, u, mailgunBody("tok-5", "complained", "", "angry@example.org", "ev-5", now)); code != 200 {
+		t.Fatalf("complaint: %d", code)
+	}
+	if why, _ := st.Suppression(ctx, "angry@example.org"); why != "complaint" {
+		t.Fatalf("complaint: suppression %q", why)
+	}
+	// Malformed and oversized bodies.
+	if code := post(t, u, "{not json"); code != 400 {
+		t.Errorf("malformed: %d, want 400", code)
+	}
+	if code := post(t, u, `{"x":"`+strings.Repeat("a", 2<<20)+`"}`); code != 413 {
+		t.Errorf("oversized: %d, want 413", code)
+	}
+}
+
+func TestPostmarkAuthAndDisabledEndpoints(t *testing.T) {
+	srv, st := newServer(t)
+	u := srv.URL + "/mail/webhooks/postmark"
+	body := `{"RecordType":"Bounce","ID":42,"Type":"HardBounce","Email":"pm@example.org","Details":"smtp;550 5.1.1 unknown","BouncedAt":"2026-11-01T10:00:00Z"}`
+	if code := post(t, u, body); code != 401 {
+		t.Fatalf("no auth: %d", code)
+	}
+	bad := "Basic " + base64.StdEncoding.EncodeToString([]byte("pm:wrong"))
+	if code := post(t, u, body, "Authorization", bad); code != 401 {
+		t.Fatalf("bad auth: %d", code)
+	}
+	good := "Basic " + base64.StdEncoding.EncodeToString([]byte("pm:pm-secret"))
+	if code := post(t, u, body, "Authorization", good); code != 200 {
+		t.Fatalf("good auth: %d", code)
+	}
+	if sc, _ := st.BounceScoreOf(context.Background(), "pm@example.org"); sc.Score != 1 {
+		t.Fatalf("score %.1f", sc.Score)
+	}
+	// Providers that are not configured answer 404.
+	for _, p := range []string{"ses", "sendgrid"} {
+		if code := post(t, srv.URL+"/mail/webhooks/"+p, "{}"); code != 404 {
+			t.Errorf("%s unconfigured: %d, want 404", p, code)
+		}
+	}
+}
