@@ -85,7 +85,9 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log}
 	river.AddWorker(workers, processor)
-	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log}); err != nil {
+	warnings := &bounce.WarningsWorker{}
+	river.AddWorker(workers, warnings)
+	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings()}}); err != nil {
 		return nil, err
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
@@ -96,6 +98,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
 			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
 	processor.OnBounceMail = c.bounces.FromMail
+	warnings.Service = c.bounces
 	c.sender.OnPermanentFailure(c.bounces.OnSendFailure)
 	c.hooks = &webhooks.Deps{Bounces: c.bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
 		MailgunKey: cfg.MailgunSigningKey, Log: log}

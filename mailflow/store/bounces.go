@@ -173,3 +173,51 @@ func (s *Store) SuppressedCount(ctx context.Context) (int64, error) {
 	err := s.db.QueryRow(ctx, `SELECT count(*) FROM suppressions`).Scan(&n)
 	return n, mapErr(err, "count suppressions")
 }
+
+// DisabledAddress is an address whose delivery stopped for bounces.
+type DisabledAddress struct {
+	Email         string
+	DisabledAt    time.Time
+	WarningsSent  int
+	LastWarningAt *time.Time
+}
+
+// DisabledAddresses lists the addresses whose delivery stopped for bounces
+// and that are still suppressed for it.
+func (s *Store) DisabledAddresses(ctx context.Context) ([]DisabledAddress, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT b.email, b.disabled_at, b.warnings_sent, b.last_warning_at FROM bounce_scores b
+		WHERE b.disabled_at IS NOT NULL
+		  AND EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = b.email AND s.reason = 'bounce_score')
+		ORDER BY b.disabled_at`)
+	if err != nil {
+		return nil, mapErr(err, "list disabled addresses")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DisabledAddress, error) {
+		var d DisabledAddress
+		err := r.Scan(&d.Email, &d.DisabledAt, &d.WarningsSent, &d.LastWarningAt)
+		return d, err
+	})
+	return out, mapErr(err, "list disabled addresses")
+}
+
+// NoteWarning records that another notice went to a disabled address.
+func (s *Store) NoteWarning(ctx context.Context, email string, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE bounce_scores SET warnings_sent = warnings_sent + 1, last_warning_at = $2 WHERE email = lower($1)`, email, at)
+	return mapErr(err, "note bounce warning")
+}
+
+// LeaveAllGroups ends every membership of the account with this address,
+// except where it is a group's last owner (a group must keep one), and
+// returns how many ended.
+func (s *Store) LeaveAllGroups(ctx context.Context, email string) (int64, error) {
+	tag, err := s.db.Exec(ctx, `
+		DELETE FROM memberships m USING users u
+		WHERE u.id = m.user_id AND lower(u.email) = lower($1)
+		  AND NOT (m.role = 'owner' AND m.status = 'active' AND (
+		      SELECT count(*) FROM memberships o WHERE o.group_id = m.group_id AND o.role = 'owner' AND o.status = 'active') = 1)`, email)
+	if err != nil {
+		return 0, mapErr(err, "leave all groups")
+	}
+	return tag.RowsAffected(), nil
+}

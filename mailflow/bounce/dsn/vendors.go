@@ -257,7 +257,11 @@ func headAddr(line string) (addr, orig, rest string, ok bool) {
 		return a, "", "", true
 	case strings.HasPrefix(strings.TrimSpace(after), "("):
 		orig, rest := expandedFrom(strings.TrimSpace(after))
-		return a, orig, strings.TrimSpace(strings.TrimLeft(rest, ":;, ")), true
+		rest = strings.TrimSpace(strings.TrimLeft(rest, ":;, "))
+		if cleanAddr(rest) != "" {
+			rest = "" // Exchange 2010: "user@example.org (user@example.org)"
+		}
+		return a, orig, rest, true
 	case strings.HasPrefix(strings.TrimSpace(after), ":"):
 		return a, "", strings.TrimSpace(strings.TrimSpace(after)[1:]), true
 	}
@@ -452,10 +456,11 @@ func (msg *message) reporter(vendor string) string {
 		return "googlegroups"
 	case dom == "googlemail.com" || dom == "google.com" || dom == "gmail.com" || vendor == "gmail" || has("google tried to deliver"):
 		return "gmail"
-	case hdr("x-ms-exchange-message-is-ndr") || has("office 365") || strings.Contains(dom, "outlook.") ||
+	case has("office 365") || has(".prod.outlook.com") || strings.Contains(dom, "outlook.") ||
 		strings.Contains(dom, "hotmail.") || strings.Contains(dom, "office365"):
 		return "office365"
-	case vendor == "exchange" || hdr("x-ms-embedded-report") || has("microsoft exchange") || has("msexch"):
+	case vendor == "exchange" || hdr("x-ms-embedded-report") || hdr("x-ms-exchange-message-is-ndr") ||
+		has("microsoft exchange") || has("msexch"):
 		return "exchange"
 	case strings.HasSuffix(dom, "mail.ru") || has("сервером mail.ru"):
 		return "mailru"
