@@ -8,20 +8,24 @@ import (
 	"os"
 	"time"
 
+	"github.com/parleymail/parley/mailflow/bounce/dsn"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 )
 
-// cmdInspect implements `parleyd inspect message FILE…` and `parleyd
-// inspect reply FILE…`: it shows what Parley reads in a message, or what
-// the web would show of a reply, one JSON line per file. It needs no
+// cmdInspect implements `parleyd inspect message FILE…`, `parleyd
+// inspect reply FILE…` and `parleyd inspect bounce FILE…`: it shows what
+// Parley reads in a message, what the web would show of a reply, or what
+// Parley makes of a delivery report, one JSON line per file. It needs no
 // configuration and no database, so it is safe to run on mail a user
 // reports as misread.
 func cmdInspect(e *env, fs *flag.FlagSet, args []string) int {
-	if len(args) < 2 || (args[0] != "message" && args[0] != "reply") {
+	if len(args) < 2 || (args[0] != "message" && args[0] != "reply" && args[0] != "bounce") {
 		fmt.Fprintln(e.stderr, "usage: parleyd inspect message FILE…   (one JSON line per message: header fields, text, attachments, warnings)")
 		fmt.Fprintln(e.stderr, "       parleyd inspect reply FILE…     (one JSON line per reply: the new text and the signature;")
 		fmt.Fprintln(e.stderr, "                                        FILE is a raw message, a plain-text body or an HTML body)")
+		fmt.Fprintln(e.stderr, "       parleyd inspect bounce FILE…    (one JSON line per message: bounce, delay, complaint, auto-reply or")
+		fmt.Fprintln(e.stderr, "                                        ordinary mail, and each reported recipient with its status and reason)")
 		return exitConfig
 	}
 	enc := json.NewEncoder(e.stdout)
@@ -40,9 +44,12 @@ func cmdInspect(e *env, fs *flag.FlagSet, args []string) int {
 			continue
 		}
 		var out any
-		if args[0] == "message" {
+		switch args[0] {
+		case "message":
 			out = inspectMessage(file, raw)
-		} else {
+		case "bounce":
+			out = inspectBounce(file, raw)
+		default:
 			out = inspectReply(e, file, raw)
 		}
 		if err := enc.Encode(out); err != nil {
@@ -139,6 +146,35 @@ func inspectReply(e *env, file string, raw []byte) inspectedReply {
 		r = quote.Split(string(raw))
 	}
 	return inspectedReply{File: file, Text: r.Text, Signature: r.Signature}
+}
+
+type inspectedBounce struct {
+	File       string               `json:"file"`
+	Kind       string               `json:"kind"`
+	Reporter   string               `json:"reporter"`
+	Recipients []inspectedRecipient `json:"recipients"`
+}
+
+type inspectedRecipient struct {
+	Address    string `json:"address"`
+	Action     string `json:"action"`
+	Status     string `json:"status"`
+	Class      string `json:"class"`
+	Reason     string `json:"reason"`
+	Scores     bool   `json:"scores"`
+	Diagnostic string `json:"diagnostic"`
+}
+
+func inspectBounce(file string, raw []byte) inspectedBounce {
+	r := dsn.Classify(raw)
+	out := inspectedBounce{File: file, Kind: string(r.Kind), Reporter: r.Reporter, Recipients: []inspectedRecipient{}}
+	for _, rc := range r.Recipients {
+		out.Recipients = append(out.Recipients, inspectedRecipient{
+			Address: rc.Address, Action: rc.Action, Status: rc.Status, Class: string(rc.Class),
+			Reason: rc.Reason, Scores: rc.Scores, Diagnostic: rc.Diagnostic,
+		})
+	}
+	return out
 }
 
 // looksLikeMessage reports a raw message: it starts with header fields

@@ -36,6 +36,10 @@ func (s *Service) FromMail(ctx context.Context, in store.Inbound, token string) 
 	switch rep.Kind {
 	case dsn.KindAutoReply:
 		return "an automatic reply: ignored", nil
+	case dsn.KindComplaint:
+		if strings.EqualFold(rep.FeedbackType, "not-spam") {
+			return "a retracted complaint (not-spam): ignored", nil
+		}
 	case dsn.KindNotBounce:
 		if verpEmail == "" {
 			return "not a delivery report: ignored", nil

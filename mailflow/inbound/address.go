@@ -47,6 +47,11 @@ func ParseRecipient(addr, mailDomain string, keys sign.Keys) (Route, bool) {
 	}
 	local := addr[:at]
 	base, ext, hasExt := strings.Cut(local, "+")
+	if (base == "no-reply" || base == "noreply") && !hasExt {
+		// System mail comes from no-reply@: what comes back to it is
+		// delivery reports (and the odd human reply, which nobody reads).
+		return Route{Kind: KindBounce}, true
+	}
 	if base == "bounces" {
 		if !hasExt || ext == "" {
 			return Route{}, false

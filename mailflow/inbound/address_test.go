@@ -27,7 +27,8 @@ func TestParseRecipient(t *testing.T) {
 		{"garden+r-1-aaaaaaaaaaaaaaaa@lists.test", false, Route{}},
 		{"garden+whatever@lists.test", false, Route{}},
 		{"bounces@lists.test", false, Route{}},
-		{"no-reply@lists.test", false, Route{}},
+		{"no-reply@lists.test", true, Route{Kind: KindBounce}},
+		{"no-reply+x@lists.test", false, Route{}},
 		{"Bad Slug@lists.test", false, Route{}},
 		{"@lists.test", false, Route{}},
 		{"", false, Route{}},
@@ -53,8 +54,8 @@ func FuzzParseRecipient(f *testing.F) {
 		// Whatever is accepted names a valid group or a bounce token.
 		switch r.Kind {
 		case KindBounce:
-			if r.Token == "" {
-				t.Fatalf("bounce route without a token for %q", addr)
+			if r.Slug != "" || strings.ContainsAny(r.Token, "@<> ") {
+				t.Fatalf("bad bounce route %+v for %q", r, addr)
 			}
 		case KindPost, KindCommand, KindReply:
 			if r.Slug == "" || strings.ContainsAny(r.Slug, "+@<> ") {

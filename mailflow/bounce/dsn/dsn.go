@@ -701,7 +701,7 @@ func factsOf(s string) facts {
 	lower := strings.ToLower(s)
 	var f facts
 	f.reason, f.phrase = reasonIn(lower)
-	f.code = enhancedCode(s)
+	f.code = failureCode(s)
 	f.reply = replyClass(s)
 	return f
 }
@@ -739,7 +739,11 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 		switch {
 		case strings.HasPrefix(rc.Status, "2."):
 			rc.Action = "delivered"
-		case strings.HasPrefix(rc.Status, "4.") && d.fromDSN, !strings.HasPrefix(rc.Status, "5.") && msg.delayWording():
+		case strings.HasPrefix(rc.Status, "4.") && d.fromDSN:
+			// RFC 3464 requires Action; a transient code without one
+			// is read as a delay.
+			rc.Action = "delayed"
+		case !strings.HasPrefix(rc.Status, "5.") && msg.delayWording():
 			rc.Action = "delayed"
 		default:
 			rc.Action = "failed"
@@ -751,6 +755,9 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 		return rc
 	}
 
+	if strings.HasPrefix(rc.Status, "2.") {
+		rc.Status = "" // a success code on a failure says nothing
+	}
 	reason := f.reason
 	if reason == "" {
 		reason = d.hint
@@ -914,6 +921,20 @@ func enhancedCode(s string) string {
 	return ""
 }
 
+// failureCode finds the first enhanced status code of class 4 or 5 in
+// s: the transcript of a failed session also holds the successes before
+// the failure ("250 2.1.0 Sender ok").
+func failureCode(s string) string {
+	for s != "" {
+		c := enhancedCode(s)
+		if c == "" || c[0] != '2' {
+			return c
+		}
+		s = s[strings.Index(s, c)+len(c):]
+	}
+	return ""
+}
+
 // replyClass finds the first 4xx or 5xx SMTP reply code (RFC 5321
 // §4.2) in s and returns its first digit.
 func replyClass(s string) byte {
@@ -1046,6 +1067,15 @@ func readHeader(b []byte) header {
 		_, s, _ = strings.Cut(s, "\n")
 	}
 	var h header
+	// The value being unfolded grows in cur: appending to a string would
+	// make a field folded over many lines quadratic.
+	var cur strings.Builder
+	finish := func() {
+		if len(h) > 0 {
+			h[len(h)-1].value = strings.TrimSpace(cur.String())
+		}
+		cur.Reset()
+	}
 	for s != "" {
 		var line string
 		line, s, _ = strings.Cut(s, "\n")
@@ -1057,15 +1087,19 @@ func readHeader(b []byte) header {
 			if len(h) == 0 {
 				break
 			}
-			h[len(h)-1].value += " " + strings.TrimSpace(line)
+			cur.WriteByte(' ')
+			cur.WriteString(strings.TrimSpace(line))
 			continue
 		}
 		name, value, ok := splitField(line)
 		if !ok {
 			break
 		}
-		h = append(h, field{name: name, value: strings.TrimSpace(value)})
+		finish()
+		h = append(h, field{name: name})
+		cur.WriteString(value)
 	}
+	finish()
 	return h
 }
 
