@@ -45,6 +45,7 @@ type env struct {
 
 func commands() []command {
 	var bo benchOpts
+	var do digestOpts
 	return []command{
 		{name: "serve", short: "run Parley: web UI and JSON API, inbound SMTP, job workers, scheduler", run: cmdServe},
 		{name: "migrate", short: "apply database migrations and exit", run: cmdMigrate},
@@ -53,6 +54,7 @@ func commands() []command {
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken, flags: createTokenFlags},
 		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N]", short: "measure the fan-out on a throwaway database: messages per second, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
 		{name: "inspect", args: "message|reply|bounce FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports and provider webhooks", run: cmdInspect},
+		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send the digests that are due now (the daemon does this on DIGEST_CRON)", run: cmdSendDigests(&do), flags: digestFlags(&do)},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},
 		{name: "version", short: "print the version", run: func(e *env, _ *flag.FlagSet, _ []string) int {
 			fmt.Fprintln(e.stdout, "parleyd", version)

@@ -12,6 +12,7 @@ import (
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
+	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/metrics"
@@ -34,6 +35,7 @@ type core struct {
 	intake  *inbound.Server
 	bounces *bounce.Service
 	hooks   *webhooks.Deps
+	digests *digest.Service
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -87,12 +89,26 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}
 	river.AddWorker(workers, warnings)
-	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings()}}); err != nil {
+	digestRenderer, err := digest.NewRenderer(digest.Site{Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization,
+		MailDomain: cfg.MailDomain, FromEmail: cfg.DefaultFromEmail}, c.keys)
+	if err != nil {
+		return nil, err
+	}
+	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, Log: log,
+		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}}
+	river.AddWorker(workers, &digest.ScanWorker{Service: c.digests})
+	river.AddWorker(workers, &digest.SendWorker{Service: c.digests})
+	digestScan, err := digest.Periodic(cfg.DigestCron)
+	if err != nil {
+		return nil, configError{err}
+	}
+	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
 		return nil, err
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
 	processor.Posting, processor.Queue = c.posting, c.queue
+	c.digests.Queue = c.queue
 
 	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Log: log,
 		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,

@@ -13,13 +13,14 @@ type Delivery string
 const (
 	DeliveryImmediate Delivery = "immediate" // an email for every message
 	DeliveryDigest    Delivery = "digest"    // one daily digest at the member's local morning
+	DeliveryWeekly    Delivery = "weekly"    // one weekly digest
 	DeliveryNone      Delivery = "none"      // no email; read on the web
 )
 
 // Valid reports whether d is a known delivery mode.
 func (d Delivery) Valid() bool {
 	switch d {
-	case DeliveryImmediate, DeliveryDigest, DeliveryNone:
+	case DeliveryImmediate, DeliveryDigest, DeliveryWeekly, DeliveryNone:
 		return true
 	}
 	return false

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/robfig/cron/v3"
 )
 
 // Config is Parley's effective configuration.
@@ -88,6 +89,10 @@ type Config struct {
 	PostmarkPassword      string
 	MailgunSigningKey     string
 	SendGridPublicKey     string
+
+	DigestHour    int
+	DigestWeekday time.Weekday
+	DigestCron    string
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -305,6 +310,24 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 	c.MailgunSigningKey = get("MAILGUN_SIGNING_KEY", "")
 	c.SendGridPublicKey = get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+
+	if c.DigestHour, err = intIn("DIGEST_HOUR", get("DIGEST_HOUR", "7"), 0, 23); err != nil {
+		return nil, err
+	}
+	wd := strings.ToLower(get("DIGEST_WEEKDAY", "monday"))
+	found := false
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.ToLower(d.String()) == wd || strings.ToLower(d.String()[:3]) == wd {
+			c.DigestWeekday, found = d, true
+		}
+	}
+	if !found {
+		return nil, &Error{"DIGEST_WEEKDAY", fmt.Sprintf("must be a day of the week such as monday, not %q", wd)}
+	}
+	c.DigestCron = get("DIGEST_CRON", "*/15 * * * *")
+	if _, err := cron.ParseStandard(c.DigestCron); err != nil {
+		return nil, &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
+	}
 
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")

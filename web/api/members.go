@@ -86,7 +86,7 @@ func (h *handler) putMember(c *gin.Context) {
 	if in.Delivery != nil {
 		d := mailflow.Delivery(*in.Delivery)
 		if !d.Valid() {
-			h.fail(c, mailflow.Invalid("delivery", "must be immediate, digest or none"))
+			h.fail(c, mailflow.Invalid("delivery", "must be immediate, digest, weekly or none"))
 			return
 		}
 		ch.Delivery = &d

@@ -11,6 +11,7 @@ package maillinks
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -145,6 +146,11 @@ func (h *handler) unsubscribeForm(c *gin.Context) {
 	}
 	p := h.page("Unsubscribe")
 	p.Email, p.Group, p.Action = u.Email, g, h.url("/u/", c.Param("token"))
+	if g == nil && c.Param("token") != "" {
+		if l, err := h.Keys.Verify(c.Param("token"), time.Now()); err == nil && l.Value == "digest" {
+			p.Heading = "Stop your digests?"
+		}
+	}
 	h.pages.HTML(c, http.StatusOK, "web/unsubscribe_confirm.html", p)
 }
 
@@ -159,6 +165,18 @@ func (h *handler) unsubscribe(c *gin.Context) {
 	p := h.page("Unsubscribed")
 	p.UndoDays = int(undoFor / (24 * time.Hour))
 	undo := sign.Link{Purpose: sign.PurposeUndo, UserID: u.ID, GroupID: l.GroupID, Expires: time.Now().Add(undoFor)}
+	if g == nil && l.Value == "digest" {
+		// The digest's own List-Unsubscribe: stop digests, not all mail.
+		n, err := h.Store.StopDigests(ctx, u.ID)
+		if err != nil {
+			h.serverError(c, err)
+			return
+		}
+		p.Heading = "No more digests"
+		p.Message = fmt.Sprintf("%s will get no more digests (%d groups changed to no email). You are still a member of your groups.", u.Email, n)
+		h.pages.HTML(c, http.StatusOK, "web/unsubscribe_done.html", p)
+		return
+	}
 	if g == nil {
 		if err := h.Store.Suppress(ctx, u.Email, "unsubscribed", "link", ""); err != nil {
 			h.serverError(c, err)

@@ -1,0 +1,281 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/robfig/cron/v3"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// scanBatch is how many members one scan query reads.
+const scanBatch = 1000
+
+// Inserter enqueues jobs inside a transaction (queue.Queue is one).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// Service finds due digests and sends them.
+type Service struct {
+	Store     *store.Store
+	Queue     Inserter // nil: digests are sent inline (the send-digests command)
+	Renderer  *Renderer
+	Transport outbound.Transport
+	Schedule  Schedule
+	Domain    string
+	Log       *slog.Logger
+}
+
+// ScanResult counts what a scan did.
+type ScanResult struct {
+	Members int
+	Created []int64 // digests newly due
+}
+
+// Scan records every digest that has come due by now (for one address,
+// when email is set) and, with a queue, enqueues each in the same
+// transaction. Members are read in batches: memory does not grow with
+// their number.
+func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanResult, error) {
+	var res ScanResult
+	var after int64
+	for {
+		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
+		if err != nil {
+			return res, err
+		}
+		var due []store.NewDigest
+		for _, m := range batch {
+			loc, err := time.LoadLocation(m.Timezone)
+			if err != nil {
+				loc = time.UTC // a bad timezone must not cost anyone their digest
+			}
+			for _, p := range []struct {
+				on     bool
+				period Period
+			}{{m.Daily, Daily}, {m.Weekly, Weekly}} {
+				if !p.on {
+					continue
+				}
+				at, key := s.Schedule.LastDue(now, loc, p.period)
+				due = append(due, store.NewDigest{UserID: m.UserID, Period: string(p.period), Key: key, DueAt: at})
+			}
+		}
+		ids, err := s.Store.CreateDigests(ctx, due, func(tx *store.Store, ids []int64) error {
+			if s.Queue == nil {
+				return nil
+			}
+			for _, id := range ids {
+				if err := s.Queue.InsertTx(ctx, tx.PgxTx(), SendArgs{DigestID: id}, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Members += len(batch)
+		res.Created = append(res.Created, ids...)
+		if len(batch) < scanBatch {
+			return res, nil
+		}
+		after = batch[len(batch)-1].UserID
+	}
+}
+
+// Send builds and sends one digest. It is idempotent: a digest already
+// sent (or found empty) is not sent again. With dryRun it renders and
+// reports without sending or recording.
+func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, error) {
+	d, err := s.Store.DigestByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if d.State != "queued" && !dryRun {
+		return "already " + d.State, nil
+	}
+	u, err := s.Store.UserByID(ctx, d.UserID)
+	if err != nil {
+		return "", err
+	}
+	if reason, err := s.Store.Suppression(ctx, u.Email); err != nil {
+		return "", err
+	} else if reason != "" {
+		return "suppressed", s.finish(ctx, d.ID, "empty", 0, dryRun)
+	}
+	from, err := s.Store.PreviousDigestDue(ctx, d.UserID, d.Period, d.DueAt)
+	if err != nil {
+		return "", err
+	}
+	if from.IsZero() {
+		// A first digest covers the period before it.
+		from = d.DueAt.AddDate(0, 0, -1)
+		if d.Period == string(Weekly) {
+			from = d.DueAt.AddDate(0, 0, -7)
+		}
+	}
+	delivery := mailflow.DeliveryDigest
+	if d.Period == string(Weekly) {
+		delivery = mailflow.DeliveryWeekly
+	}
+	items, err := s.Store.DigestItems(ctx, d.UserID, string(delivery), from, d.DueAt, maxDigestMessages)
+	if err != nil {
+		return "", err
+	}
+	if len(items) == 0 {
+		return "nothing new", s.finish(ctx, d.ID, "empty", 0, dryRun)
+	}
+	loc, err := time.LoadLocation(u.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	member := store.DigestMember{UserID: u.ID, Email: u.Email, Name: u.Name, Timezone: u.Timezone}
+	msg, err := s.Renderer.Render(member, Period(d.Period), items, loc, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if dryRun {
+		return fmt.Sprintf("would send %d messages (%d bytes) to %s", len(items), len(msg), u.Email), nil
+	}
+	conn, err := s.Transport.Open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	// Reports about digests go to no-reply@, where the bounce code reads them.
+	if err := conn.Send(ctx, "no-reply@"+s.Domain, u.Email, msg); err != nil {
+		var se *outbound.SendError
+		if errors.As(err, &se) && !se.Temporary {
+			return "refused: " + se.Error(), s.finish(ctx, d.ID, "failed", len(items), false)
+		}
+		return "", err // the queue retries
+	}
+	return fmt.Sprintf("sent %d messages to %s", len(items), u.Email), s.finish(ctx, d.ID, "sent", len(items), false)
+}
+
+func (s *Service) finish(ctx context.Context, id int64, state string, n int, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	return s.Store.FinishDigest(ctx, id, state, n)
+}
+
+// SendArgs is the job "send digest N".
+type SendArgs struct {
+	DigestID int64 `json:"digest_id"`
+}
+
+// Kind names the job.
+func (SendArgs) Kind() string { return "digest_send" }
+
+// SendWorker sends one digest.
+type SendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	Service *Service
+}
+
+// Work sends the digest.
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	out, err := w.Service.Send(ctx, job.Args.DigestID, false)
+	if err == nil {
+		w.Service.Log.Debug("digest", "digest_id", job.Args.DigestID, "outcome", out)
+	}
+	return err
+}
+
+// ScanArgs is the periodic job that finds due digests.
+type ScanArgs struct{}
+
+// Kind names the job.
+func (ScanArgs) Kind() string { return "digest_scan" }
+
+// ScanWorker runs the scan.
+type ScanWorker struct {
+	river.WorkerDefaults[ScanArgs]
+	Service *Service
+	Now     func() time.Time // nil: time.Now
+}
+
+// Work scans.
+func (w *ScanWorker) Work(ctx context.Context, _ *river.Job[ScanArgs]) error {
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	res, err := w.Service.Scan(ctx, now, "")
+	if err == nil && len(res.Created) > 0 {
+		w.Service.Log.Info("digests due", "count", len(res.Created), "members", res.Members)
+	}
+	return err
+}
+
+// Periodic is the scan's schedule: DIGEST_CRON (robfig/cron syntax, e.g.
+// "*/15 * * * *"), run by river's leader only, and once at start so a
+// daemon that was down catches up.
+func Periodic(spec string) (*river.PeriodicJob, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, fmt.Errorf("DIGEST_CRON %q: %w", spec, err)
+	}
+	return river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
+		return ScanArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+	}, &river.PeriodicJobOpts{RunOnStart: true}), nil
+}
+
+// DryScan reports, without recording anything, what each member's due
+// digests would hold now.
+func (s *Service) DryScan(ctx context.Context, now time.Time, email string) ([]string, error) {
+	var out []string
+	var after int64
+	for {
+		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range batch {
+			loc, err := time.LoadLocation(m.Timezone)
+			if err != nil {
+				loc = time.UTC
+			}
+			for _, p := range []struct {
+				on       bool
+				period   Period
+				delivery mailflow.Delivery
+			}{{m.Daily, Daily, mailflow.DeliveryDigest}, {m.Weekly, Weekly, mailflow.DeliveryWeekly}} {
+				if !p.on {
+					continue
+				}
+				due, _ := s.Schedule.LastDue(now, loc, p.period)
+				from, err := s.Store.PreviousDigestDue(ctx, m.UserID, string(p.period), due.Add(time.Second))
+				if err != nil {
+					return nil, err
+				}
+				if from.IsZero() || !from.Before(due) {
+					from = due.AddDate(0, 0, -1)
+					if p.period == Weekly {
+						from = due.AddDate(0, 0, -7)
+					}
+				}
+				items, err := s.Store.DigestItems(ctx, m.UserID, string(p.delivery), from, now, maxDigestMessages)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, fmt.Sprintf("%s: %s digest due %s, %d messages", m.Email, p.period, due.In(loc).Format("2006-01-02 15:04 MST"), len(items)))
+			}
+		}
+		if len(batch) < scanBatch {
+			return out, nil
+		}
+		after = batch[len(batch)-1].UserID
+	}
+}

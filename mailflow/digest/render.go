@@ -1,0 +1,207 @@
+package digest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/templates"
+)
+
+// Limits of what one digest shows.
+const (
+	maxTextRunes      = 1200 // per message; "read the rest" links to the thread
+	maxPerThread      = 10   // messages shown per thread; long threads are summarised
+	maxDigestMessages = 500  // per digest
+)
+
+// Site is what digests need to know about the installation.
+type Site struct {
+	Origin       *url.URL
+	BrandTitle   string
+	Organization string
+	MailDomain   string
+	FromEmail    string // DEFAULT_FROM_EMAIL
+}
+
+// Renderer turns a member's digest items into an email. Its templates
+// are parsed once.
+type Renderer struct {
+	site Site
+	keys sign.Keys
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// NewRenderer parses the digest templates.
+func NewRenderer(site Site, keys sign.Keys) (*Renderer, error) {
+	t, err := texttemplate.ParseFS(templates.FS, "email/digest.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parsing digest text template: %w", err)
+	}
+	h, err := htmltemplate.ParseFS(templates.FS, "email/digest.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parsing digest html template: %w", err)
+	}
+	return &Renderer{site: site, keys: keys, text: t, html: h}, nil
+}
+
+type view struct {
+	Title, Summary, Brand, Organization, StopDigestsURL string
+	Groups                                              []groupView
+}
+
+type groupView struct {
+	Name, UnsubscribeURL, SettingsURL string
+	Threads                           []threadView
+}
+
+type threadView struct {
+	Subject, URL string
+	Messages     []messageView
+	More         int
+}
+
+type messageView struct {
+	Author, When, Text, URL string
+	Cut                     bool
+}
+
+// Render builds the digest email for a member. loc is the member's
+// timezone, for the times shown.
+func (r *Renderer) Render(m store.DigestMember, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
+	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
+		StopDigestsURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, Value: "digest"})}
+	threads := 0
+	for i := 0; i < len(items); {
+		it := items[i]
+		g := groupView{Name: it.GroupName,
+			UnsubscribeURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, GroupID: it.GroupID}),
+			SettingsURL:    r.link("/email-settings/", sign.Link{Purpose: sign.PurposeSettings, UserID: m.UserID, GroupID: it.GroupID})}
+		for i < len(items) && items[i].GroupID == it.GroupID {
+			tid := items[i].ThreadID
+			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
+			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
+				if len(tv.Messages) < maxPerThread {
+					text, cut := excerpt(items[i].Body, maxTextRunes)
+					tv.Messages = append(tv.Messages, messageView{Author: oneLine(items[i].AuthorName),
+						When: items[i].CreatedAt.In(loc).Format("Mon 2 Jan 15:04"), Text: text, Cut: cut, URL: tv.URL})
+				} else {
+					tv.More++
+				}
+				i++
+			}
+			threads++
+			g.Threads = append(g.Threads, tv)
+		}
+		v.Groups = append(v.Groups, g)
+	}
+	word := "daily"
+	if period == Weekly {
+		word = "weekly"
+	}
+	v.Title = fmt.Sprintf("Your %s digest from %s", word, r.site.BrandTitle)
+	v.Summary = fmt.Sprintf("%s in %s, %s.", plural(len(items), "new message"), plural(len(v.Groups), "group"), plural(threads, "thread"))
+
+	var text, html bytes.Buffer
+	if err := r.text.ExecuteTemplate(&text, "digest", v); err != nil {
+		return nil, fmt.Errorf("rendering digest text: %w", err)
+	}
+	if err := r.html.ExecuteTemplate(&html, "digest", v); err != nil {
+		return nil, fmt.Errorf("rendering digest html: %w", err)
+	}
+
+	var h mail.Header
+	from, err := mail.ParseAddress(r.site.FromEmail)
+	if err != nil {
+		return nil, fmt.Errorf("DEFAULT_FROM_EMAIL: %w", err)
+	}
+	h.SetAddressList("From", []*mail.Address{from})
+	h.SetAddressList("To", []*mail.Address{{Name: oneLine(m.Name), Address: m.Email}})
+	h.SetSubject(fmt.Sprintf("%s: %s", strings.ToUpper(word[:1])+word[1:]+" digest", v.Summary))
+	h.SetDate(now)
+	id := make([]byte, 12)
+	_, _ = rand.Read(id)
+	h.SetMessageID("parley.digest." + hex.EncodeToString(id) + "@" + r.site.MailDomain)
+	// RFC 2369 and 8058: one-click unsubscribe from digests as a whole.
+	h.Set("List-Unsubscribe", "<"+v.StopDigestsURL+">")
+	h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	h.Set("Auto-Submitted", "auto-generated")
+	h.Set("Precedence", "bulk")
+	h.Set("X-Auto-Response-Suppress", "All")
+	h.Set("X-Loop", "parley@"+r.site.MailDomain)
+
+	var buf bytes.Buffer
+	w, err := mail.CreateWriter(&buf, h)
+	if err != nil {
+		return nil, err
+	}
+	alt, err := w.CreateInline()
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range []struct {
+		typ  string
+		body []byte
+	}{{"text/plain", text.Bytes()}, {"text/html", html.Bytes()}} {
+		var ph mail.InlineHeader
+		ph.Set("Content-Type", part.typ+"; charset=utf-8")
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := alt.CreatePart(ph)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := pw.Write(bytes.ReplaceAll(part.body, []byte("\n"), []byte("\r\n"))); err != nil {
+			return nil, err
+		}
+		if err := pw.Close(); err != nil {
+			return nil, err
+		}
+	}
+	if err := alt.Close(); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (r *Renderer) link(path string, l sign.Link) string {
+	return r.site.Origin.String() + path + r.keys.Token(l)
+}
+
+func (r *Renderer) threadURL(id int64) string {
+	return fmt.Sprintf("%s/threads/%d", r.site.Origin.String(), id)
+}
+
+func excerpt(s string, n int) (string, bool) {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s, false
+	}
+	r := []rune(s)[:n]
+	return strings.TrimSpace(string(r)) + "…", true
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DigestMember is a member who takes at least one digest.
+type DigestMember struct {
+	UserID   int64
+	Email    string
+	Name     string
+	Timezone string
+	Daily    bool // has a group on the daily digest
+	Weekly   bool // has a group on the weekly digest
+}
+
+// DigestMembers returns the next batch of active, verified users with
+// digest memberships and ids above after, by id: the scan streams them.
+func (s *Store) DigestMembers(ctx context.Context, after int64, limit int, email string) ([]DigestMember, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT u.id, u.email, u.name, u.timezone,
+		       bool_or(m.delivery = 'digest'), bool_or(m.delivery = 'weekly')
+		FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE u.id > $1 AND u.status = 'active' AND u.email_verified_at IS NOT NULL
+		  AND m.status = 'active' AND m.delivery IN ('digest', 'weekly')
+		  AND ($3 = '' OR lower(u.email) = lower($3))
+		GROUP BY u.id
+		ORDER BY u.id
+		LIMIT $2`, after, limit, email)
+	if err != nil {
+		return nil, mapErr(err, "list digest members")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestMember, error) {
+		var m DigestMember
+		err := r.Scan(&m.UserID, &m.Email, &m.Name, &m.Timezone, &m.Daily, &m.Weekly)
+		return m, err
+	})
+	return out, mapErr(err, "list digest members")
+}
+
+// NewDigest is a digest that has come due.
+type NewDigest struct {
+	UserID int64
+	Period string
+	Key    time.Time // the member's local date
+	DueAt  time.Time
+}
+
+// CreateDigests records the digests that are due and returns the ids of
+// those that were not recorded before; after runs in the same
+// transaction with those ids (to enqueue their sending). A digest
+// recorded once is never recorded again, whoever scans.
+func (s *Store) CreateDigests(ctx context.Context, ds []NewDigest, after func(tx *Store, ids []int64) error) ([]int64, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	users := make([]int64, len(ds))
+	periods := make([]string, len(ds))
+	keys := make([]time.Time, len(ds))
+	dues := make([]time.Time, len(ds))
+	for i, d := range ds {
+		users[i], periods[i], keys[i], dues[i] = d.UserID, d.Period, d.Key, d.DueAt
+	}
+	var ids []int64
+	err := s.Tx(ctx, func(tx *Store) error {
+		rows, err := tx.db.Query(ctx, `
+			INSERT INTO digests (user_id, period, period_key, due_at)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::date[], $4::timestamptz[])
+			ON CONFLICT (user_id, period, period_key) DO NOTHING
+			RETURNING id`, users, periods, keys, dues)
+		if err != nil {
+			return mapErr(err, "create digests")
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return mapErr(err, "create digests")
+		}
+		if after != nil && len(ids) > 0 {
+			return after(tx, ids)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Digest is a recorded digest.
+type Digest struct {
+	ID     int64
+	UserID int64
+	Period string
+	Key    time.Time
+	DueAt  time.Time
+	State  string
+}
+
+// DigestByID loads a digest.
+func (s *Store) DigestByID(ctx context.Context, id int64) (Digest, error) {
+	var d Digest
+	err := s.db.QueryRow(ctx, `SELECT id, user_id, period, period_key, due_at, state FROM digests WHERE id = $1`, id).
+		Scan(&d.ID, &d.UserID, &d.Period, &d.Key, &d.DueAt, &d.State)
+	return d, mapErr(err, fmt.Sprintf("get digest %d", id))
+}
+
+// PreviousDigestDue returns when the member's previous digest of a period
+// was due (zero when this is the first).
+func (s *Store) PreviousDigestDue(ctx context.Context, userID int64, period string, before time.Time) (time.Time, error) {
+	var t *time.Time
+	err := s.db.QueryRow(ctx, `SELECT max(due_at) FROM digests WHERE user_id = $1 AND period = $2 AND due_at < $3`, userID, period, before).Scan(&t)
+	if err != nil || t == nil {
+		return time.Time{}, mapErr(err, "previous digest")
+	}
+	return *t, nil
+}
+
+// FinishDigest records a digest's outcome.
+func (s *Store) FinishDigest(ctx context.Context, id int64, state string, messages int) error {
+	_, err := s.db.Exec(ctx, `UPDATE digests SET state = $2, messages = $3, sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1`, id, state, messages)
+	return mapErr(err, "finish digest")
+}
+
+// DigestItem is one message in a digest, with its group and thread.
+type DigestItem struct {
+	GroupID    int64
+	GroupSlug  string
+	GroupName  string
+	ThreadID   int64
+	Subject    string
+	MessageID  int64
+	AuthorName string
+	CreatedAt  time.Time
+	Body       string
+}
+
+// DigestItems returns what a member's digest of a period holds: the
+// approved messages posted in (from, to] to the groups the member takes
+// that digest of, only those posted since the member joined, not by
+// banned authors, not under an open flag; by group, thread and time. At
+// most limit messages.
+func (s *Store) DigestItems(ctx context.Context, userID int64, delivery string, from, to time.Time, limit int) ([]DigestItem, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT g.id, g.slug, g.name, t.id, t.subject, msg.id, coalesce(au.name, msg.from_email), msg.created_at, msg.body
+		FROM memberships m
+		JOIN groups g ON g.id = m.group_id
+		JOIN messages msg ON msg.group_id = g.id
+		JOIN threads t ON t.id = msg.thread_id
+		LEFT JOIN users au ON au.id = msg.author_id
+		WHERE m.user_id = $1 AND m.status = 'active' AND m.delivery = $2
+		  AND msg.status = 'approved' AND msg.created_at > $3 AND msg.created_at <= $4
+		  AND msg.created_at >= m.created_at
+		  AND (au.id IS NULL OR au.status <> 'banned')
+		  AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.message_id = msg.id AND f.resolved_at IS NULL)
+		ORDER BY lower(g.name), g.id, t.last_message_at DESC, t.id, msg.created_at, msg.id
+		LIMIT $5`, userID, delivery, from, to, limit)
+	if err != nil {
+		return nil, mapErr(err, "digest items")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestItem, error) {
+		var it DigestItem
+		err := r.Scan(&it.GroupID, &it.GroupSlug, &it.GroupName, &it.ThreadID, &it.Subject, &it.MessageID, &it.AuthorName, &it.CreatedAt, &it.Body)
+		return it, err
+	})
+	return out, mapErr(err, "digest items")
+}
+
+// StopDigests switches every digest membership of a user to no email
+// and returns how many changed (the digest's own List-Unsubscribe).
+func (s *Store) StopDigests(ctx context.Context, userID int64) (int64, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE memberships SET delivery = 'none', updated_at = now() WHERE user_id = $1 AND delivery IN ('digest', 'weekly')`, userID)
+	if err != nil {
+		return 0, mapErr(err, "stop digests")
+	}
+	return tag.RowsAffected(), nil
+}
