@@ -22,6 +22,7 @@ import (
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -29,6 +30,9 @@ import (
 )
 
 type benchOpts struct {
+	members    int
+	groups     int
+	messages   int
 	recipients int
 	smtpAddr   string
 	conns      int
@@ -38,7 +42,10 @@ type benchOpts struct {
 
 func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
 	return func(fs *flag.FlagSet) {
-		fs.IntVar(&o.recipients, "recipients", 20000, "members of the benchmark group")
+		fs.IntVar(&o.recipients, "recipients", 20000, "fanout: members of the benchmark group")
+		fs.IntVar(&o.members, "members", 20000, "digests: members, each on the daily digest of every group")
+		fs.IntVar(&o.groups, "groups", 5, "digests: groups")
+		fs.IntVar(&o.messages, "messages", 40, "digests: new messages per group")
 		fs.StringVar(&o.smtpAddr, "smtp", "", "send to this SMTP server (host:port) instead of an in-process sink")
 		fs.IntVar(&o.conns, "conns", 4, "parallel SMTP connections (EMAIL_CONCURRENCY)")
 		fs.BoolVar(&o.compare, "compare", true, "also measure a bare go-mail client over the same connections, for the ratio")
@@ -51,11 +58,15 @@ func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
 // and every copy sent over real SMTP.
 func cmdBench(o *benchOpts) func(e *env, fs *flag.FlagSet, args []string) int {
 	return func(e *env, fs *flag.FlagSet, args []string) int {
-		if len(args) != 1 || args[0] != "fanout" || o.recipients < 1 {
+		if len(args) != 1 || (args[0] != "fanout" && args[0] != "digests") || o.recipients < 1 {
 			fs.Usage()
 			return exitConfig
 		}
-		if err := benchFanout(e, *o); err != nil {
+		run := benchFanout
+		if args[0] == "digests" {
+			run = benchDigests
+		}
+		if err := run(e, *o); err != nil {
 			fmt.Fprintf(e.stderr, "parleyd bench: %v\n", err)
 			return exitFail
 		}
@@ -288,4 +299,135 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// benchDigests measures digests on a throwaway database: members × groups
+// with messages new since the last digest, every digest built and sent
+// over SMTP to an in-process sink by the code the daemon's jobs run.
+func benchDigests(e *env, o benchOpts) error {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stopSignals()
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dir, err := os.MkdirTemp("", "pbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o711)
+	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
+	if err != nil {
+		return err
+	}
+	defer cl.Close(context.Background())
+	st, err := store.Open(ctx, cl.ConnString(""), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := migrate(ctx, st, log); err != nil {
+		return err
+	}
+	sink, err := mailtest.Start()
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	sink.SetDiscard(true)
+	host, portS, _ := net.SplitHostPort(sink.Addr)
+	cfg, err := config.Load(func(name string) (string, bool) {
+		switch name {
+		case "DATA_DIR":
+			return dir, true
+		case "MAIL_DOMAIN":
+			return "bench.test", true
+		case "EMAIL_BACKEND":
+			return "smtp", true
+		case "EMAIL_HOST":
+			return host, true
+		case "EMAIL_PORT":
+			return portS, true
+		}
+		return "", false
+	})
+	if err != nil {
+		return err
+	}
+	if err := cfg.EnsureSecrets(); err != nil {
+		return err
+	}
+	c, err := buildCore(cfg, st, transportFor(cfg, log), log)
+	if err != nil {
+		return err
+	}
+	owner, err := st.CreateUser(ctx, store.NewUser{Email: "owner@bench.test", Name: "Bench Owner", Verified: true})
+	if err != nil {
+		return err
+	}
+	var gids []int64
+	for i := range o.groups {
+		g, err := st.CreateGroup(ctx, mailflow.Group{Slug: fmt.Sprintf("bench-%d", i), Name: fmt.Sprintf("Bench group %d", i), JoinPolicy: mailflow.JoinOpen,
+			Listed: true, MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}, owner.ID)
+		if err != nil {
+			return err
+		}
+		gids = append(gids, g.ID)
+	}
+	now := time.Now()
+	// Members are in UTC; the posts fall in the last day before their digest.
+	due, _ := c.digests.Schedule.LastDue(now, time.UTC, digest.Daily)
+	fmt.Fprintf(e.stdout, "seeding %d members × %d groups × %d messages\n", o.members, o.groups, o.messages)
+	if err := st.SeedDigestBench(ctx, gids, o.members, "bench.test", owner.ID, o.messages, due.Add(-6*time.Hour)); err != nil {
+		return err
+	}
+	svc := *c.digests
+	svc.Queue = nil
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	runtime.GC()
+	start := time.Now()
+	res, err := svc.Scan(ctx, now, "")
+	if err != nil {
+		return err
+	}
+	scanned := time.Since(start)
+	ids := make(chan int64)
+	var wg sync.WaitGroup
+	var sent, failed atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				out, err := svc.Send(ctx, id, false)
+				if err != nil || !strings.HasPrefix(out, "sent") {
+					failed.Add(1)
+					if err != nil {
+						log.Warn("digest", "err", err)
+					}
+					continue
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	for _, id := range res.Created {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+	took := time.Since(start)
+	fmt.Fprintf(e.stdout, "digests: %d members scanned in %s; %d digests sent (%d failed or empty) in %s: %.0f members/s; %d messages at the sink\n",
+		res.Members, scanned.Round(time.Millisecond), sent.Load(), failed.Load(), took.Round(time.Millisecond),
+		float64(res.Members)/took.Seconds(), sink.Count())
+	fmt.Fprintf(e.stdout, "peak RSS: %s\n", peakRSS())
+	return nil
 }

@@ -52,7 +52,7 @@ func commands() []command {
 		{name: "create-user", args: "--email E --name N [--superuser] [--unverified] [--password-stdin]", short: "create a user", run: cmdCreateUser, flags: createUserFlags},
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken, flags: createTokenFlags},
-		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N]", short: "measure the fan-out on a throwaway database: messages per second, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
+		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N] | digests [--members N] [--groups N] [--messages N]", short: "measure the fan-out or the digests on a throwaway database: throughput, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
 		{name: "inspect", args: "message|reply|bounce FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports and provider webhooks", run: cmdInspect},
 		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send the digests that are due now (the daemon does this on DIGEST_CRON)", run: cmdSendDigests(&do), flags: digestFlags(&do)},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},

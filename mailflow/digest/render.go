@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	gohtml "html"
 	htmltemplate "html/template"
 	"net/url"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
@@ -42,6 +44,9 @@ type Renderer struct {
 	keys sign.Keys
 	text *texttemplate.Template
 	html *htmltemplate.Template
+
+	mu    sync.Mutex
+	frags map[fragKey]messageView
 }
 
 // NewRenderer parses the digest templates.
@@ -54,7 +59,40 @@ func NewRenderer(site Site, keys sign.Keys) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing digest html template: %w", err)
 	}
-	return &Renderer{site: site, keys: keys, text: t, html: h}, nil
+	return &Renderer{site: site, keys: keys, text: t, html: h, frags: map[fragKey]messageView{}}, nil
+}
+
+// message renders one message's block, or takes it from the cache.
+func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL string) messageView {
+	k := fragKey{it.MessageID, loc.String()}
+	r.mu.Lock()
+	v, ok := r.frags[k]
+	r.mu.Unlock()
+	if ok {
+		return v
+	}
+	text, cut := excerpt(it.Body, maxTextRunes)
+	author, when := oneLine(it.AuthorName), it.CreatedAt.In(loc).Format("Mon 2 Jan 15:04")
+	var tb, hb strings.Builder
+	fmt.Fprintf(&tb, "%s, %s:\n%s\n", author, when, text)
+	hb.WriteString(`<div style="border-left:3px solid #e3e6ea;padding:0 0 0 10px;margin:6px 0;"><div style="color:#5b6b7b;font-size:13px;">`)
+	hb.WriteString(gohtml.EscapeString(author + " · " + when))
+	hb.WriteString(`</div><div style="white-space:pre-wrap;">`)
+	hb.WriteString(gohtml.EscapeString(text))
+	hb.WriteString(`</div>`)
+	if cut {
+		fmt.Fprintf(&tb, "[Read the rest: %s]\n", threadURL)
+		fmt.Fprintf(&hb, `<a href="%s" style="color:#1f5fbf;font-size:13px;">Read the rest</a>`, gohtml.EscapeString(threadURL))
+	}
+	hb.WriteString(`</div>`)
+	v = messageView{Text: tb.String(), HTML: htmltemplate.HTML(hb.String())}
+	r.mu.Lock()
+	if len(r.frags) > 50_000 {
+		clear(r.frags) // a bound on memory; recent messages come back quickly
+	}
+	r.frags[k] = v
+	r.mu.Unlock()
+	return v
 }
 
 type view struct {
@@ -73,9 +111,17 @@ type threadView struct {
 	More         int
 }
 
+// messageView is one message, rendered once per message and timezone
+// and shared by every digest that shows it: with thousands of members on
+// one group, the messages are the same and only the links differ.
 type messageView struct {
-	Author, When, Text, URL string
-	Cut                     bool
+	Text string
+	HTML htmltemplate.HTML
+}
+
+type fragKey struct {
+	id  int64
+	loc string
 }
 
 // Render builds the digest email for a member. loc is the member's
@@ -94,9 +140,7 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
 				if len(tv.Messages) < maxPerThread {
-					text, cut := excerpt(items[i].Body, maxTextRunes)
-					tv.Messages = append(tv.Messages, messageView{Author: oneLine(items[i].AuthorName),
-						When: items[i].CreatedAt.In(loc).Format("Mon 2 Jan 15:04"), Text: text, Cut: cut, URL: tv.URL})
+					tv.Messages = append(tv.Messages, r.message(items[i], loc, tv.URL))
 				} else {
 					tv.More++
 				}

@@ -174,3 +174,36 @@ func (s *Store) StopDigests(ctx context.Context, userID int64) (int64, error) {
 	}
 	return tag.RowsAffected(), nil
 }
+
+// SeedDigestBench fills a throwaway database for the digest benchmark:
+// members m1…mN@domain on the daily digest of every group in groupIDs,
+// and perGroup messages posted by author in each group at postedAt.
+func (s *Store) SeedDigestBench(ctx context.Context, groupIDs []int64, members int, domain string, author int64, perGroup int, postedAt time.Time) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `
+			INSERT INTO users (email, name, email_verified_at)
+			SELECT 'm' || i || '@' || $2, 'Member ' || i, now()
+			FROM generate_series(1, $1) i`, members, domain); err != nil {
+			return mapErr(err, "seed users")
+		}
+		if _, err := tx.db.Exec(ctx, `
+			INSERT INTO memberships (group_id, user_id, delivery, created_at)
+			SELECT g, u.id, 'digest', $3::timestamptz - interval '30 days' FROM unnest($1::bigint[]) g, users u
+			WHERE u.email LIKE 'm%@' || $2`, groupIDs, domain, postedAt); err != nil {
+			return mapErr(err, "seed memberships")
+		}
+		_, err := tx.db.Exec(ctx, `
+			WITH t AS (
+				INSERT INTO threads (group_id, subject, created_by, message_count, created_at, last_message_at)
+				SELECT g, 'Thread ' || k || ' of group ' || g, $2, 8, $4, $4
+				FROM unnest($1::bigint[]) g, generate_series(1, greatest($3 / 8, 1)) k
+				RETURNING id, group_id
+			)
+			INSERT INTO messages (thread_id, group_id, author_id, message_id, subject, body, source, status, created_at, approved_at)
+			SELECT t.id, t.group_id, $2, 'bench.' || t.id || '.' || j || '@bench.test', 'Re: thread ' || t.id,
+			       'This is benchmark message ' || j || ' in thread ' || t.id || '. ' || repeat('Some words to read. ', 20),
+			       'api', 'approved', $4 + j * interval '1 second', $4
+			FROM t, generate_series(1, 8) j`, groupIDs, author, perGroup, postedAt)
+		return mapErr(err, "seed messages")
+	})
+}
