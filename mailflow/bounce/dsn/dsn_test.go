@@ -1,8 +1,8 @@
 package dsn
 
 import (
-	"bufio"
 	"fmt"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,63 +12,9 @@ import (
 
 // ---- the shared corpus -----------------------------------------------------------
 
-// corpusDir finds the shared corpus, ../shared/corpus from the module
-// root, or skips: the files are others' work and live outside the
-// repository (see its README.md).
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; cannot find the shared corpus")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "index.tsv")); err != nil {
-		t.Skipf("shared corpus not found at %s (%v); these tests read it in place", c, err)
-	}
-	return c
-}
+func corpusDir(t *testing.T) string { return mailtest.CorpusDir(t) }
 
-// readIndex reads index.tsv: a header row, then one row per file.
-func readIndex(t *testing.T, dir string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "index.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var cols []string
-	var rows []map[string]string
-	for sc.Scan() {
-		cells := strings.Split(sc.Text(), "\t")
-		if cols == nil {
-			cols = cells
-			continue
-		}
-		row := map[string]string{}
-		for i, c := range cols {
-			if i < len(cells) {
-				row[c] = cells[i]
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
+func readIndex(t *testing.T, dir string) []map[string]string { return mailtest.CorpusIndex(t, dir) }
 
 // sisimaiReasons maps go-sisimai's reasons to Parley's. Sisimai's are
 // finer, and it often calls a transient routing failure that stopped or

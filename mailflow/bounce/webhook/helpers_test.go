@@ -16,11 +16,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,30 +31,7 @@ import (
 
 const testTopic = "arn:aws:sns:eu-west-1:111122223333:parley-ses"
 
-// corpusDir finds the shared corpus: ../shared/corpus from the module
-// root (the directory with go.mod). Tests skip when it is absent.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, so no shared corpus")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(corpus, "index.tsv")); err != nil {
-		t.Skipf("shared corpus not found at %s (it lives outside the repository): %v", corpus, err)
-	}
-	return corpus
-}
+func corpusDir(t testing.TB) string { return mailtest.CorpusDir(t) }
 
 // testKeys are made once: RSA generation is slow.
 var testKeys = sync.OnceValue(func() (k struct{ caKey, snsKey, otherKey *rsa.PrivateKey }) {

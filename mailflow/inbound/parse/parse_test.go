@@ -1,9 +1,9 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,64 +16,9 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// corpusDir finds the shared corpus of real mail, which lives beside the
-// repository (../shared/corpus from the module root) and must never be
-// copied into it. Without it, the corpus tests skip.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared/corpus")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "index.tsv")); err != nil {
-		t.Skipf("shared mail corpus not found at %s (it lives beside the repository, not in it): %v", c, err)
-	}
-	return c
-}
+func corpusDir(t *testing.T) string { return mailtest.CorpusDir(t) }
 
-// corpusRows reads index.tsv into one map per row, keyed by the column
-// names of its header row.
-func corpusRows(t *testing.T, dir string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "index.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var cols []string
-	var rows []map[string]string
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if cols == nil {
-			cols = fields
-			continue
-		}
-		row := map[string]string{}
-		for i, c := range cols {
-			if i < len(fields) {
-				row[c] = fields[i]
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
+func corpusRows(t *testing.T, dir string) []map[string]string { return mailtest.CorpusIndex(t, dir) }
 
 func hasWarning(m *Message, words ...string) bool {
 	for _, w := range m.Warnings {

@@ -1,7 +1,7 @@
 package quote
 
 import (
-	"bufio"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,62 +11,9 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 )
 
-// corpusDir finds the shared corpus of real mail, which lives beside the
-// repository (../shared/corpus from the module root) and must never be
-// copied into it. Without it, the corpus tests skip.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared/corpus")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "index.tsv")); err != nil {
-		t.Skipf("shared mail corpus not found at %s (it lives beside the repository, not in it): %v", c, err)
-	}
-	return c
-}
+func corpusDir(t *testing.T) string { return mailtest.CorpusDir(t) }
 
-func corpusRows(t *testing.T, dir string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "index.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var cols []string
-	var rows []map[string]string
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if cols == nil {
-			cols = fields
-			continue
-		}
-		row := map[string]string{}
-		for i, c := range cols {
-			if i < len(fields) {
-				row[c] = fields[i]
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
+func corpusRows(t *testing.T, dir string) []map[string]string { return mailtest.CorpusIndex(t, dir) }
 
 // splitFile splits a reply as Parley would: a raw message is parsed and
 // its text part split (its HTML when it has no text part); a body file is
