@@ -74,32 +74,12 @@ func cmdBench(o *benchOpts) func(e *env, fs *flag.FlagSet, args []string) int {
 	}
 }
 
-func benchFanout(e *env, o benchOpts) error {
-	// Ctrl-C ends the run through the deferred clean-ups, so the
-	// throwaway PostgreSQL is stopped and removed.
-	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stopSignals()
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dir, err := os.MkdirTemp("", "pbench")
+func benchFanout(e *env, o benchOpts) (err error) {
+	ctx, st, log, dir, done, err := benchDB(e)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o711)
-	fmt.Fprintf(e.stdout, "starting a throwaway PostgreSQL in %s\n", dir)
-	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
-	if err != nil {
-		return err
-	}
-	defer cl.Close(context.Background())
-	st, err := store.Open(ctx, cl.ConnString(""), 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := migrate(ctx, st, log); err != nil {
-		return err
-	}
+	defer done()
 
 	addr := o.smtpAddr
 	var sink *mailtest.Sink
@@ -305,28 +285,11 @@ func peakRSS() string {
 // with messages new since the last digest, every digest built and sent
 // over SMTP to an in-process sink by the code the daemon's jobs run.
 func benchDigests(e *env, o benchOpts) error {
-	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stopSignals()
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dir, err := os.MkdirTemp("", "pbench")
+	ctx, st, log, dir, done, err := benchDB(e)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o711)
-	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
-	if err != nil {
-		return err
-	}
-	defer cl.Close(context.Background())
-	st, err := store.Open(ctx, cl.ConnString(""), 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := migrate(ctx, st, log); err != nil {
-		return err
-	}
+	defer done()
 	sink, err := mailtest.Start()
 	if err != nil {
 		return err
@@ -430,4 +393,41 @@ func benchDigests(e *env, o benchOpts) error {
 		float64(res.Members)/took.Seconds(), sink.Count())
 	fmt.Fprintf(e.stdout, "peak RSS: %s\n", peakRSS())
 	return nil
+}
+
+// benchDB starts a throwaway PostgreSQL in a temporary directory and
+// opens a migrated store on it. done stops and removes it all; Ctrl-C
+// cancels ctx so that the run ends through done too.
+func benchDB(e *env) (ctx context.Context, st *store.Store, log *slog.Logger, dir string, done func(), err error) {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var cleanups []func()
+	done = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		stopSignals()
+	}
+	defer func() {
+		if err != nil {
+			done()
+		}
+	}()
+	if dir, err = os.MkdirTemp("", "pbench"); err != nil {
+		return
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	_ = os.Chmod(dir, 0o711)
+	fmt.Fprintf(e.stdout, "starting a throwaway PostgreSQL in %s\n", dir)
+	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
+	if err != nil {
+		return
+	}
+	cleanups = append(cleanups, func() { _ = cl.Close(context.Background()) })
+	if st, err = store.Open(ctx, cl.ConnString(""), 10*time.Second); err != nil {
+		return
+	}
+	cleanups = append(cleanups, st.Close)
+	_, err = migrate(ctx, st, log)
+	return
 }
