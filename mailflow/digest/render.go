@@ -15,7 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
+	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/templates"
@@ -84,8 +86,10 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 		fmt.Fprintf(&tb, "[Read the rest: %s]\n", threadURL)
 		fmt.Fprintf(&hb, `<a href="%s" style="color:#1f5fbf;font-size:13px;">Read the rest</a>`, gohtml.EscapeString(threadURL))
 	}
-	hb.WriteString(`</div>`)
-	v = messageView{Text: tb.String(), HTML: htmltemplate.HTML(hb.String())}
+	hb.WriteString("</div>\n")
+	marker := fmt.Sprintf("\x01%d\x01", it.MessageID)
+	v = messageView{Text: marker, HTML: htmltemplate.HTML(marker),
+		qpText: outbound.AppendQP(nil, []byte(tb.String())), qpHTML: outbound.AppendQP(nil, []byte(hb.String()))}
 	r.mu.Lock()
 	if len(r.frags) > 50_000 {
 		clear(r.frags) // a bound on memory; recent messages come back quickly
@@ -115,8 +119,9 @@ type threadView struct {
 // and shared by every digest that shows it: with thousands of members on
 // one group, the messages are the same and only the links differ.
 type messageView struct {
-	Text string
-	HTML htmltemplate.HTML
+	Text           string            // a marker the template writes, replaced by QPText
+	HTML           htmltemplate.HTML // the same for the HTML part
+	qpText, qpHTML []byte            // the block, quoted-printable encoded once
 }
 
 type fragKey struct {
@@ -158,6 +163,14 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 	v.Title = fmt.Sprintf("Your %s digest from %s", word, r.site.BrandTitle)
 	v.Summary = fmt.Sprintf("%s in %s, %s.", plural(len(items), "new message"), plural(len(v.Groups), "group"), plural(threads, "thread"))
 
+	frags := map[string]messageView{}
+	for _, g := range v.Groups {
+		for _, t := range g.Threads {
+			for _, m := range t.Messages {
+				frags[m.Text] = m
+			}
+		}
+	}
 	var text, html bytes.Buffer
 	if err := r.text.ExecuteTemplate(&text, "digest", v); err != nil {
 		return nil, fmt.Errorf("rendering digest text: %w", err)
@@ -185,41 +198,52 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 	h.Set("Precedence", "bulk")
 	h.Set("X-Auto-Response-Suppress", "All")
 	h.Set("X-Loop", "parley@"+r.site.MailDomain)
+	h.Set("MIME-Version", "1.0")
+	boundary := "parley-digest-" + hex.EncodeToString(id)
+	h.Set("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 
-	var buf bytes.Buffer
-	w, err := mail.CreateWriter(&buf, h)
-	if err != nil {
+	// The message blocks were encoded once, for every digest that shows
+	// them; only the rest of each part is encoded here.
+	out := bytes.NewBuffer(make([]byte, 0, text.Len()+html.Len()+text.Len()/2+4096))
+	if err := textproto.WriteHeader(out, h.Header.Header); err != nil {
 		return nil, err
 	}
-	alt, err := w.CreateInline()
-	if err != nil {
-		return nil, err
-	}
+	buf := out.Bytes()
 	for _, part := range []struct {
 		typ  string
 		body []byte
-	}{{"text/plain", text.Bytes()}, {"text/html", html.Bytes()}} {
-		var ph mail.InlineHeader
-		ph.Set("Content-Type", part.typ+"; charset=utf-8")
-		ph.Set("Content-Transfer-Encoding", "quoted-printable")
-		pw, err := alt.CreatePart(ph)
-		if err != nil {
-			return nil, err
+		html bool
+	}{{"text/plain", text.Bytes(), false}, {"text/html", html.Bytes(), true}} {
+		buf = append(buf, "--"+boundary+"\r\nContent-Type: "+part.typ+"; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+		body := part.body
+		for len(body) > 0 {
+			i := bytes.IndexByte(body, 1)
+			if i < 0 {
+				buf = outbound.AppendQP(buf, body)
+				break
+			}
+			j := bytes.IndexByte(body[i+1:], 1)
+			if j < 0 {
+				return nil, fmt.Errorf("rendering digest: unterminated message marker")
+			}
+			buf = outbound.AppendQP(buf, body[:i])
+			f, ok := frags[string(body[i:i+j+2])]
+			if !ok {
+				return nil, fmt.Errorf("rendering digest: unknown message marker")
+			}
+			if part.html {
+				buf = append(buf, f.qpHTML...)
+			} else {
+				buf = append(buf, f.qpText...)
+			}
+			body = body[i+j+2:]
 		}
-		if _, err := pw.Write(bytes.ReplaceAll(part.body, []byte("\n"), []byte("\r\n"))); err != nil {
-			return nil, err
-		}
-		if err := pw.Close(); err != nil {
-			return nil, err
+		if n := len(buf); n < 2 || buf[n-2] != '\r' || buf[n-1] != '\n' {
+			buf = append(buf, "\r\n"...)
 		}
 	}
-	if err := alt.Close(); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	buf = append(buf, "--"+boundary+"--\r\n"...)
+	return buf, nil
 }
 
 func (r *Renderer) link(path string, l sign.Link) string {
