@@ -46,6 +46,13 @@ func ParseRecipient(addr, mailDomain string, keys sign.Keys) (Route, bool) {
 		return Route{}, false
 	}
 	local := addr[:at]
+	for _, r := range local {
+		// Parley's own addresses use only these; anything else (spaces,
+		// quotes, brackets) is someone else's address.
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '+' || r == '.' || r == '_') {
+			return Route{}, false
+		}
+	}
 	base, ext, hasExt := strings.Cut(local, "+")
 	if (base == "no-reply" || base == "noreply") && !hasExt {
 		// System mail comes from no-reply@: what comes back to it is
