@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"regexp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +167,33 @@ EMAIL_PORT=587 # submission
 	t.Setenv("EMAIL_PORT", "2525")
 	if v, _ := EnvWithFile(vals)("EMAIL_PORT"); v != "2525" {
 		t.Fatalf("the environment should win over the file, got %q", v)
+	}
+}
+
+// Every setting README.md documents shows in check-config's output.
+func TestDescribeCoversTheREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(lookup(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := strings.Join(c.Describe(), "\n")
+	section := string(readme)
+	section = section[strings.Index(section, "## Configuration"):]
+	section = section[:strings.Index(section[3:], "\n## ")+3]
+	names := 0
+	for _, m := range regexp.MustCompile("\n\\| `([A-Z_]+)`(?:, `([A-Z_]+)`)*").FindAllString(section, -1) {
+		for _, name := range regexp.MustCompile("`([A-Z_]+)`").FindAllStringSubmatch(m, -1) {
+			names++
+			if !strings.Contains(printed, name[1]+"=") {
+				t.Errorf("check-config does not print %s", name[1])
+			}
+		}
+	}
+	if names < 50 {
+		t.Fatalf("found only %d settings in README.md's configuration table", names)
 	}
 }
