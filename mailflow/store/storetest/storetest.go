@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,6 +42,13 @@ var (
 // cluster lives in a new directory under the system temp dir (short, for
 // the unix socket path) and is removed afterwards.
 func Main(m *testing.M) int {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzzworker") {
+			// A fuzzing worker runs only its fuzz target, which needs no
+			// database: do not start a cluster in every worker.
+			return m.Run()
+		}
+	}
 	dir, err := os.MkdirTemp("", "pgt")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storetest:", err)
