@@ -307,3 +307,46 @@ func mustLoc(name string) *time.Location {
 	}
 	return l
 }
+
+// TestBusyDigestStaysUnderGmailsClip: a very busy day (300 long messages
+// in 30 threads) still makes a digest under the 102 KB at which Gmail
+// clips mail (hiding its footer and links), and every thread is listed.
+func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
+	origin, _ := url.Parse("https://lists.example.org")
+	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", MailDomain: "lists.example.org", FromEmail: "Parley <no-reply@lists.example.org>"}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []store.DigestItem
+	for th := range 30 {
+		for i := range 10 {
+			items = append(items, store.DigestItem{GroupID: int64(1 + th/10), GroupSlug: "g", GroupName: fmt.Sprintf("Group %d", th/10),
+				ThreadID: int64(100 + th), Subject: fmt.Sprintf("Busy thread %d", th), MessageID: int64(th*100 + i),
+				AuthorName: "Someone", CreatedAt: time.Now(), Body: strings.Repeat("A long message. ", 70)})
+		}
+	}
+	msg, err := r.Render(store.DigestMember{UserID: 1, Email: "x@example.org", Name: "X", Timezone: "UTC"}, digest.Daily, items, time.UTC, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg) >= 102_000 {
+		t.Fatalf("digest is %d bytes: Gmail would clip it", len(msg))
+	}
+	mr, err := mail.CreateReader(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(p.Body)
+	for th := range 30 {
+		if !strings.Contains(string(text), fmt.Sprintf("Busy thread %d", th)) {
+			t.Fatalf("thread %d is not listed", th)
+		}
+	}
+	if !strings.Contains(string(text), "read them on the web") || !strings.Contains(string(text), "/u/") {
+		t.Fatal("the summarised threads and the footer links must be there")
+	}
+}

@@ -25,9 +25,14 @@ import (
 
 // Limits of what one digest shows.
 const (
-	maxTextRunes      = 1200 // per message; "read the rest" links to the thread
-	maxPerThread      = 10   // messages shown per thread; long threads are summarised
-	maxDigestMessages = 500  // per digest
+	maxTextRunes = 1200 // per message; "read the rest" links to the thread
+	maxPerThread = 10   // messages shown per thread; long threads are summarised
+	// maxShownRunes bounds the message text of one digest. Gmail clips
+	// mail over 102 KB and hides the rest, unsubscribe links included;
+	// past this budget threads are listed with their counts and links
+	// only, so even a very busy day's digest arrives whole.
+	maxShownRunes     = 25_000
+	maxDigestMessages = 500 // per digest
 )
 
 // Site is what digests need to know about the installation.
@@ -134,7 +139,7 @@ type fragKey struct {
 func (r *Renderer) Render(m store.DigestMember, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
 	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
 		StopDigestsURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, Value: "digest"})}
-	threads := 0
+	threads, shown := 0, 0
 	for i := 0; i < len(items); {
 		it := items[i]
 		g := groupView{Name: it.GroupName,
@@ -144,8 +149,9 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 			tid := items[i].ThreadID
 			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
-				if len(tv.Messages) < maxPerThread {
+				if len(tv.Messages) < maxPerThread && shown < maxShownRunes {
 					tv.Messages = append(tv.Messages, r.message(items[i], loc, tv.URL))
+					shown += min(utf8.RuneCountInString(items[i].Body), maxTextRunes)
 				} else {
 					tv.More++
 				}
