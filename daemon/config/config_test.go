@@ -2,9 +2,9 @@ package config
 
 import (
 	"errors"
-	"regexp"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
