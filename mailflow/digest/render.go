@@ -116,8 +116,10 @@ type groupView struct {
 
 type threadView struct {
 	Subject, URL string
-	Messages     []messageView
-	More         int
+	Count, More  int               // messages shown, and not shown
+	Text         string            // a marker the template writes, replaced by the thread's message blocks
+	HTML         htmltemplate.HTML // the same for the HTML part
+	messages     []messageView
 }
 
 // messageView is one message, rendered once per message and timezone
@@ -149,8 +151,8 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 			tid := items[i].ThreadID
 			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
-				if len(tv.Messages) < maxPerThread && shown < maxShownRunes {
-					tv.Messages = append(tv.Messages, r.message(items[i], loc, tv.URL))
+				if len(tv.messages) < maxPerThread && shown < maxShownRunes {
+					tv.messages = append(tv.messages, r.message(items[i], loc, tv.URL))
 					shown += min(utf8.RuneCountInString(items[i].Body), maxTextRunes)
 				} else {
 					tv.More++
@@ -158,6 +160,9 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 				i++
 			}
 			threads++
+			tv.Count = len(tv.messages)
+			tv.Text = fmt.Sprintf("\x01t%d\x01", tid)
+			tv.HTML = htmltemplate.HTML(tv.Text)
 			g.Threads = append(g.Threads, tv)
 		}
 		v.Groups = append(v.Groups, g)
@@ -169,12 +174,17 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 	v.Title = fmt.Sprintf("Your %s digest from %s", word, r.site.BrandTitle)
 	v.Summary = fmt.Sprintf("%s in %s, %s.", plural(len(items), "new message"), plural(len(v.Groups), "group"), plural(threads, "thread"))
 
+	// Each thread's message blocks, already encoded, joined once here and
+	// written where the template put the thread's marker.
 	frags := map[string]messageView{}
 	for _, g := range v.Groups {
 		for _, t := range g.Threads {
-			for _, m := range t.Messages {
-				frags[m.Text] = m
+			var f messageView
+			for _, m := range t.messages {
+				f.qpText = append(append(f.qpText, "\r\n"...), m.qpText...)
+				f.qpHTML = append(append(f.qpHTML, "\r\n"...), m.qpHTML...)
 			}
+			frags[t.Text] = f
 		}
 	}
 	var text, html bytes.Buffer
