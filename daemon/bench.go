@@ -342,7 +342,7 @@ func benchDigests(e *env, o benchOpts) error {
 	if err := st.SeedDigestBench(ctx, gids, o.members, "bench.test", owner.ID, o.messages, due.Add(-6*time.Hour)); err != nil {
 		return err
 	}
-	svc := *c.digests
+	svc := c.digests
 	svc.Queue = nil
 	if o.cpuprofile != "" {
 		f, err := os.Create(o.cpuprofile)

@@ -44,7 +44,7 @@ func cmdSendDigests(o *digestOpts) func(e *env, fs *flag.FlagSet, args []string)
 				fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
 				return exitFail
 			}
-			svc := *c.digests
+			svc := c.digests
 			svc.Queue = nil // send here, not through the daemon's queue
 			var ids []int64
 			if o.dryRun {

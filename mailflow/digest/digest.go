@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,9 @@ type Service struct {
 	Schedule  Schedule
 	Domain    string
 	Log       *slog.Logger
+
+	mu   sync.Mutex
+	idle []outbound.Conn // SMTP connections kept between digests
 }
 
 // ScanResult counts what a scan did.
@@ -97,26 +101,17 @@ func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanRe
 // sent (or found empty) is not sent again. With dryRun it renders and
 // reports without sending or recording.
 func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, error) {
-	d, err := s.Store.DigestByID(ctx, id)
+	d, err := s.Store.DigestForSend(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	if d.State != "queued" && !dryRun {
 		return "already " + d.State, nil
 	}
-	u, err := s.Store.UserByID(ctx, d.UserID)
-	if err != nil {
-		return "", err
-	}
-	if reason, err := s.Store.Suppression(ctx, u.Email); err != nil {
-		return "", err
-	} else if reason != "" {
+	if d.Suppressed != "" {
 		return "suppressed", s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
-	from, err := s.Store.PreviousDigestDue(ctx, d.UserID, d.Period, d.DueAt)
-	if err != nil {
-		return "", err
-	}
+	from := d.PreviousDue
 	if from.IsZero() {
 		// A first digest covers the period before it.
 		from = d.DueAt.AddDate(0, 0, -1)
@@ -135,32 +130,65 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	if len(items) == 0 {
 		return "nothing new", s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
-	loc, err := time.LoadLocation(u.Timezone)
+	loc, err := time.LoadLocation(d.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}
-	member := store.DigestMember{UserID: u.ID, Email: u.Email, Name: u.Name, Timezone: u.Timezone}
+	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
 	msg, err := s.Renderer.Render(member, Period(d.Period), items, loc, time.Now())
 	if err != nil {
 		return "", err
 	}
 	if dryRun {
-		return fmt.Sprintf("would send %d messages (%d bytes) to %s", len(items), len(msg), u.Email), nil
+		return fmt.Sprintf("would send %d messages (%d bytes) to %s", len(items), len(msg), d.Email), nil
 	}
-	conn, err := s.Transport.Open(ctx)
+	conn, err := s.conn(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
 	// Reports about digests go to no-reply@, where the bounce code reads them.
-	if err := conn.Send(ctx, "no-reply@"+s.Domain, u.Email, msg); err != nil {
+	err = conn.Send(ctx, "no-reply@"+s.Domain, d.Email, msg)
+	s.release(conn, err)
+	if err != nil {
 		var se *outbound.SendError
 		if errors.As(err, &se) && !se.Temporary {
 			return "refused: " + se.Error(), s.finish(ctx, d.ID, "failed", len(items), false)
 		}
 		return "", err // the queue retries
 	}
-	return fmt.Sprintf("sent %d messages to %s", len(items), u.Email), s.finish(ctx, d.ID, "sent", len(items), false)
+	return fmt.Sprintf("sent %d messages to %s", len(items), d.Email), s.finish(ctx, d.ID, "sent", len(items), false)
+}
+
+// conn takes an idle SMTP connection, or opens one: digests go out one
+// job at a time, and a connection per digest would cost a TCP and EHLO
+// (and TLS) handshake each.
+func (s *Service) conn(ctx context.Context) (outbound.Conn, error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		c := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	return s.Transport.Open(ctx)
+}
+
+// release keeps a connection for the next digest, unless it failed at
+// the network level or enough are idle already.
+func (s *Service) release(c outbound.Conn, err error) {
+	var se *outbound.SendError
+	if err != nil && (!errors.As(err, &se) || se.Code == 0) {
+		_ = c.Close()
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.idle) >= 8 {
+		_ = c.Close()
+		return
+	}
+	s.idle = append(s.idle, c)
 }
 
 func (s *Service) finish(ctx context.Context, id int64, state string, n int, dryRun bool) error {

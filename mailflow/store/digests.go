@@ -207,3 +207,28 @@ func (s *Store) SeedDigestBench(ctx context.Context, groupIDs []int64, members i
 		return mapErr(err, "seed messages")
 	})
 }
+
+// DigestJob is what sending one digest needs, read in one query.
+type DigestJob struct {
+	Digest
+	Email, Name, Timezone string
+	Suppressed            string    // the suppression reason, "" if none
+	PreviousDue           time.Time // zero for a first digest
+}
+
+// DigestForSend loads a digest with its member, the member's suppression
+// and when their previous digest of the period was due.
+func (s *Store) DigestForSend(ctx context.Context, id int64) (DigestJob, error) {
+	var j DigestJob
+	var prev *time.Time
+	err := s.db.QueryRow(ctx, `
+		SELECT d.id, d.user_id, d.period, d.period_key, d.due_at, d.state, u.email, u.name, u.timezone,
+		       coalesce((SELECT reason FROM suppressions s WHERE lower(s.email) = lower(u.email)), ''),
+		       (SELECT max(p.due_at) FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period AND p.due_at < d.due_at)
+		FROM digests d JOIN users u ON u.id = d.user_id WHERE d.id = $1`, id).
+		Scan(&j.ID, &j.UserID, &j.Period, &j.Key, &j.DueAt, &j.State, &j.Email, &j.Name, &j.Timezone, &j.Suppressed, &prev)
+	if prev != nil {
+		j.PreviousDue = *prev
+	}
+	return j, mapErr(err, fmt.Sprintf("get digest %d", id))
+}
