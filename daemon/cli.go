@@ -46,12 +46,14 @@ type env struct {
 func commands() []command {
 	var bo benchOpts
 	var do digestOpts
+	var cu createUserOpts
+	var tokenName string
 	return []command{
 		{name: "serve", short: "run Parley: web UI and JSON API, inbound SMTP, job workers, scheduler", run: cmdServe},
 		{name: "migrate", short: "apply database migrations and exit", run: cmdMigrate},
-		{name: "create-user", args: "--email E --name N [--superuser] [--unverified] [--password-stdin]", short: "create a user", run: cmdCreateUser, flags: createUserFlags},
+		{name: "create-user", args: "--email E --name N [--superuser] [--unverified] [--password-stdin]", short: "create a user", run: cmdCreateUser(&cu), flags: createUserFlags(&cu)},
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
-		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken, flags: createTokenFlags},
+		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken(&tokenName), flags: createTokenFlags(&tokenName)},
 		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N] | digests [--members N] [--groups N] [--messages N]", short: "measure the fan-out or the digests on a throwaway database: throughput, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
 		{name: "inspect", args: "message|reply|bounce FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports and provider webhooks", run: cmdInspect},
 		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send the digests that are due now (the daemon does this on DIGEST_CRON)", run: cmdSendDigests(&do), flags: digestFlags(&do)},
@@ -277,20 +279,26 @@ func cmdMigrate(e *env, fs *flag.FlagSet, args []string) int {
 	return exitOK
 }
 
-var cu struct {
+type createUserOpts struct {
 	email, name                          string
 	superuser, unverified, passwordStdin bool
 }
 
-func createUserFlags(fs *flag.FlagSet) {
-	fs.StringVar(&cu.email, "email", "", "the user's email address (required)")
-	fs.StringVar(&cu.name, "name", "", "the user's display name (required)")
-	fs.BoolVar(&cu.superuser, "superuser", false, "make the user a superuser and staff member")
-	fs.BoolVar(&cu.unverified, "unverified", false, "leave the email address unverified")
-	fs.BoolVar(&cu.passwordStdin, "password-stdin", false, "read a password (first line of standard input)")
+func createUserFlags(cu *createUserOpts) func(fs *flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.StringVar(&cu.email, "email", "", "the user's email address (required)")
+		fs.StringVar(&cu.name, "name", "", "the user's display name (required)")
+		fs.BoolVar(&cu.superuser, "superuser", false, "make the user a superuser and staff member")
+		fs.BoolVar(&cu.unverified, "unverified", false, "leave the email address unverified")
+		fs.BoolVar(&cu.passwordStdin, "password-stdin", false, "read a password (first line of standard input)")
+	}
 }
 
-func cmdCreateUser(e *env, fs *flag.FlagSet, args []string) int {
+func cmdCreateUser(cu *createUserOpts) func(e *env, fs *flag.FlagSet, args []string) int {
+	return func(e *env, fs *flag.FlagSet, args []string) int { return createUser(e, fs, args, cu) }
+}
+
+func createUser(e *env, fs *flag.FlagSet, args []string, cu *createUserOpts) int {
 	if len(args) != 0 {
 		fs.Usage()
 		return exitConfig
@@ -367,13 +375,17 @@ func cmdPromote(e *env, fs *flag.FlagSet, args []string) int {
 	})
 }
 
-var tokenName string
-
-func createTokenFlags(fs *flag.FlagSet) {
-	fs.StringVar(&tokenName, "name", "", "a label for the token, to recognise it later")
+func createTokenFlags(name *string) func(fs *flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.StringVar(name, "name", "", "a label for the token, to recognise it later")
+	}
 }
 
-func cmdCreateToken(e *env, fs *flag.FlagSet, args []string) int {
+func cmdCreateToken(name *string) func(e *env, fs *flag.FlagSet, args []string) int {
+	return func(e *env, fs *flag.FlagSet, args []string) int { return createToken(e, fs, args, *name) }
+}
+
+func createToken(e *env, fs *flag.FlagSet, args []string, tokenName string) int {
 	if len(args) != 1 {
 		fs.Usage()
 		return exitConfig
