@@ -35,8 +35,75 @@ type Service struct {
 	Domain    string
 	Log       *slog.Logger
 
-	mu   sync.Mutex
-	idle []outbound.Conn // SMTP connections kept between digests
+	mu    sync.Mutex
+	idle  []outbound.Conn // SMTP connections kept between digests
+	cache map[groupWindow]cachedItems
+}
+
+// groupWindow names one group's messages for one digest window. Members
+// in one timezone share their windows, so thousands of digests read each
+// group's messages once.
+type groupWindow struct {
+	group    int64
+	from, to time.Time
+}
+
+type cachedItems struct {
+	items []store.DigestItem
+	at    time.Time
+}
+
+// cacheFor is how long a group's window is reused: long enough for one
+// run over all members, short enough that a message approved late is
+// picked up by the members after it.
+const cacheFor = 2 * time.Minute
+
+// items returns what a member's digest holds: each digest group's
+// messages of the window (shared between members), less those posted
+// before the member joined, in group order.
+func (s *Service) items(ctx context.Context, userID int64, delivery string, from, to time.Time) ([]store.DigestItem, error) {
+	groups, err := s.Store.DigestMemberships(ctx, userID, delivery)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.DigestItem
+	for _, g := range groups {
+		gi, err := s.groupItems(ctx, g.GroupID, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range gi {
+			if !it.CreatedAt.Before(g.JoinedAt) { // never what was posted before the member could see it
+				out = append(out, it)
+			}
+			if len(out) >= maxDigestMessages {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) groupItems(ctx context.Context, groupID int64, from, to time.Time) ([]store.DigestItem, error) {
+	k := groupWindow{groupID, from.UTC(), to.UTC()}
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.cache[k]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < cacheFor {
+		return c.items, nil
+	}
+	items, err := s.Store.GroupDigestItems(ctx, groupID, from, to, maxDigestMessages)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil || len(s.cache) > 10_000 {
+		s.cache = map[groupWindow]cachedItems{}
+	}
+	s.cache[k] = cachedItems{items: items, at: now}
+	return items, nil
 }
 
 // ScanResult counts what a scan did.
@@ -123,7 +190,7 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	if d.Period == string(Weekly) {
 		delivery = mailflow.DeliveryWeekly
 	}
-	items, err := s.Store.DigestItems(ctx, d.UserID, string(delivery), from, d.DueAt, maxDigestMessages)
+	items, err := s.items(ctx, d.UserID, string(delivery), from, d.DueAt)
 	if err != nil {
 		return "", err
 	}

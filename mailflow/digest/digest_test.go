@@ -350,3 +350,59 @@ func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
 		t.Fatal("the summarised threads and the footer links must be there")
 	}
 }
+
+// TestDigestShowsOnlyWhatTheMemberCouldSee: two members share a group's
+// window (read once for both), but the one who joined half-way gets only
+// what was posted after they joined.
+func TestDigestShowsOnlyWhatTheMemberCouldSee(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	log := slog.New(slog.DiscardHandler)
+	owner, _ := st.CreateUser(ctx, store.NewUser{Email: "owner@example.org", Name: "Owner", Verified: true})
+	g := group(t, st, "late", owner)
+	early := member(t, st, "early@example.org", "UTC", g, mailflow.DeliveryDigest)
+	late := member(t, st, "late@example.org", "UTC", g, mailflow.DeliveryDigest)
+	post := posting.New(st, "lists.test", log)
+	base := time.Now().UTC().Add(-3 * time.Hour)
+	for i := range 10 {
+		acc, err := post.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "S", Body: fmt.Sprintf("m%d", i), Source: mailflow.SourceAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Pool().Exec(ctx, `UPDATE messages SET created_at = $2 WHERE id = $1`, acc.Message.ID, base.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Pool().Exec(ctx, `UPDATE memberships SET created_at = $3 WHERE group_id = $1 AND user_id = $2`, g.ID, late.ID, base.Add(4*time.Minute+30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, `UPDATE memberships SET created_at = $3 WHERE group_id = $1 AND user_id = $2`, g.ID, early.ID, base.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	origin, _ := url.Parse("http://localhost")
+	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := mailtest.NewSink(t)
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	p, _ := strconv.Atoi(port)
+	now := time.Now().UTC()
+	svc := &digest.Service{Store: st, Renderer: r, Domain: "lists.test", Log: log, Schedule: digest.Schedule{Hour: now.Hour()},
+		Transport: outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log)}
+	res, err := svc.Scan(ctx, now, "")
+	if err != nil || len(res.Created) != 2 {
+		t.Fatalf("scan: %+v %v", res, err)
+	}
+	got := map[string]string{}
+	for _, id := range res.Created {
+		out, err := svc.Send(ctx, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[strings.Fields(out)[len(strings.Fields(out))-1]] = out
+	}
+	if !strings.HasPrefix(got["early@example.org"], "sent 10 messages") || !strings.HasPrefix(got["late@example.org"], "sent 5 messages") {
+		t.Fatalf("outcomes: %v", got)
+	}
+}

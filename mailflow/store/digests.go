@@ -232,3 +232,55 @@ func (s *Store) DigestForSend(ctx context.Context, id int64) (DigestJob, error) 
 	}
 	return j, mapErr(err, fmt.Sprintf("get digest %d", id))
 }
+
+// DigestMembership is one group a member takes a digest of.
+type DigestMembership struct {
+	GroupID  int64
+	Name     string
+	JoinedAt time.Time
+}
+
+// DigestMemberships lists the groups a member takes this digest of, in
+// the order digests show groups.
+func (s *Store) DigestMemberships(ctx context.Context, userID int64, delivery string) ([]DigestMembership, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT g.id, g.name, m.created_at FROM memberships m JOIN groups g ON g.id = m.group_id
+		WHERE m.user_id = $1 AND m.status = 'active' AND m.delivery = $2
+		ORDER BY lower(g.name), g.id`, userID, delivery)
+	if err != nil {
+		return nil, mapErr(err, "digest memberships")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestMembership, error) {
+		var m DigestMembership
+		err := r.Scan(&m.GroupID, &m.Name, &m.JoinedAt)
+		return m, err
+	})
+	return out, mapErr(err, "digest memberships")
+}
+
+// GroupDigestItems returns a group's messages for digests of (from, to]:
+// approved, not under an open flag, not by banned authors; by thread and
+// time. It is the same for every member who joined before from, so the
+// digest code reads it once per group and window.
+func (s *Store) GroupDigestItems(ctx context.Context, groupID int64, from, to time.Time, limit int) ([]DigestItem, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT g.id, g.slug, g.name, t.id, t.subject, msg.id, coalesce(au.name, msg.from_email), msg.created_at, left(msg.body, 2000)
+		FROM messages msg
+		JOIN groups g ON g.id = msg.group_id
+		JOIN threads t ON t.id = msg.thread_id
+		LEFT JOIN users au ON au.id = msg.author_id
+		WHERE msg.group_id = $1 AND msg.status = 'approved' AND msg.created_at > $2 AND msg.created_at <= $3
+		  AND (au.id IS NULL OR au.status <> 'banned')
+		  AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.message_id = msg.id AND f.resolved_at IS NULL)
+		ORDER BY t.last_message_at DESC, t.id, msg.created_at, msg.id
+		LIMIT $4`, groupID, from, to, limit)
+	if err != nil {
+		return nil, mapErr(err, "group digest items")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestItem, error) {
+		var it DigestItem
+		err := r.Scan(&it.GroupID, &it.GroupSlug, &it.GroupName, &it.ThreadID, &it.Subject, &it.MessageID, &it.AuthorName, &it.CreatedAt, &it.Body)
+		return it, err
+	})
+	return out, mapErr(err, "group digest items")
+}
