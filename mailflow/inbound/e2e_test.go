@@ -60,6 +60,7 @@ type rig struct {
 	intake   *inbound.Server
 	post     *posting.Service
 	bounces  *bounce.Service
+	proc     *inbound.Processor
 }
 
 func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
@@ -92,6 +93,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	post.OnAccept(outbound.EnqueueFanout(q))
 	proc.Posting, proc.Queue = post, q
 	r.post = post
+	r.proc = proc
 	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, Origin: origin, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
 	proc.OnBounceMail = r.bounces.FromMail
 	sender.OnPermanentFailure(r.bounces.OnSendFailure)
@@ -634,5 +636,34 @@ func TestIMAPIntake(t *testing.T) {
 	_ = r.st.Pool().QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
 	if inbound != 50 || messages != 50 {
 		t.Fatalf("%d stored and %d posted, want 50 and 50", inbound, messages)
+	}
+}
+
+// TestProcessingTwicePostsOnce: a job that runs again for the same stored
+// message (after a crash between posting and recording the outcome) does
+// not post twice, even for mail without a Message-ID.
+func TestProcessingTwicePostsOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	owner := r.user("owner@example.org", true)
+	g := r.group("once", owner)
+	if err := r.send("owner@example.org", []string{"once@lists.test"}, "From: owner@example.org\nTo: once@lists.test\nSubject: No id\n\nHello\n"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitInbound(1)
+	var id int64
+	if err := r.st.Pool().QueryRow(ctx, `UPDATE inbound_messages SET state = 'received' RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.proc.Work(ctx, &river.Job[inbound.ProcessArgs]{Args: inbound.ProcessArgs{InboundID: id}}); err != nil {
+		t.Fatal(err)
+	}
+	out := r.waitInbound(1)
+	if !strings.Contains(out[0], "duplicate") {
+		t.Fatalf("second processing: %q", out[0])
+	}
+	threads, _ := r.st.ListThreads(ctx, g.ID, 0, true, 10, 0)
+	if len(threads) != 1 {
+		t.Fatalf("%d threads, want 1", len(threads))
 	}
 }

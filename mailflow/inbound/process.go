@@ -205,9 +205,16 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	if strings.TrimSpace(body) == "" {
 		body = "(no text)"
 	}
+	msgID := m.MessageID
+	if msgID == "" {
+		// A message without a Message-ID gets one derived from the stored
+		// copy, so that processing it again (a retried job) finds the
+		// post instead of making a second one.
+		msgID = fmt.Sprintf("parley.in.%d@%s", in.ID, p.MailDomain)
+	}
 	sub := posting.Submission{
 		Author: author, FromEmail: from, ThreadID: threadID, Subject: m.Subject, Body: body,
-		Source: mailflow.SourceEmail, RawSource: in.Raw, MessageID: m.MessageID,
+		Source: mailflow.SourceEmail, RawSource: in.Raw, MessageID: msgID,
 	}
 	if len(m.InReplyTo) > 0 {
 		sub.InReplyTo = m.InReplyTo[0]
