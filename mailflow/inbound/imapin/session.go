@@ -88,11 +88,11 @@ func (p *Poller) session(ctx context.Context, ep endpoint, log *slog.Logger, rea
 		case <-s.newMail:
 		default:
 		}
-		failed, err := s.round(ctx)
+		_, err := s.round(ctx)
 		if err != nil {
 			return err
 		}
-		if err := s.wait(ctx, failed > 0); err != nil {
+		if err := s.wait(ctx); err != nil {
 			return err
 		}
 	}
@@ -177,11 +177,10 @@ func (s *session) ensureFolder(name string) error {
 }
 
 // wait returns when there may be something new to fetch: the server
-// reported new mail during IDLE, the poll interval passed, or an IDLE
-// reached its refresh time. After a round with failed messages it waits at
-// most the poll interval, so they are retried soon even when no new mail
-// arrives.
-func (s *session) wait(ctx context.Context, retrySoon bool) error {
+// reported new mail, or the poll interval passed (with IDLE too, so that
+// messages whose ingest failed are retried soon even when no new mail
+// arrives).
+func (s *session) wait(ctx context.Context) error {
 	if !s.idle {
 		t := time.NewTimer(s.p.cfg.PollInterval)
 		defer t.Stop()
@@ -194,10 +193,10 @@ func (s *session) wait(ctx context.Context, retrySoon bool) error {
 		return nil
 	}
 
-	limit := s.p.idleRefresh
-	if retrySoon {
-		limit = min(limit, s.p.cfg.PollInterval)
-	}
+	// IDLE is also ended after the poll interval: a server that loses a
+	// notification (some do, for mail that arrives just before IDLE
+	// starts) then delays that message by one interval, not 25 minutes.
+	limit := min(s.p.idleRefresh, s.p.cfg.PollInterval)
 	// RFC 2177: while IDLE runs, the server sends EXISTS as mail arrives.
 	// Ending it after limit and starting the next round re-issues it, which
 	// keeps us below the server's 30-minute inactivity timeout.
