@@ -191,7 +191,8 @@ func TestTwoDaemonsShareTheWork(t *testing.T) {
 	dbURL := cl.ConnString("")
 
 	sink := mailtest.NewSink(t)
-	sink.SetDataHook(func(string, []string) *smtp.SMTPError { time.Sleep(time.Millisecond); return nil })
+	// A slowish relay, so the second daemon wakes before the first is done.
+	sink.SetDataHook(func(string, []string) *smtp.SMTPError { time.Sleep(5 * time.Millisecond); return nil })
 	common := append(sinkEnv(sink), "DATABASE_URL="+dbURL, "EMAIL_SECRET_KEY="+strings.Repeat("e", 40), "SECRET_KEY="+strings.Repeat("s", 40))
 	var urls []string
 	var servers []*server
