@@ -97,21 +97,8 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	}
 	port, _ := strconv.Atoi(portS)
 
-	cfg, err := config.Load(func(name string) (string, bool) {
-		switch name {
-		case "DATA_DIR":
-			return dir, true
-		case "EMAIL_CONCURRENCY":
-			return strconv.Itoa(o.conns), true
-		case "MAIL_DOMAIN":
-			return "bench.test", true
-		}
-		return "", false
-	})
+	cfg, err := benchConfig(dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
 	if err != nil {
-		return err
-	}
-	if err := cfg.EnsureSecrets(); err != nil {
 		return err
 	}
 
@@ -297,25 +284,8 @@ func benchDigests(e *env, o benchOpts) error {
 	defer sink.Close()
 	sink.SetDiscard(true)
 	host, portS, _ := net.SplitHostPort(sink.Addr)
-	cfg, err := config.Load(func(name string) (string, bool) {
-		switch name {
-		case "DATA_DIR":
-			return dir, true
-		case "MAIL_DOMAIN":
-			return "bench.test", true
-		case "EMAIL_BACKEND":
-			return "smtp", true
-		case "EMAIL_HOST":
-			return host, true
-		case "EMAIL_PORT":
-			return portS, true
-		}
-		return "", false
-	})
+	cfg, err := benchConfig(dir, map[string]string{"EMAIL_BACKEND": "smtp", "EMAIL_HOST": host, "EMAIL_PORT": portS})
 	if err != nil {
-		return err
-	}
-	if err := cfg.EnsureSecrets(); err != nil {
 		return err
 	}
 	c, err := buildCore(cfg, st, transportFor(cfg, log), log)
@@ -430,4 +400,18 @@ func benchDB(e *env) (ctx context.Context, st *store.Store, log *slog.Logger, di
 	cleanups = append(cleanups, st.Close)
 	_, err = migrate(ctx, st, log)
 	return
+}
+
+// benchConfig is a development configuration in dir with the given
+// settings, for the benchmarks.
+func benchConfig(dir string, settings map[string]string) (*config.Config, error) {
+	settings["DATA_DIR"], settings["MAIL_DOMAIN"] = dir, "bench.test"
+	cfg, err := config.Load(func(name string) (string, bool) {
+		v, ok := settings[name]
+		return v, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cfg, cfg.EnsureSecrets()
 }

@@ -219,14 +219,24 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, role p
 	}, nil
 }
 
-// withStore runs fn against a migrated database, for the short commands.
-func (e *env) withStore(fn func(ctx context.Context, cfg *config.Config, st *store.Store) int) int {
+// loadConfigWithSecrets is loadConfig plus the development secrets (and
+// the check that DATA_DIR is writable), for commands that run Parley.
+func (e *env) loadConfigWithSecrets() (*config.Config, bool) {
 	cfg, ok := e.loadConfig()
 	if !ok {
-		return exitConfig
+		return nil, false
 	}
 	if err := cfg.EnsureSecrets(); err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+// withStore runs fn against a migrated database, for the short commands.
+func (e *env) withStore(fn func(ctx context.Context, cfg *config.Config, st *store.Store) int) int {
+	cfg, ok := e.loadConfigWithSecrets()
+	if !ok {
 		return exitConfig
 	}
 	// Commands log only warnings, so their stdout stays clean for scripts.

@@ -39,12 +39,8 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		return exitConfig
 	}
 	started := time.Now()
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfigWithSecrets()
 	if !ok {
-		return exitConfig
-	}
-	if err := cfg.EnsureSecrets(); err != nil {
-		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
 		return exitConfig
 	}
 	log := e.logger(cfg)
