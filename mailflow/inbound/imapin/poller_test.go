@@ -104,9 +104,12 @@ func TestPollerMovesToDoneFolder(t *testing.T) {
 				return n == 50
 			})
 			msgs = append(msgs, ts.add(51, 1)...)
-			eventually(t, "late message in the done folder", func() bool {
+			// COPY lands in the done folder before the original is
+			// flagged and expunged: wait for both ends.
+			eventually(t, "late message in the done folder and out of INBOX", func() bool {
 				n, _ := ts.status(done)
-				return n == 51
+				total, unseen := ts.status("INBOX")
+				return n == 51 && total == tc.inboxLeft && unseen == 0
 			})
 			stop()
 
