@@ -135,17 +135,11 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	wg.Add(1)
 	go func() { defer wg.Done(); c.sender.Run(runCtx) }()
 
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(o.cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -314,17 +308,11 @@ func benchDigests(e *env, o benchOpts) error {
 	}
 	svc := c.digests
 	svc.Queue = nil
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(o.cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	runtime.GC()
 	start := time.Now()
 	res, err := svc.Scan(ctx, now, "")
@@ -414,4 +402,21 @@ func benchConfig(dir string, settings map[string]string) (*config.Config, error)
 		return nil, err
 	}
 	return cfg, cfg.EnsureSecrets()
+}
+
+// startProfile writes a CPU profile to path until stop is called; an
+// empty path profiles nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

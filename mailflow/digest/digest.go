@@ -361,7 +361,7 @@ func (s *Service) DryScan(ctx context.Context, now time.Time, email string) ([]s
 						from = due.AddDate(0, 0, -7)
 					}
 				}
-				items, err := s.Store.DigestItems(ctx, m.UserID, string(p.delivery), from, now, maxDigestMessages)
+				items, err := s.items(ctx, m.UserID, string(p.delivery), from, now)
 				if err != nil {
 					return nil, err
 				}

@@ -134,37 +134,6 @@ type DigestItem struct {
 	Body       string
 }
 
-// DigestItems returns what a member's digest of a period holds: the
-// approved messages posted in (from, to] to the groups the member takes
-// that digest of, only those posted since the member joined, not by
-// banned authors, not under an open flag; by group, thread and time. At
-// most limit messages.
-func (s *Store) DigestItems(ctx context.Context, userID int64, delivery string, from, to time.Time, limit int) ([]DigestItem, error) {
-	rows, err := s.db.Query(ctx, `
-		SELECT g.id, g.slug, g.name, t.id, t.subject, msg.id, coalesce(au.name, msg.from_email), msg.created_at, msg.body
-		FROM memberships m
-		JOIN groups g ON g.id = m.group_id
-		JOIN messages msg ON msg.group_id = g.id
-		JOIN threads t ON t.id = msg.thread_id
-		LEFT JOIN users au ON au.id = msg.author_id
-		WHERE m.user_id = $1 AND m.status = 'active' AND m.delivery = $2
-		  AND msg.status = 'approved' AND msg.created_at > $3 AND msg.created_at <= $4
-		  AND msg.created_at >= m.created_at
-		  AND (au.id IS NULL OR au.status <> 'banned')
-		  AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.message_id = msg.id AND f.resolved_at IS NULL)
-		ORDER BY lower(g.name), g.id, t.last_message_at DESC, t.id, msg.created_at, msg.id
-		LIMIT $5`, userID, delivery, from, to, limit)
-	if err != nil {
-		return nil, mapErr(err, "digest items")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestItem, error) {
-		var it DigestItem
-		err := r.Scan(&it.GroupID, &it.GroupSlug, &it.GroupName, &it.ThreadID, &it.Subject, &it.MessageID, &it.AuthorName, &it.CreatedAt, &it.Body)
-		return it, err
-	})
-	return out, mapErr(err, "digest items")
-}
-
 // StopDigests switches every digest membership of a user to no email
 // and returns how many changed (the digest's own List-Unsubscribe).
 func (s *Store) StopDigests(ctx context.Context, userID int64) (int64, error) {
