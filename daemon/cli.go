@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 )
@@ -331,16 +331,14 @@ func createUser(e *env, fs *flag.FlagSet, args []string, cu *createUserOpts) int
 			return exitFail
 		}
 		pw := strings.TrimRight(line, "\r\n")
-		if len(pw) < 8 || len(pw) > 72 {
-			fmt.Fprintln(e.stderr, "parleyd: the password must be 8 to 72 bytes long")
+		if msg := password.Check(pw, email, name); msg != "" {
+			fmt.Fprintf(e.stderr, "parleyd: the password will not do: %s\n", msg)
 			return exitConfig
 		}
-		b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-		if err != nil {
+		if hash, err = password.Hash(pw); err != nil {
 			fmt.Fprintf(e.stderr, "parleyd: hashing password: %v\n", err)
 			return exitFail
 		}
-		hash = string(b)
 	}
 	return e.withStore(func(ctx context.Context, _ *config.Config, st *store.Store) int {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: name, Verified: !cu.unverified, Superuser: cu.superuser, PasswordHash: hash})

@@ -85,10 +85,22 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 	if !cfg.Production() {
 		outbox = cfg.OutboxDir()
 	}
+	terms, err := loadTerms(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return exitConfig
+	}
+	sp, err := ssoProvider(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
+		return exitConfig
+	}
 	handler, err := web.New(web.Deps{
 		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
 		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
 		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
+		Accounts: c.accts, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
@@ -113,6 +125,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		defer close(senderDone)
 		c.sender.Run(senderCtx)
 	}()
+	go pruneAccounts(senderCtx, st, log)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(httpLn) }()
 	go func() {
@@ -185,4 +198,21 @@ func unwrapNetErr(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// pruneAccounts deletes ended sessions and old sign-in failures every
+// hour. Several daemons doing it at once is harmless.
+func pruneAccounts(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := st.PruneAccounts(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("pruning sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/daemon/config"
+	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/digest"
@@ -36,6 +37,7 @@ type core struct {
 	bounces *bounce.Service
 	hooks   *webhooks.Deps
 	digests *digest.Service
+	accts   *accounts.Service
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -108,6 +110,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
 	processor.Posting, processor.Queue = c.posting, c.queue
+	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, Origin: cfg.Origin, Brand: cfg.BrandTitle, Log: log}
 	c.digests.Queue = c.queue
 
 	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Log: log,

@@ -3,6 +3,7 @@ package mailflow
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Storage and domain code wrap these; boundaries (HTTP,
@@ -67,3 +68,36 @@ func FieldOf(err error) string {
 	}
 	return ""
 }
+
+// FieldErrors collects the problems with several fields of one form, so a
+// page can show each beside its field at once. It matches ErrInvalid.
+type FieldErrors struct {
+	Fields map[string]string // field name → message for a person
+	order  []string
+}
+
+// Add records msg for field (the first message for a field wins).
+func (e *FieldErrors) Add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	if _, ok := e.Fields[field]; ok {
+		return
+	}
+	e.Fields[field] = msg
+	e.order = append(e.order, field)
+}
+
+// Any reports whether a problem was recorded.
+func (e *FieldErrors) Any() bool { return len(e.Fields) > 0 }
+
+func (e *FieldErrors) Error() string {
+	parts := make([]string, len(e.order))
+	for i, f := range e.order {
+		parts[i] = f + ": " + e.Fields[f]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *FieldErrors) Unwrap() error { return ErrInvalid }

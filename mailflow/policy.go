@@ -87,7 +87,8 @@ func IsGroupManager(actor *User, m *Membership) bool {
 // IsGroupModerator reports whether actor may moderate the group's messages:
 // managers and moderators.
 func IsGroupModerator(actor *User, m *Membership) bool {
-	return IsGroupManager(actor, m) || (usable(actor) && m.Active() && m.Role == RoleModerator)
+	return IsGroupManager(actor, m) || (usable(actor) && m.Active() && m.Role == RoleModerator) ||
+		(usable(actor) && actor.Has(PermModerateGroups))
 }
 
 // CanEditGroup: owners and superusers change a group's settings.
@@ -187,6 +188,9 @@ func PostDecision(author *User, g Group, m *Membership) (MessageStatus, error) {
 	if !usable(author) {
 		return "", Forbidden("your account is not active")
 	}
+	if !author.Verified() {
+		return "", Forbidden("confirm your email address first: open the link in the email Parley sent you")
+	}
 	if !m.Active() {
 		if isAdmin(author) {
 			return MessageApproved, nil
@@ -224,4 +228,32 @@ func CanManageDeliverability(actor *User) Allowed {
 		return nil
 	}
 	return Forbidden("the suppression list needs the manage_users permission")
+}
+
+// CanManageUsers: the user pages of the admin menu (ban, edit profile,
+// grant permissions) are for superusers and holders of manage_users.
+func CanManageUsers(actor *User) Allowed {
+	if usable(actor) && actor.Has(PermManageUsers) {
+		return nil
+	}
+	return Forbidden("managing users needs the manage_users permission")
+}
+
+// CanGrantPermissions: only superusers grant permissions or the staff
+// badge; a user manager cannot make themselves more powerful.
+func CanGrantPermissions(actor *User) Allowed {
+	if isAdmin(actor) && usable(actor) {
+		return nil
+	}
+	return Forbidden("only superusers can change permissions")
+}
+
+// CanSeeProfileGroup: a member's profile lists their groups (when they
+// allow it), but a group that is not listed appears only to the
+// viewer's fellow members and to superusers.
+func CanSeeProfileGroup(viewer *User, g Group, viewerMembership *Membership) bool {
+	if g.Listed || isAdmin(viewer) {
+		return true
+	}
+	return usable(viewer) && viewerMembership.Active()
 }

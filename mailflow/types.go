@@ -113,10 +113,30 @@ const (
 	PermAddResources     Permission = "add_resources"
 	PermViewReports      Permission = "view_reports"
 	PermManageCategories Permission = "manage_categories"
+	PermModerateGroups   Permission = "moderate_groups" // moderate every group, as its moderators do
 )
 
 // Permissions lists every permission, in display order.
-var Permissions = []Permission{PermCreateGroups, PermManageUsers, PermAddResources, PermViewReports, PermManageCategories}
+var Permissions = []Permission{PermCreateGroups, PermAddResources, PermModerateGroups, PermManageUsers, PermViewReports, PermManageCategories}
+
+// Label is how a permission is named on the user's page.
+func (p Permission) Label() string {
+	switch p {
+	case PermCreateGroups:
+		return "Create groups"
+	case PermAddResources:
+		return "Add resources"
+	case PermModerateGroups:
+		return "Moderate all groups"
+	case PermManageUsers:
+		return "Manage users"
+	case PermViewReports:
+		return "View reports"
+	case PermManageCategories:
+		return "Manage categories"
+	}
+	return string(p)
+}
 
 // MessageStatus is where a message stands in moderation.
 type MessageStatus string
@@ -152,6 +172,18 @@ type User struct {
 	Permissions     []Permission `json:"permissions"`
 	CreatedAt       time.Time    `json:"created_at"`
 	UpdatedAt       time.Time    `json:"updated_at"`
+
+	// The profile, as Connect's "Manage My Account".
+	Title        string   `json:"title"`
+	Organization string   `json:"organization"`
+	Bio          string   `json:"bio"`
+	Website      string   `json:"website"`
+	SocialLinks  []string `json:"social_links"`
+	PictureKey   string   `json:"picture_key,omitempty"`
+	ShowGroups   bool     `json:"show_groups"` // list my groups on my profile
+
+	TermsAcceptedAt   *time.Time `json:"terms_accepted_at"`
+	PasswordChangedAt time.Time  `json:"-"`
 }
 
 // Verified reports whether the user has confirmed their email address.

@@ -1,11 +1,12 @@
 // Package templates embeds Parley's page and email templates: email/ holds
 // the per-recipient email templates (compiled once, executed per
-// recipient), web/ the pages.
+// recipient), web/ the pages, static/ the stylesheet, script and icons
+// the pages link (served from the binary; nothing comes from a CDN).
 package templates
 
 import "embed"
 
 // FS holds every template.
 //
-//go:embed email web
+//go:embed email web static
 var FS embed.FS

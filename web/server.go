@@ -6,21 +6,32 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/account"
+	"github.com/parleymail/parley/web/admin"
 	"github.com/parleymail/parley/web/api"
 	"github.com/parleymail/parley/web/maillinks"
+	"github.com/parleymail/parley/web/page"
+	"github.com/parleymail/parley/web/people"
+	"github.com/parleymail/parley/web/session"
+	"github.com/parleymail/parley/web/sso"
+	"github.com/parleymail/parley/web/static"
 	"github.com/parleymail/parley/web/webhooks"
 )
 
@@ -38,6 +49,14 @@ type Deps struct {
 	Organization string
 	OutboxDir    string         // development only: serve /dev/outbox from here
 	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
+
+	Accounts       *accounts.Service
+	AllowedHosts   []string // Host headers answered; empty: any (tests of the API alone)
+	TrustedProxies []string
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	SSO            *sso.Provider // nil: password sign-in only
+	Terms          template.HTML // the terms of service, rendered
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -45,11 +64,24 @@ func New(d Deps) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(observe(d.Metrics, d.Log), recoverJSON(d.Log))
+	// gin trusts every proxy unless told otherwise: believe
+	// X-Forwarded-For only from TRUSTED_PROXIES.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	proxies, err := page.ParseProxies(d.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	prefix := strings.TrimRight(d.Origin.Path, "/")
+	r.Use(observe(d.Metrics, d.Log), recoverJSON(d.Log), page.SecurityHeaders(proxies))
+	if len(d.AllowedHosts) > 0 {
+		r.Use(page.AllowedHosts(d.AllowedHosts, prefix+"/healthz"))
+	}
 
 	base := r.Group("/")
-	if d.Origin != nil && d.Origin.Path != "" {
-		base = r.Group(d.Origin.Path)
+	if prefix != "" {
+		base = r.Group(prefix)
 	}
 	base.GET("/healthz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
@@ -73,19 +105,82 @@ func New(d Deps) (http.Handler, error) {
 		}
 		webhooks.Register(base, wd)
 	}
+	assets, err := static.New(prefix)
+	if err != nil {
+		return nil, err
+	}
+	assets.Register(base)
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
+		Stylesheet: assets.URL("app.css"),
 		OutboxDir: d.OutboxDir, Log: d.Log,
 	}); err != nil {
 		return nil, err
 	}
+	shell, err := mountPages(base, d, assets)
+	if err != nil {
+		return nil, err
+	}
+	isAPI := func(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, prefix+"/api/") }
 	r.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		if isAPI(c) || shell == nil {
+			c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+			return
+		}
+		shell.ErrorPage(c, http.StatusNotFound, "")
 	})
 	r.NoMethod(func(c *gin.Context) {
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
 	return r, nil
+}
+
+// mountPages adds the web UI: static files, then every page behind the
+// session, CSRF and terms-of-service guards. Without an accounts service
+// (tests of the API alone) there are no pages.
+func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.Shell, error) {
+	if d.Accounts == nil {
+		return nil, nil
+	}
+	sessions := &session.Manager{Store: d.Store, Key: d.SecretKey, Secure: d.Origin.Scheme == "https",
+		Path: cookiePath(d.Origin), Idle: d.SessionIdle, Max: d.SessionMax, Log: d.Log}
+	shell, err := page.New(page.Shell{Sessions: sessions, Assets: assets, Origin: d.Origin, Brand: d.BrandTitle,
+		Organization: d.Organization, Log: d.Log})
+	if err != nil {
+		return nil, err
+	}
+	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.RequireTerms)
+	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
+		SecretKey: d.SecretKey, Log: d.Log})
+	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store})
+	return shell, nil
+}
+
+// cookiePath scopes cookies to the path prefix, so a Parley under
+// /lists does not see or set cookies of other applications on the host.
+func cookiePath(origin *url.URL) string {
+	p := strings.TrimRight(origin.Path, "/")
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// recoverPage turns a panic in a page into the friendly 500 page.
+func recoverPage(shell *page.Shell, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic in page", "path", c.Request.URL.Path, "panic", p)
+				shell.ErrorPage(c, http.StatusInternalServerError, "")
+			}
+		}()
+		c.Next()
+	}
 }
 
 // observe counts every request by route template (never by raw path, which
@@ -104,7 +199,8 @@ func observe(m *metrics.Metrics, log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// recoverJSON turns a panic into a plain 500 that shows no internals.
+// recoverJSON turns a panic into a plain 500 that shows no internals
+// (pages have their own, recoverPage, which answers with the 500 page).
 func recoverJSON(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,6 +94,15 @@ type Config struct {
 	DigestHour    int
 	DigestWeekday time.Weekday
 	DigestCron    string
+
+	AllowedHosts   []string // Host headers the web UI answers; "*" for any
+	TrustedProxies []string // addresses whose X-Forwarded-For/-Proto are believed
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	OIDCIssuer     string // single sign-on: issuer, client id and secret all set, or none
+	OIDCClientID   string
+	OIDCSecret     string
+	OIDCName       string // the "Sign in with …" button's name
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -329,6 +339,55 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
 	}
 
+	hosts := get("ALLOWED_HOSTS", "")
+	if hosts == "" {
+		// Django's rule: the site's own host, and in development the
+		// loopback names too.
+		c.AllowedHosts = []string{c.Origin.Hostname()}
+		if !c.Production() {
+			c.AllowedHosts = append(c.AllowedHosts, "localhost", "127.0.0.1", "::1")
+		}
+	} else {
+		for _, h := range strings.Split(hosts, ",") {
+			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+				c.AllowedHosts = append(c.AllowedHosts, h)
+			}
+		}
+	}
+	for _, p := range strings.Split(get("TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, &Error{"TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range such as 10.0.0.0/8", p)}
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	idle, err := intIn("SESSION_IDLE_DAYS", get("SESSION_IDLE_DAYS", "14"), 1, 365)
+	if err != nil {
+		return nil, err
+	}
+	maxDays, err := intIn("SESSION_MAX_DAYS", get("SESSION_MAX_DAYS", "60"), 1, 3650)
+	if err != nil {
+		return nil, err
+	}
+	if maxDays < idle {
+		return nil, &Error{"SESSION_MAX_DAYS", "must be at least SESSION_IDLE_DAYS"}
+	}
+	c.SessionIdle, c.SessionMax = time.Duration(idle)*24*time.Hour, time.Duration(maxDays)*24*time.Hour
+	c.OIDCIssuer, c.OIDCClientID, c.OIDCSecret = get("OIDC_ISSUER", ""), get("OIDC_CLIENT_ID", ""), get("OIDC_CLIENT_SECRET", "")
+	c.OIDCName = get("OIDC_NAME", "")
+	if n := btoi(c.OIDCIssuer != "") + btoi(c.OIDCClientID != "") + btoi(c.OIDCSecret != ""); n != 0 && n != 3 {
+		return nil, &Error{"OIDC_ISSUER", "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together"}
+	}
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, &Error{"OIDC_ISSUER", fmt.Sprintf("must be the issuer's URL such as https://accounts.example.org, not %q", c.OIDCIssuer)}
+		}
+	}
+
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
 	if c.Production() {
@@ -541,6 +600,14 @@ func (c *Config) Describe() []string {
 		"DIGEST_HOUR":                   strconv.Itoa(c.DigestHour),
 		"DIGEST_WEEKDAY":                strings.ToLower(c.DigestWeekday.String()),
 		"DIGEST_CRON":                   c.DigestCron,
+		"ALLOWED_HOSTS":                 strings.Join(c.AllowedHosts, ","),
+		"TRUSTED_PROXIES":               strings.Join(c.TrustedProxies, ","),
+		"SESSION_IDLE_DAYS":             strconv.Itoa(int(c.SessionIdle / (24 * time.Hour))),
+		"SESSION_MAX_DAYS":              strconv.Itoa(int(c.SessionMax / (24 * time.Hour))),
+		"OIDC_ISSUER":                   c.OIDCIssuer,
+		"OIDC_CLIENT_ID":                c.OIDCClientID,
+		"OIDC_CLIENT_SECRET":            mask(c.OIDCSecret, false, ""),
+		"OIDC_NAME":                     c.OIDCName,
 	}
 	if c.EmailBackend == "file" {
 		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
@@ -649,3 +716,7 @@ func unwrapPathErr(err error) error {
 	}
 	return err
 }
+
+// TermsFile is where an operator puts their own terms of service
+// (Markdown); without it Parley shows its default text.
+func (c *Config) TermsFile() string { return filepath.Join(c.DataDir, "terms.md") }

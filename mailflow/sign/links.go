@@ -25,6 +25,9 @@ const (
 	PurposeUndo        Purpose = "undo"     // undo an unsubscribe, for a while
 	PurposeJoin        Purpose = "join"     // join GroupID with the address in Value (a subscribe by email)
 	PurposeReenable    Purpose = "reenable" // start mail again to the address in Value after bounces or a complaint
+	PurposeVerify      Purpose = "verify"   // confirm that UserID receives mail at the address in Value
+	PurposeNewEmail    Purpose = "newemail" // move UserID to the address in Value, which this link proves
+	PurposeReset       Purpose = "reset"    // set a new password; Value fingerprints the current one, so the link works once
 )
 
 // Link is what a signed link says.

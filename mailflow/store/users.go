@@ -10,20 +10,11 @@ import (
 	"github.com/parleymail/parley/mailflow"
 )
 
-const userCols = `id, email, name, email_verified_at, coalesce(password_hash, ''), timezone,
-	default_delivery, status, is_superuser, is_staff, permissions, created_at, updated_at`
+const userCols = `id, email, name, email_verified_at, password_hash, timezone,
+	default_delivery, status, is_superuser, is_staff, permissions, created_at, updated_at,
+	title, organization, bio, website, social_links, picture_key, show_groups, terms_accepted_at, password_changed_at`
 
-func scanUser(row pgx.Row) (mailflow.User, error) {
-	var u mailflow.User
-	var perms []string
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.EmailVerifiedAt, &u.PasswordHash, &u.Timezone,
-		&u.DefaultDelivery, &u.Status, &u.IsSuperuser, &u.IsStaff, &perms, &u.CreatedAt, &u.UpdatedAt)
-	u.Permissions = make([]mailflow.Permission, len(perms))
-	for i, p := range perms {
-		u.Permissions[i] = mailflow.Permission(p)
-	}
-	return u, err
-}
+func scanUser(row pgx.Row) (mailflow.User, error) { return scanUserAfter(row) }
 
 // NewUser is what CreateUser needs.
 type NewUser struct {
@@ -31,7 +22,8 @@ type NewUser struct {
 	Name         string
 	Verified     bool
 	Superuser    bool
-	PasswordHash string // empty: no password (sign-in by link only)
+	PasswordHash string // empty: no password (single sign-on only)
+	Timezone     string // empty: UTC
 }
 
 // CreateUser inserts a user. A second account for the same address, in any
@@ -46,10 +38,13 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (mailflow.User, error
 	if n.PasswordHash != "" {
 		hash = &n.PasswordHash
 	}
+	if n.Timezone == "" {
+		n.Timezone = "UTC"
+	}
 	u, err := scanUser(s.db.QueryRow(ctx, `
-		INSERT INTO users (email, name, email_verified_at, password_hash, is_superuser, is_staff)
-		VALUES ($1, $2, $3, $4, $5, $5)
-		RETURNING `+userCols, n.Email, n.Name, verified, hash, n.Superuser))
+		INSERT INTO users (email, name, email_verified_at, password_hash, is_superuser, is_staff, timezone)
+		VALUES ($1, $2, $3, $4, $5, $5, $6)
+		RETURNING `+userCols, n.Email, n.Name, verified, hash, n.Superuser, n.Timezone))
 	if err != nil {
 		return u, mapErr(err, "create user")
 	}
@@ -70,6 +65,16 @@ func (s *Store) UserByID(ctx context.Context, id int64) (mailflow.User, error) {
 	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return u, mapErr(err, fmt.Sprintf("get user %d", id))
+	}
+	return u, nil
+}
+
+// UserByIDForUpdate finds a user by id and locks the row until the
+// transaction ends.
+func (s *Store) UserByIDForUpdate(ctx context.Context, id int64) (mailflow.User, error) {
+	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 FOR UPDATE`, id))
+	if err != nil {
+		return u, mapErr(err, fmt.Sprintf("lock user %d", id))
 	}
 	return u, nil
 }

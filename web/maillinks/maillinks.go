@@ -36,6 +36,7 @@ type Deps struct {
 	Origin       *url.URL
 	BrandTitle   string
 	Organization string
+	Stylesheet   string // URL of the stylesheet
 	OutboxDir    string // "" turns the development outbox off
 	Log          *slog.Logger
 }
@@ -75,6 +76,7 @@ func Register(r gin.IRouter, d Deps) error {
 // page is the data every page gets.
 type page struct {
 	Title, Brand, Organization, Base string
+	Stylesheet                       string // the UI's stylesheet URL; pages carry no inline style (CSP)
 	Wide                             bool
 	Email                            string
 	Group                            *mailflow.Group
@@ -92,7 +94,7 @@ type page struct {
 }
 
 func (h *handler) page(title string) page {
-	return page{Title: title, Brand: h.BrandTitle, Organization: h.Organization, Base: h.Origin.Path}
+	return page{Title: title, Brand: h.BrandTitle, Organization: h.Organization, Base: h.Origin.Path, Stylesheet: h.Stylesheet}
 }
 
 func (h *handler) invalid(c *gin.Context) {

@@ -1,0 +1,377 @@
+// Package account holds the pages of an account's life: sign up, email
+// verification, log in and out (with a password or single sign-on),
+// password reset, the terms of service, and "Manage my account" (profile,
+// picture, password, address, API tokens, data export, deletion). The
+// rules live in mailflow/accounts; these handlers read forms, call it,
+// and render.
+package account
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/accounts"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/page"
+	"github.com/parleymail/parley/web/session"
+	"github.com/parleymail/parley/web/sso"
+)
+
+// Deps are what the account pages need.
+type Deps struct {
+	Shell     *page.Shell
+	Accounts  *accounts.Service
+	Store     *store.Store
+	SSO       *sso.Provider // nil: password sign-in only
+	Terms     template.HTML // the terms of service, rendered
+	SecretKey string        // hashes API tokens
+	Log       *slog.Logger
+}
+
+type handler struct{ Deps }
+
+// Register adds the routes. rg has the session, CSRF and terms guards.
+func Register(rg *gin.RouterGroup, d Deps) {
+	h := &handler{d}
+	sh := d.Shell
+	rg.GET("/signup", h.signupForm)
+	rg.POST("/signup", h.signup)
+	rg.GET("/login", h.loginForm)
+	rg.POST("/login", h.login)
+	rg.POST("/logout", h.logout)
+	rg.GET("/verify-email", h.verifyEmail)
+	rg.POST("/verify-email/resend", sh.RequireUser, h.resendVerification)
+	rg.GET("/confirm-new-email", h.confirmNewEmail)
+	rg.GET("/forgot-password", h.forgotForm)
+	rg.POST("/forgot-password", h.forgot)
+	rg.GET("/reset-password", h.resetForm)
+	rg.POST("/reset-password", h.reset)
+	rg.GET("/terms", h.termsPage)
+	rg.POST("/terms", sh.RequireUser, h.acceptTerms)
+	rg.GET("/login/oidc", h.ssoBegin)
+	rg.GET("/login/oidc/callback", h.ssoCallback)
+
+	acct := rg.Group("/account", sh.RequireUser)
+	acct.GET("", h.accountPage)
+	acct.POST("/profile", h.updateProfile)
+	acct.POST("/password", h.changePassword)
+	acct.POST("/email", h.changeEmail)
+	acct.POST("/tokens", h.createToken)
+	acct.POST("/tokens/:id/revoke", h.revokeToken)
+	acct.GET("/export", h.export)
+	acct.GET("/delete", h.deleteForm)
+	acct.POST("/delete", h.deleteAccount)
+}
+
+func (h *handler) signupForm(c *gin.Context) {
+	if session.Get(c) != nil {
+		h.Shell.Redirect(c, "/")
+		return
+	}
+	h.Shell.HTML(c, http.StatusOK, "signup", page.Data{Title: "Create your account",
+		Page: gin.H{"Timezones": accounts.Timezones()}})
+}
+
+func (h *handler) signup(c *gin.Context) {
+	form := page.FormValues(c, "name", "email", "timezone")
+	u, err := h.Accounts.Signup(c.Request.Context(), accounts.SignupInput{
+		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"]})
+	if errs, ok := page.FieldErrors(err); ok {
+		h.Shell.HTML(c, http.StatusUnprocessableEntity, "signup", page.Data{Title: "Create your account", Errors: errs, Form: form,
+			Page: gin.H{"Timezones": accounts.Timezones()}})
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
+	h.Shell.Redirect(c, "/terms")
+}
+
+func (h *handler) loginForm(c *gin.Context) {
+	next := h.Shell.SafeNext(c.Query("next"))
+	if session.Get(c) != nil {
+		h.Shell.Redirect(c, orHome(next))
+		return
+	}
+	h.renderLogin(c, http.StatusOK, map[string]string{"next": next}, nil)
+}
+
+func (h *handler) renderLogin(c *gin.Context, status int, form, errs map[string]string) {
+	ssoName := ""
+	if h.SSO != nil {
+		ssoName = h.SSO.Name()
+	}
+	h.Shell.HTML(c, status, "login", page.Data{Title: "Log in", Form: form, Errors: errs, Page: gin.H{"SSOName": ssoName}})
+}
+
+func orHome(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+func (h *handler) login(c *gin.Context) {
+	form := page.FormValues(c, "email")
+	form["next"] = h.Shell.SafeNext(c.PostForm("next"))
+	u, err := h.Accounts.Authenticate(c.Request.Context(), form["email"], c.PostForm("password"), c.ClientIP())
+	var te *accounts.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		c.Header("Retry-After", retryAfter(te.Wait))
+		h.renderLogin(c, http.StatusTooManyRequests, form, map[string]string{"form": te.Error()})
+		return
+	case errors.Is(err, accounts.ErrNoAccount):
+		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"email": "No account uses this address. Check it, or create an account."})
+		return
+	case errors.Is(err, accounts.ErrWrongPassword):
+		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"password": "This password is not right. Try again, or reset it."})
+		return
+	case errors.Is(err, accounts.ErrNoPassword), errors.Is(err, accounts.ErrInactive):
+		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"form": capitalize(err.Error())})
+		return
+	case err != nil:
+		h.Shell.Fail(c, err)
+		return
+	}
+	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Redirect(c, orHome(form["next"]))
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(int(d.Seconds())+1, 1))
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (h *handler) logout(c *gin.Context) {
+	if err := h.Shell.Sessions.Logout(c); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "You are logged out.")
+	h.Shell.Redirect(c, "/login")
+}
+
+func (h *handler) message(c *gin.Context, status int, title, text, link, linkText string) {
+	h.Shell.HTML(c, status, "message", page.Data{Title: title, Page: gin.H{"Text": text, "Link": link, "LinkText": linkText}})
+}
+
+func (h *handler) verifyEmail(c *gin.Context) {
+	u, err := h.Accounts.VerifyEmail(c.Request.Context(), c.Query("token"))
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This link does not work any more",
+			"Confirmation links work for 7 days, for the address they were sent to. Log in and ask for a new one.", "/login", "Log in")
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if cur := session.Get(c); cur != nil && cur.User.ID == u.ID {
+		h.Shell.Flash(c, "Thank you: your address "+u.Email+" is confirmed.")
+		h.Shell.Redirect(c, "/")
+		return
+	}
+	h.message(c, http.StatusOK, "Address confirmed", "Thank you: "+u.Email+" is confirmed. You can log in now.", "/login", "Log in")
+}
+
+func (h *handler) resendVerification(c *gin.Context) {
+	u := session.User(c)
+	if err := h.Accounts.ResendVerification(c.Request.Context(), *u); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "We sent a new link to "+u.Email+".")
+	h.Shell.Redirect(c, "/")
+}
+
+func (h *handler) confirmNewEmail(c *gin.Context) {
+	u, err := h.Accounts.ConfirmEmailChange(c.Request.Context(), c.Query("token"))
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This link does not work any more",
+			"Links to confirm a new address work for 7 days. Ask for a new one on your account page.", "/account", "Manage my account")
+		return
+	}
+	if errs, ok := page.FieldErrors(err); ok {
+		h.message(c, http.StatusConflict, "The address could not be changed", errs["email"], "/account", "Manage my account")
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.message(c, http.StatusOK, "Address changed", "Your account now uses "+u.Email+".", "/account", "Manage my account")
+}
+
+func (h *handler) forgotForm(c *gin.Context) {
+	h.Shell.HTML(c, http.StatusOK, "forgot", page.Data{Title: "Reset your password", Form: map[string]string{"email": c.Query("email")}})
+}
+
+func (h *handler) forgot(c *gin.Context) {
+	form := page.FormValues(c, "email")
+	err := h.Accounts.RequestReset(c.Request.Context(), form["email"])
+	var fieldErr string
+	switch {
+	case errors.Is(err, accounts.ErrNoAccount):
+		fieldErr = "No account uses this address. Check it, or create an account."
+	case errors.Is(err, accounts.ErrInactive):
+		fieldErr = "This account is not active."
+	case err != nil:
+		h.Shell.Fail(c, err)
+		return
+	}
+	if fieldErr != "" {
+		h.Shell.HTML(c, http.StatusUnprocessableEntity, "forgot", page.Data{Title: "Reset your password", Form: form,
+			Errors: map[string]string{"email": fieldErr}})
+		return
+	}
+	h.message(c, http.StatusOK, "Check your email", "We sent a link to "+strings.TrimSpace(form["email"])+
+		". It works once, for one hour. If it does not arrive in a few minutes, look in your spam folder.", "", "")
+}
+
+func (h *handler) resetForm(c *gin.Context) {
+	tok := c.Query("token")
+	u, err := h.Accounts.CheckResetToken(c.Request.Context(), tok)
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This link does not work any more",
+			"Reset links work once, for one hour. Ask for a new one.", "/forgot-password", "Reset my password")
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.HTML(c, http.StatusOK, "reset", page.Data{Title: "Choose a new password", Page: gin.H{"Token": tok, "Email": u.Email}})
+}
+
+func (h *handler) reset(c *gin.Context) {
+	tok := c.PostForm("token")
+	u, err := h.Accounts.ResetPassword(c.Request.Context(), tok, c.PostForm("password"))
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This link does not work any more",
+			"Reset links work once, for one hour. Ask for a new one.", "/forgot-password", "Reset my password")
+		return
+	}
+	if errs, ok := page.FieldErrors(err); ok {
+		h.Shell.HTML(c, http.StatusUnprocessableEntity, "reset", page.Data{Title: "Choose a new password", Errors: errs,
+			Page: gin.H{"Token": tok, "Email": u.Email}})
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	// The reset ended every session, this browser's included.
+	_ = h.Shell.Sessions.Logout(c)
+	h.Shell.Flash(c, "Your password is changed. Log in with the new one.")
+	h.Shell.Redirect(c, "/login")
+}
+
+func (h *handler) termsPage(c *gin.Context) {
+	h.Shell.HTML(c, http.StatusOK, "terms", page.Data{Title: "Terms of service",
+		Form: map[string]string{"next": h.Shell.SafeNext(c.Query("next"))}, Page: gin.H{"HTML": h.Terms}})
+}
+
+func (h *handler) acceptTerms(c *gin.Context) {
+	u := session.User(c)
+	if err := h.Store.AcceptTerms(c.Request.Context(), u.ID); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Redirect(c, orHome(h.Shell.SafeNext(c.PostForm("next"))))
+}
+
+// ssoCookie keeps a single sign-on in progress: state, nonce, PKCE
+// verifier and where to go afterwards, signed, for ten minutes.
+const ssoCookie = "parley_oidc"
+
+type ssoState struct {
+	sso.Pending
+	Next string `json:"next"`
+}
+
+func (h *handler) ssoBegin(c *gin.Context) {
+	if h.SSO == nil {
+		h.Shell.ErrorPage(c, http.StatusNotFound, "")
+		return
+	}
+	authURL, pending, err := h.SSO.Begin(c.Request.Context())
+	if err != nil {
+		h.Log.Warn("single sign-on unavailable", "err", err)
+		h.renderLogin(c, http.StatusServiceUnavailable, map[string]string{},
+			map[string]string{"form": "Signing in with " + h.SSO.Name() + " is not possible right now. Try again later, or log in with your password."})
+		return
+	}
+	b, _ := json.Marshal(ssoState{Pending: pending, Next: h.Shell.SafeNext(c.Query("next"))})
+	h.Shell.Sessions.SetSigned(c, ssoCookie, string(b), 600)
+	c.Redirect(http.StatusFound, authURL)
+}
+
+func (h *handler) ssoCallback(c *gin.Context) {
+	if h.SSO == nil {
+		h.Shell.ErrorPage(c, http.StatusNotFound, "")
+		return
+	}
+	raw, ok := h.Shell.Sessions.Signed(c, ssoCookie)
+	h.Shell.Sessions.ClearCookie(c, ssoCookie)
+	var st ssoState
+	if !ok || json.Unmarshal([]byte(raw), &st) != nil {
+		h.renderLogin(c, http.StatusBadRequest, map[string]string{}, map[string]string{"form": "That sign-in took too long or was started elsewhere. Try again."})
+		return
+	}
+	id, err := h.SSO.Finish(c.Request.Context(), c.Request.URL.Query(), st.Pending)
+	if err != nil {
+		h.Log.Info("single sign-on failed", "err", err)
+		msg := "Signing in with " + h.SSO.Name() + " did not work. Try again, or log in with your password."
+		if errors.Is(err, sso.ErrDenied) {
+			msg = "Signing in with " + h.SSO.Name() + " was cancelled."
+		}
+		h.renderLogin(c, http.StatusUnauthorized, map[string]string{}, map[string]string{"form": msg})
+		return
+	}
+	u, created, err := h.Accounts.SignInWithIdentity(c.Request.Context(), accounts.Identity{
+		Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name})
+	if errors.Is(err, accounts.ErrUnverifiedIdentity) || errors.Is(err, accounts.ErrInactive) {
+		h.renderLogin(c, http.StatusForbidden, map[string]string{}, map[string]string{"form": capitalize(err.Error())})
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if created {
+		h.Shell.Flash(c, "Welcome to "+h.Shell.Brand+", "+u.Name+".")
+	}
+	h.Shell.Redirect(c, orHome(st.Next))
+}
+
+// userOf is the signed-in user, for handlers behind RequireUser.
+func userOf(c *gin.Context) mailflow.User { return *session.User(c) }

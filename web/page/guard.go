@@ -1,0 +1,198 @@
+package page
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/web/session"
+)
+
+// CSP allows only Parley's own files: no inline script or style, no
+// framing, forms post only to Parley. img-src allows data: for nothing
+// but the tiny inline icons browsers make of form controls.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Proxies are the addresses (TRUSTED_PROXIES) whose X-Forwarded-For and
+// X-Forwarded-Proto headers are believed.
+type Proxies []netip.Prefix
+
+// ParseProxies reads a comma-separated list of addresses and CIDR ranges.
+func ParseProxies(list []string) (Proxies, error) {
+	var out Proxies
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// Trusted reports whether the request came straight from a trusted proxy.
+func (p Proxies) Trusted(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, pre := range p {
+		if pre.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// HTTPS reports whether the browser's connection is https: TLS to Parley
+// itself, or X-Forwarded-Proto from a trusted proxy.
+func (p Proxies) HTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return p.Trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// SecurityHeaders sets the headers every response carries.
+func SecurityHeaders(p Proxies) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", CSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if p.HTTPS(c.Request) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		c.Next()
+	}
+}
+
+// AllowedHosts answers 400 to a Host header not in hosts (compared
+// without the port), as Django's ALLOWED_HOSTS: links in password reset
+// mail are built from ORIGIN, never from Host, but a cache or a log in
+// front of Parley should not be fed pages for a host it is not. The
+// health check answers any host, for load balancers that probe by address.
+func AllowedHosts(hosts []string, healthPath string) gin.HandlerFunc {
+	allowed := map[string]bool{}
+	for _, h := range hosts {
+		allowed[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	return func(c *gin.Context) {
+		if allowed["*"] || c.Request.URL.Path == healthPath {
+			c.Next()
+			return
+		}
+		host := c.Request.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(strings.ToLower(host), "[]")
+		if !allowed[host] {
+			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "this server does not answer for the host " + c.Request.Host})
+			return
+		}
+		c.Next()
+	}
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// CSRF refuses a state-changing request (any method but GET, HEAD and
+// OPTIONS) without the form's token, or from a page on another origin.
+func (s *Shell) CSRF(c *gin.Context) {
+	if !unsafeMethod(c.Request.Method) {
+		c.Next()
+		return
+	}
+	if o := c.GetHeader("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || !strings.EqualFold(u.Scheme, s.Origin.Scheme) || !strings.EqualFold(u.Host, s.Origin.Host) {
+			s.ErrorPage(c, http.StatusForbidden, "This form was sent from another site, so Parley refused it.")
+			return
+		}
+	}
+	if !s.Sessions.ValidCSRF(c) {
+		s.ErrorPage(c, http.StatusForbidden, "This form has expired or was not sent from Parley. Go back, reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+// RequireUser sends a signed-out visitor to the sign-in page, and back
+// here afterwards.
+func (s *Shell) RequireUser(c *gin.Context) {
+	if session.Get(c) != nil {
+		c.Next()
+		return
+	}
+	if c.Request.Method != http.MethodGet {
+		s.ErrorPage(c, http.StatusForbidden, "Sign in first.")
+		return
+	}
+	s.Redirect(c, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+}
+
+// RequireTerms sends a member who has not accepted the terms of service
+// to them before anything else.
+// Pages a member can reach before accepting: the terms themselves, log
+// out, confirming an address, and their data rights (export, deletion),
+// which do not depend on agreeing to anything.
+func (s *Shell) RequireTerms(c *gin.Context) {
+	cur := session.Get(c)
+	if cur == nil || cur.User.TermsAcceptedAt != nil || cur.Impersonator != nil {
+		c.Next()
+		return
+	}
+	switch strings.TrimPrefix(c.Request.URL.Path, s.Base) {
+	case "/terms", "/logout", "/verify-email", "/verify-email/resend", "/confirm-new-email", "/account/export", "/account/delete":
+		c.Next()
+		return
+	}
+	if c.Request.Method != http.MethodGet {
+		s.ErrorPage(c, http.StatusForbidden, "Accept the terms of service first.")
+		return
+	}
+	s.Redirect(c, "/terms?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+}
+
+// SafeNext returns a local path to go to after sign-in: only a path under
+// the prefix, never another site ("//evil.example", "https://…").
+func (s *Shell) SafeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") {
+		return ""
+	}
+	if s.Base != "" {
+		if next != s.Base && !strings.HasPrefix(next, s.Base+"/") {
+			return ""
+		}
+		return strings.TrimPrefix(next, s.Base)
+	}
+	return next
+}

@@ -1,0 +1,255 @@
+// Package page is the web UI's shell: the layout every page shares (the
+// navigation bar, flash messages, the CSRF token), the friendly error
+// pages, and the guards page handlers put in front of themselves (signed
+// in, terms accepted, CSRF checked, security headers, allowed hosts).
+// Handlers in other packages render through it, so every page looks and
+// behaves alike.
+package page
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/templates"
+	"github.com/parleymail/parley/web/render"
+	"github.com/parleymail/parley/web/session"
+	"github.com/parleymail/parley/web/static"
+)
+
+// Shell renders pages.
+type Shell struct {
+	pages        *render.Pages
+	Sessions     *session.Manager
+	Assets       *static.Assets
+	Origin       *url.URL
+	Base         string // ORIGIN's path without the trailing slash: "" or "/lists"
+	Brand        string
+	Organization string
+	Log          *slog.Logger
+	// Unread counts a member's unread messages for the badge; nil shows none.
+	Unread func(ctx context.Context, userID int64) (int, error)
+	// Nav lists the main navigation's items; later parts of the UI
+	// (Explore, Messages, Resources) add theirs as they are mounted, so
+	// the bar never links to a page that does not exist.
+	Nav []NavItem
+}
+
+// NavItem is one link of the navigation bar.
+type NavItem struct{ Key, Label, Path string }
+
+// DeliveryLabel names a delivery mode for people.
+func DeliveryLabel(d mailflow.Delivery) string {
+	switch d {
+	case mailflow.DeliveryImmediate:
+		return "Every message, as it is posted"
+	case mailflow.DeliveryDigest:
+		return "A daily digest in my morning"
+	case mailflow.DeliveryWeekly:
+		return "A weekly digest"
+	case mailflow.DeliveryNone:
+		return "No email (read on the web)"
+	}
+	return string(d)
+}
+
+// Pages lists every page template under templates/web/pages.
+func pageFiles() ([]string, error) {
+	entries, err := templates.FS.ReadDir("web/pages")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".html") {
+			out = append(out, "web/pages/"+e.Name())
+		}
+	}
+	return out, nil
+}
+
+// New parses the layout, partials and every page.
+func New(s Shell) (*Shell, error) {
+	files, err := pageFiles()
+	if err != nil {
+		return nil, err
+	}
+	sh := &s
+	sh.Base = strings.TrimRight(s.Origin.Path, "/")
+	p, err := render.New(templates.FS, []string{"web/layout.html", "web/partials.html"}, files, sh.Funcs(), s.Log)
+	if err != nil {
+		return nil, err
+	}
+	sh.pages = p
+	return sh, nil
+}
+
+// Funcs are the template functions every page may use.
+func (s *Shell) Funcs() template.FuncMap {
+	return template.FuncMap{
+		"url":   s.URL,
+		"asset": s.Assets.URL,
+		"date": func(t time.Time, tz string) string {
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				loc = time.UTC
+			}
+			return t.In(loc).Format("2 Jan 2006")
+		},
+		"has": func(u *mailflow.User, p string) bool { return u != nil && u.Has(mailflow.Permission(p)) },
+		"initial": func(name string) string {
+			for _, r := range strings.TrimSpace(name) {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+		"deliveryLabel": DeliveryLabel,
+		"list": func(v ...any) []any { return v },
+	}
+}
+
+// URL returns path under the path prefix.
+func (s *Shell) URL(path string) string { return s.Base + path }
+
+// Absolute returns the absolute URL of path.
+func (s *Shell) Absolute(path string) string {
+	u := *s.Origin
+	u.Path = s.Base + path
+	return u.String()
+}
+
+// Data is what every page template receives.
+type Data struct {
+	Title        string
+	Brand        string
+	Organization string
+	Nav          string // the active navigation item
+	User         *mailflow.User
+	Impersonator *mailflow.User
+	CSRF         string
+	Flash        *session.Flash
+	Unread       int
+	Errors       map[string]string // field → message, shown beside the field
+	Form         map[string]string // the input to fill the form with again
+	Page         any               // what the page itself shows
+	Status       int
+	NavItems     []NavItem
+}
+
+// HTML renders a page with the shell's common data filled in.
+func (s *Shell) HTML(c *gin.Context, status int, name string, d Data) {
+	d.Brand, d.Organization, d.NavItems = s.Brand, s.Organization, s.Nav
+	d.CSRF = s.Sessions.CSRFToken(c)
+	d.Flash = session.TakeFlash(c)
+	d.Status = status
+	if cur := session.Get(c); cur != nil {
+		d.User, d.Impersonator = &cur.User, cur.Impersonator
+		if s.Unread != nil {
+			if n, err := s.Unread(c.Request.Context(), cur.User.ID); err == nil {
+				d.Unread = n
+			}
+		}
+	}
+	if d.Form == nil {
+		d.Form = map[string]string{}
+	}
+	s.pages.HTML(c, status, "web/pages/"+name+".html", d)
+}
+
+// Redirect sends the browser to path (under the prefix) with 303, so a
+// form post is followed by a GET.
+func (s *Shell) Redirect(c *gin.Context, path string) {
+	c.Redirect(http.StatusSeeOther, s.URL(path))
+	c.Abort()
+}
+
+// Flash sets the message the next page shows.
+func (s *Shell) Flash(c *gin.Context, text string) { s.Sessions.SetFlash(c, "ok", text) }
+
+// ErrorPage renders the friendly page for status with a message for people.
+func (s *Shell) ErrorPage(c *gin.Context, status int, msg string) {
+	title := map[int]string{
+		http.StatusBadRequest:       "That request did not make sense",
+		http.StatusForbidden:        "You cannot do that",
+		http.StatusNotFound:         "Page not found",
+		http.StatusTooManyRequests:  "Slow down",
+		http.StatusRequestEntityTooLarge: "That is too large",
+		http.StatusServiceUnavailable:    "Parley is having trouble",
+	}[status]
+	if title == "" {
+		title = "Something went wrong"
+	}
+	if msg == "" {
+		switch status {
+		case http.StatusNotFound:
+			msg = "There is nothing here. The link may be old, or the page may be private."
+		case http.StatusForbidden:
+			msg = "Your account does not have permission for this page."
+		default:
+			msg = "We could not finish this. It was logged, and nothing you sent was lost; try again in a moment."
+		}
+	}
+	s.HTML(c, status, "error", Data{Title: title, Page: msg})
+	c.Abort()
+}
+
+// Fail renders the error page that fits err: 404 for ErrNotFound, 403
+// for ErrForbidden, 400 for invalid input, and 500 (logged, with no
+// internals shown) for the rest.
+func (s *Shell) Fail(c *gin.Context, err error) {
+	var fe *mailflow.FieldError
+	switch {
+	case errors.Is(err, mailflow.ErrNotFound) && !errors.As(err, &fe):
+		s.ErrorPage(c, http.StatusNotFound, "")
+	case errors.Is(err, mailflow.ErrForbidden):
+		msg := ""
+		if errors.As(err, &fe) {
+			msg = fe.Msg
+		}
+		s.ErrorPage(c, http.StatusForbidden, capitalize(msg))
+	case errors.Is(err, mailflow.ErrInvalid):
+		s.ErrorPage(c, http.StatusBadRequest, capitalize(err.Error()))
+	default:
+		s.Log.Error("page failed", "path", c.Request.URL.Path, "err", err)
+		s.ErrorPage(c, http.StatusInternalServerError, "")
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// FieldErrors turns a validation error into per-field messages; ok is
+// false when err is not about fields (the caller fails with it).
+func FieldErrors(err error) (map[string]string, bool) {
+	var fes *mailflow.FieldErrors
+	if errors.As(err, &fes) {
+		return fes.Fields, true
+	}
+	var fe *mailflow.FieldError
+	if errors.As(err, &fe) && fe.Field != "" && (errors.Is(err, mailflow.ErrInvalid) || errors.Is(err, mailflow.ErrDuplicate)) {
+		return map[string]string{fe.Field: capitalize(fe.Msg)}, true
+	}
+	return nil, false
+}
+
+// FormValues keeps what was typed in the named fields, to fill the form
+// again beside its errors (never passwords).
+func FormValues(c *gin.Context, fields ...string) map[string]string {
+	m := make(map[string]string, len(fields))
+	for _, f := range fields {
+		m[f] = c.PostForm(f)
+	}
+	return m
+}
