@@ -452,7 +452,19 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) error {
 			{"delete user", `DELETE FROM users WHERE id = $1`},
 		}
 		for _, st := range steps {
-			if _, err := tx.db.Exec(ctx, st.sql, userID, email); err != nil {
+			// Each statement gets the parameters it names (PostgreSQL
+			// cannot type one it never sees).
+			var args []any
+			if strings.Contains(st.sql, "$1") {
+				args = append(args, userID)
+			}
+			if strings.Contains(st.sql, "$2") {
+				if len(args) == 0 {
+					st.sql = strings.ReplaceAll(st.sql, "$2", "$1")
+				}
+				args = append(args, email)
+			}
+			if _, err := tx.db.Exec(ctx, st.sql, args...); err != nil {
 				return mapErr(err, "delete account: "+st.what)
 			}
 		}
