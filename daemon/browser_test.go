@@ -335,7 +335,10 @@ func (b *browserSession) submit(button string) *network.Response {
 
 // fill empties an input or textarea, then types text into it.
 func (b *browserSession) fill(css, text string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.SetValue(chromedp.CSS(css), ""), chromedp.SendKeys(chromedp.CSS(css), text))
+	// Not SetValue(sel, ""): chromedp drops an empty string argument, so the
+	// field would read "undefined"; and Clear fails on an empty textarea.
+	empty := chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).value = ""`, css))
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(css)), empty, chromedp.SendKeys(chromedp.CSS(css), text))
 }
 
 func (b *browserSession) do(steps ...chromedp.Action[chromedp.Void]) {

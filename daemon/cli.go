@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow"

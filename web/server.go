@@ -113,7 +113,7 @@ func New(d Deps) (http.Handler, error) {
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
 		Stylesheet: assets.URL("app.css"),
-		OutboxDir: d.OutboxDir, Log: d.Log,
+		OutboxDir:  d.OutboxDir, Log: d.Log,
 	}); err != nil {
 		return nil, err
 	}

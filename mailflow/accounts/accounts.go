@@ -239,7 +239,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 		}
 	}
 	fail := func(err error) (mailflow.User, error) {
-		if rerr := s.Store.RecordLoginFailure(ctx, acctKey, ipKey); rerr != nil {
+		if rerr := s.Store.RecordLoginFailure(ctx, s.now(), acctKey, ipKey); rerr != nil {
 			return mailflow.User{}, rerr
 		}
 		return mailflow.User{}, err

@@ -91,9 +91,9 @@ func (s *Store) PruneAccounts(ctx context.Context, keep time.Duration) error {
 	return mapErr(err, "prune login failures")
 }
 
-// RecordLoginFailure notes one failed sign-in under each key.
-func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO login_failures (key) SELECT unnest($1::text[])`, keys)
+// RecordLoginFailure notes one failed sign-in, at at, under each key.
+func (s *Store) RecordLoginFailure(ctx context.Context, at time.Time, keys ...string) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO login_failures (key, failed_at) SELECT unnest($1::text[]), $2`, keys, at)
 	return mapErr(err, "record login failure")
 }
 

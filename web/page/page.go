@@ -112,7 +112,7 @@ func (s *Shell) Funcs() template.FuncMap {
 			return "?"
 		},
 		"deliveryLabel": DeliveryLabel,
-		"list": func(v ...any) []any { return v },
+		"list":          func(v ...any) []any { return v },
 	}
 }
 
@@ -177,10 +177,10 @@ func (s *Shell) Flash(c *gin.Context, text string) { s.Sessions.SetFlash(c, "ok"
 // ErrorPage renders the friendly page for status with a message for people.
 func (s *Shell) ErrorPage(c *gin.Context, status int, msg string) {
 	title := map[int]string{
-		http.StatusBadRequest:       "That request did not make sense",
-		http.StatusForbidden:        "You cannot do that",
-		http.StatusNotFound:         "Page not found",
-		http.StatusTooManyRequests:  "Slow down",
+		http.StatusBadRequest:            "That request did not make sense",
+		http.StatusForbidden:             "You cannot do that",
+		http.StatusNotFound:              "Page not found",
+		http.StatusTooManyRequests:       "Slow down",
 		http.StatusRequestEntityTooLarge: "That is too large",
 		http.StatusServiceUnavailable:    "Parley is having trouble",
 	}[status]
