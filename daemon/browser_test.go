@@ -382,6 +382,9 @@ func (b *browserSession) text() string { return b.eval(`document.body.innerText`
 // that the page shows each of texts.
 func (b *browserSession) expect(res *network.Response, status int64, path string, texts ...string) {
 	b.t.Helper()
+	if res == nil {
+		b.t.Fatalf("no response, want status %d at %s", status, path)
+	}
 	loc := b.eval(`location.href`)
 	u, err := url.Parse(loc)
 	if err != nil {

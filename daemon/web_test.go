@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -700,5 +701,102 @@ func TestSingleSignOn(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("forged callback: %d, want 400", res.StatusCode)
+	}
+}
+
+// TestProfilePrivacy: a member's profile lists their groups only when
+// they allow it, and a group that is not listed only to its members.
+func TestProfilePrivacy(t *testing.T) {
+	w := startWeb(t, "")
+	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
+	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
+	w.createUser(t, "bob@example.org", "Bob", "correct horse battery", false)
+	w.createUser(t, "cat@example.org", "Cat", "correct horse battery", false)
+	w.sql(t, `
+		INSERT INTO groups (slug, name, listed) VALUES ('open-garden', 'Open Garden', true), ('secret-club', 'Secret Club', false);
+		INSERT INTO memberships (group_id, user_id)
+			SELECT g.id, u.id FROM groups g, users u WHERE u.email = 'ann@example.org'
+			UNION ALL SELECT g.id, u.id FROM groups g, users u WHERE u.email = 'cat@example.org' AND g.slug = 'secret-club'`)
+	annID := w.queryInt(t, `SELECT id FROM users WHERE email = 'ann@example.org'`)
+	profile := fmt.Sprintf("/people/%d", annID)
+
+	bob := w.client(t)
+	bob.login("bob@example.org", "correct horse battery")
+	_, body := bob.get(profile)
+	if !strings.Contains(body, "Open Garden") || strings.Contains(body, "Secret Club") {
+		t.Errorf("a non-member sees: open %v, secret %v; want only the listed group",
+			strings.Contains(body, "Open Garden"), strings.Contains(body, "Secret Club"))
+	}
+	if strings.Contains(body, "ann@example.org") {
+		t.Error("the profile shows the member's address to another member")
+	}
+	cat := w.client(t)
+	cat.login("cat@example.org", "correct horse battery")
+	if _, body := cat.get(profile); !strings.Contains(body, "Secret Club") {
+		t.Error("a fellow member of the private group does not see it on the profile")
+	}
+	// Ann hides her groups.
+	ann := w.client(t)
+	ann.login("ann@example.org", "correct horse battery")
+	ann.get("/account")
+	code, _ := ann.post("/account/profile", url.Values{"name": {"Ann"}, "timezone": {"UTC"}, "default_delivery": {"immediate"}})
+	if code != 200 {
+		t.Fatalf("saving the profile: %d", code)
+	}
+	if _, body := bob.get(profile); strings.Contains(body, "Open Garden") {
+		t.Error("groups still show after the member hid them")
+	}
+	if _, body := ann.get(profile); !strings.Contains(body, "Secret Club") {
+		t.Error("the member does not see her own groups")
+	}
+	// Signed-out visitors see no profiles.
+	anon := w.client(t)
+	anon.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if code, _ := anon.get(profile); code != http.StatusSeeOther {
+		t.Errorf("a signed-out visitor: %d, want a redirect to log in", code)
+	}
+}
+
+// TestProfileFormErrors: bad input comes back beside its field, with
+// what was typed kept, and bad pictures are refused with a clear reason.
+func TestProfileFormErrors(t *testing.T) {
+	w := startWeb(t, "")
+	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
+	ann := w.client(t)
+	ann.login("ann@example.org", "correct horse battery")
+	ann.get("/account")
+	code, body := ann.post("/account/profile", url.Values{"name": {""}, "bio": {"Kept bio"}, "timezone": {"Mars/Olympus"},
+		"default_delivery": {"sometimes"}, "website": {"javascript:alert(1)"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad profile: %d, want 422", code)
+	}
+	for _, want := range []string{`id="name-error"`, `id="timezone-error"`, `id="default_delivery-error"`, `id="website-error"`, "Kept bio", `value="javascript:alert(1)"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the re-rendered form lacks %s", want)
+		}
+	}
+	upload := func(name string, content []byte) (int, string) {
+		var b strings.Builder
+		mw := multipart.NewWriter(&b)
+		for k, v := range map[string]string{"csrf_token": ann.csrf, "name": "Ann", "timezone": "UTC", "default_delivery": "immediate"} {
+			mw.WriteField(k, v)
+		}
+		fw, _ := mw.CreateFormFile("picture", name)
+		fw.Write(content)
+		mw.Close()
+		req, _ := http.NewRequest("POST", w.url+"/account/profile", strings.NewReader(b.String()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		return ann.do(req)
+	}
+	ann.get("/account")
+	if code, body := upload("evil.png", []byte("<svg onload=alert(1)>")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "Use a JPEG, PNG, GIF or WebP image") {
+		t.Errorf("a non-image named .png: %d", code)
+	}
+	ann.get("/account")
+	if code, body := upload("huge.jpg", make([]byte, 6<<20)); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too large") {
+		t.Errorf("a 6 MB upload: %d", code)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM pictures`); n != 0 {
+		t.Errorf("%d pictures stored after refused uploads", n)
 	}
 }

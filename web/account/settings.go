@@ -62,21 +62,9 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }
 
-// maxProfileBody bounds a profile form: the picture plus the text fields.
-const maxProfileBody = picture.MaxBytes + 256<<10
-
 func (h *handler) updateProfile(c *gin.Context) {
 	u := userOf(c)
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxProfileBody)
-	if err := c.Request.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.renderAccount(c, http.StatusRequestEntityTooLarge, nil, map[string]string{"picture": "This picture is too large: the limit is 5 MB."}, "")
-			return
-		}
-		h.renderAccount(c, http.StatusBadRequest, nil, map[string]string{"name": "The form could not be read. Try again."}, "")
-		return
-	}
+	// The body was bounded and parsed by the CSRF guard (page.MaxUploadBytes).
 	form := page.FormValues(c, "name", "title", "organization", "bio", "website", "social_links", "timezone", "default_delivery", "show_groups")
 	p, errs := parseProfile(form)
 	var newPicture []byte
@@ -101,7 +89,11 @@ func (h *handler) updateProfile(c *gin.Context) {
 		}
 	}
 	if errs.Any() {
-		h.renderAccount(c, http.StatusUnprocessableEntity, form, errs.Fields, "")
+		status := http.StatusUnprocessableEntity
+		if errs.Fields["picture"] != "" && strings.Contains(errs.Fields["picture"], "too large: the limit") {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.renderAccount(c, status, form, errs.Fields, "")
 		return
 	}
 	ctx := c.Request.Context()

@@ -1,6 +1,8 @@
 package page
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -123,11 +125,41 @@ func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
 }
 
+// Body limits of page forms.
+const (
+	MaxFormBytes   = 1 << 20
+	MaxUploadBytes = 6 << 20 // a 5 MB picture and the form around it
+)
+
 // CSRF refuses a state-changing request (any method but GET, HEAD and
 // OPTIONS) without the form's token, or from a page on another origin.
+//
+// It also bounds the body before anything reads it: MaxFormBytes for a
+// plain form, MaxUploadBytes for one with files, answering 413 beyond.
 func (s *Shell) CSRF(c *gin.Context) {
 	if !unsafeMethod(c.Request.Method) {
 		c.Next()
+		return
+	}
+	limit := int64(MaxFormBytes)
+	multipartForm := c.ContentType() == "multipart/form-data"
+	if multipartForm {
+		limit = MaxUploadBytes
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	var err error
+	if multipartForm {
+		err = c.Request.ParseMultipartForm(1 << 20)
+	} else {
+		err = c.Request.ParseForm()
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || (err != nil && strings.Contains(err.Error(), "too large")) {
+		s.ErrorPage(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is larger than the %d MB this form takes.", limit>>20))
+		return
+	}
+	if err != nil {
+		s.ErrorPage(c, http.StatusBadRequest, "The form could not be read. Go back and try again.")
 		return
 	}
 	if o := c.GetHeader("Origin"); o != "" && o != "null" {
