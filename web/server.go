@@ -26,6 +26,9 @@ import (
 	"github.com/parleymail/parley/web/account"
 	"github.com/parleymail/parley/web/admin"
 	"github.com/parleymail/parley/web/api"
+	"github.com/parleymail/parley/web/groups"
+	"github.com/parleymail/parley/web/inbox"
+	"github.com/parleymail/parley/web/threads"
 	"github.com/parleymail/parley/web/maillinks"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/people"
@@ -51,6 +54,7 @@ type Deps struct {
 	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
 
 	Accounts       *accounts.Service
+	Mailer         groups.Mailer // the job queue, for mail the pages send
 	AllowedHosts   []string // Host headers answered; empty: any (tests of the API alone)
 	TrustedProxies []string
 	SessionIdle    time.Duration
@@ -145,7 +149,8 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	sessions := &session.Manager{Store: d.Store, Key: d.SecretKey, Secure: d.Origin.Scheme == "https",
 		Path: cookiePath(d.Origin), Idle: d.SessionIdle, Max: d.SessionMax, Log: d.Log}
 	shell, err := page.New(page.Shell{Sessions: sessions, Assets: assets, Origin: d.Origin, Brand: d.BrandTitle,
-		Organization: d.Organization, Log: d.Log})
+		Organization: d.Organization, Log: d.Log, Unread: d.Store.InboxBadge,
+		Nav: []page.NavItem{{Key: "explore", Label: "Explore", Path: "/explore"}, {Key: "messages", Label: "Messages", Path: "/inbox"}}})
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +159,10 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store})
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, Origin: d.Origin,
+		MailDomain: d.MailDomain, Log: d.Log})
+	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
+	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	return shell, nil
 }
 

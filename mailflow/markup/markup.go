@@ -1,0 +1,90 @@
+// Package markup turns what members write (Markdown, GitHub flavoured:
+// tables, autolinks, strikethrough, task lists) into HTML that is safe to
+// put in a page: goldmark renders, bluemonday then keeps only harmless
+// elements and attributes, so raw HTML, event handlers and javascript:
+// links never reach a browser, whatever the source.
+package markup
+
+import (
+	"bytes"
+	"html/template"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+)
+
+var (
+	once   sync.Once
+	md     goldmark.Markdown
+	policy *bluemonday.Policy
+)
+
+func setup() {
+	md = goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		// Raw HTML in the source is passed to bluemonday, which keeps
+		// the harmless part (a <b> someone typed) and drops the rest.
+		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()),
+	)
+	policy = bluemonday.UGCPolicy()
+	policy.RequireNoFollowOnLinks(true)
+	policy.AddTargetBlankToFullyQualifiedLinks(true)
+	policy.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-zA-Z0-9_+-]+$`)).OnElements("code")
+}
+
+// HTML renders Markdown to sanitised HTML.
+func HTML(src string) template.HTML {
+	once.Do(setup)
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		// goldmark does not fail on any input; if it ever did, show the
+		// text itself, escaped, rather than nothing.
+		return template.HTML("<p>" + template.HTMLEscapeString(src) + "</p>")
+	}
+	return template.HTML(policy.SanitizeBytes(buf.Bytes()))
+}
+
+var urlRE = regexp.MustCompile(`https?://[^\s<>()"'\]\[]+[^\s<>()"'\]\[.,;:!?]`)
+
+// Links returns the http(s) URLs in a text, in order, without repeats.
+func Links(src string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range urlRE.FindAllString(src, -1) {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Excerpt returns about n characters of a message's text with the
+// Markdown marks and quoted lines removed, for lists and previews.
+func Excerpt(src string, n int) string {
+	var b strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		l := strings.TrimSpace(line)
+		if l == "" || strings.HasPrefix(l, ">") {
+			continue
+		}
+		l = strings.TrimLeft(l, "#*-+ ")
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(l)
+		if b.Len() > n*2 {
+			break
+		}
+	}
+	r := []rune(strings.NewReplacer("**", "", "__", "", "`", "", "~~", "").Replace(b.String()))
+	if len(r) > n {
+		return strings.TrimSpace(string(r[:n])) + "…"
+	}
+	return string(r)
+}
