@@ -28,13 +28,13 @@ import (
 	"github.com/parleymail/parley/web/api"
 	"github.com/parleymail/parley/web/groups"
 	"github.com/parleymail/parley/web/inbox"
-	"github.com/parleymail/parley/web/threads"
 	"github.com/parleymail/parley/web/maillinks"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/people"
 	"github.com/parleymail/parley/web/session"
 	"github.com/parleymail/parley/web/sso"
 	"github.com/parleymail/parley/web/static"
+	"github.com/parleymail/parley/web/threads"
 	"github.com/parleymail/parley/web/webhooks"
 )
 
@@ -55,7 +55,7 @@ type Deps struct {
 
 	Accounts       *accounts.Service
 	Mailer         groups.Mailer // the job queue, for mail the pages send
-	AllowedHosts   []string // Host headers answered; empty: any (tests of the API alone)
+	AllowedHosts   []string      // Host headers answered; empty: any (tests of the API alone)
 	TrustedProxies []string
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
