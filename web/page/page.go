@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/templates"
 	"github.com/parleymail/parley/web/render"
 	"github.com/parleymail/parley/web/session"
@@ -112,7 +113,17 @@ func (s *Shell) Funcs() template.FuncMap {
 			return "?"
 		},
 		"deliveryLabel": DeliveryLabel,
-		"list":          func(v ...any) []any { return v },
+		"markdown":      markup.HTML,
+		"excerpt":       markup.Excerpt,
+		"datetime": func(t time.Time, tz string) string {
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				loc = time.UTC
+			}
+			return t.In(loc).Format("2 Jan 2006, 15:04")
+		},
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"list": func(v ...any) []any { return v },
 	}
 }
 
