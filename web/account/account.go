@@ -94,12 +94,17 @@ func (h *handler) signup(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
+	h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
+	h.startSession(c, u.ID, "/terms")
+}
+
+// startSession signs the browser in as userID and goes to next.
+func (h *handler) startSession(c *gin.Context, userID int64, next string) {
+	if err := h.Shell.Sessions.Login(c, userID, nil); err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
-	h.Shell.Redirect(c, "/terms")
+	h.Shell.Redirect(c, orHome(next))
 }
 
 func (h *handler) loginForm(c *gin.Context) {
@@ -149,11 +154,7 @@ func (h *handler) login(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
-	h.Shell.Redirect(c, orHome(form["next"]))
+	h.startSession(c, u.ID, form["next"])
 }
 
 func retryAfter(d time.Duration) string {
@@ -363,14 +364,10 @@ func (h *handler) ssoCallback(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	if err := h.Shell.Sessions.Login(c, u.ID, nil); err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
 	if created {
 		h.Shell.Flash(c, "Welcome to "+h.Shell.Brand+", "+u.Name+".")
 	}
-	h.Shell.Redirect(c, orHome(st.Next))
+	h.startSession(c, u.ID, st.Next)
 }
 
 // userOf is the signed-in user, for handlers behind RequireUser.

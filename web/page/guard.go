@@ -191,10 +191,10 @@ func (s *Shell) RequireUser(c *gin.Context) {
 }
 
 // RequireTerms sends a member who has not accepted the terms of service
-// to them before anything else.
-// Pages a member can reach before accepting: the terms themselves, log
-// out, confirming an address, and their data rights (export, deletion),
-// which do not depend on agreeing to anything.
+// to them before anything else. Some pages stay open before accepting:
+// the terms themselves, log out, confirming an address, and the member's
+// data rights (export, deletion), which do not depend on agreeing to
+// anything.
 func (s *Shell) RequireTerms(c *gin.Context) {
 	cur := session.Get(c)
 	if cur == nil || cur.User.TermsAcceptedAt != nil || cur.Impersonator != nil {
