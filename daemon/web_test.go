@@ -95,40 +95,52 @@ func (w *webSite) mailLink(t *testing.T, to, path string) string {
 	re := regexp.MustCompile(`https?://\S*` + regexp.QuoteMeta(path) + `\?token=[A-Za-z0-9_.\-%=]+`)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(w.dir, "outbox", "*.eml"))
-		for i := len(files) - 1; i >= 0; i-- {
-			f, err := os.Open(files[i])
-			if err != nil {
-				continue
-			}
-			mr, err := mail.CreateReader(f)
-			if err != nil {
-				f.Close()
-				continue
-			}
-			rcpt, _ := mr.Header.AddressList("To")
-			var text []byte
-			for {
-				p, err := mr.NextPart()
-				if err != nil {
-					break
-				}
-				if _, ok := p.Header.(*mail.InlineHeader); ok {
-					b, _ := io.ReadAll(p.Body)
-					text = append(text, b...)
-				}
-			}
-			f.Close()
-			if len(rcpt) == 1 && strings.EqualFold(rcpt[0].Address, to) {
-				if m := re.Find(text); m != nil {
-					return string(m)
-				}
+		texts := outboxTexts(t, w, to)
+		for i := len(texts) - 1; i >= 0; i-- {
+			if m := re.FindString(texts[i]); m != "" {
+				return m
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("no email to %s with a %s link", to, path)
 	return ""
+}
+
+// outboxTexts returns the decoded text of every email to `to` in the
+// development outbox, oldest first.
+func outboxTexts(t *testing.T, w *webSite, to string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(w.dir, "outbox", "*.eml"))
+	var out []string
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		mr, err := mail.CreateReader(f)
+		if err != nil {
+			f.Close()
+			continue
+		}
+		rcpt, _ := mr.Header.AddressList("To")
+		var text []byte
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			if _, ok := p.Header.(*mail.InlineHeader); ok {
+				b, _ := io.ReadAll(p.Body)
+				text = append(text, b...)
+			}
+		}
+		f.Close()
+		if len(rcpt) == 1 && strings.EqualFold(rcpt[0].Address, to) {
+			out = append(out, string(text))
+		}
+	}
+	return out
 }
 
 // webClient is a cookie-keeping client that remembers the CSRF token of

@@ -17,6 +17,7 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/modmail"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
@@ -109,6 +110,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
+	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, cfg.Origin, cfg.BrandTitle))
+	c.posting.OnDecide(modmail.VetoNotices(c.queue, cfg.BrandTitle))
 	processor.Posting, processor.Queue = c.posting, c.queue
 	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, Origin: cfg.Origin, Brand: cfg.BrandTitle, Log: log}
 	c.digests.Queue = c.queue

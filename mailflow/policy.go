@@ -257,3 +257,32 @@ func CanSeeProfileGroup(viewer *User, g Group, viewerMembership *Membership) boo
 	}
 	return usable(viewer) && viewerMembership.Active()
 }
+
+// CanImpersonate ("Become user"): user managers may act as an ordinary
+// member; only a superuser may become another superuser. Nobody becomes
+// themselves or a banned account.
+func CanImpersonate(actor *User, target User) Allowed {
+	if err := CanManageUsers(actor); err != nil {
+		return err
+	}
+	if target.ID == actor.ID {
+		return Invalid("user", "you cannot become yourself")
+	}
+	if target.IsSuperuser && !actor.IsSuperuser {
+		return Forbidden("only superusers can become a superuser")
+	}
+	if target.Status != UserActive {
+		return Forbidden("this account is not active")
+	}
+	return nil
+}
+
+// CanViewReports: the dashboard and the user and group reports are for
+// superusers and holders of view_reports (user managers see them too:
+// finding a user starts there).
+func CanViewReports(actor *User) Allowed {
+	if usable(actor) && (actor.Has(PermViewReports) || actor.Has(PermManageUsers)) {
+		return nil
+	}
+	return Forbidden("reports need the view_reports permission")
+}

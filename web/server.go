@@ -29,6 +29,7 @@ import (
 	"github.com/parleymail/parley/web/groups"
 	"github.com/parleymail/parley/web/inbox"
 	"github.com/parleymail/parley/web/maillinks"
+	"github.com/parleymail/parley/web/moderation"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/people"
 	"github.com/parleymail/parley/web/session"
@@ -116,8 +117,8 @@ func New(d Deps) (http.Handler, error) {
 	assets.Register(base)
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
-		Stylesheet: assets.URL("app.css"),
-		OutboxDir:  d.OutboxDir, Log: d.Log,
+		Stylesheet: assets.URL("app.css"), Posting: d.Posting,
+		OutboxDir: d.OutboxDir, Log: d.Log,
 	}); err != nil {
 		return nil, err
 	}
@@ -154,15 +155,16 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	if err != nil {
 		return nil, err
 	}
-	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.RequireTerms)
+	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, admin.AuditImpersonation(d.Store), shell.RequireTerms)
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
-	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store})
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, Origin: d.Origin,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
+	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
 	return shell, nil
 }
 

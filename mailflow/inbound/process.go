@@ -253,7 +253,7 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Slug + "@" + p.MailDomain }
 
-func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/groups/" + g.Slug }
+func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/g/" + g.Slug }
 
 // notMember answers a non-member once a day at most: how to join.
 func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *parse.Message) (string, error) {
@@ -289,22 +289,10 @@ func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) e
 	})
 }
 
-// notifyHeld tells the group's moderators a message waits, and the poster
-// that it will appear once approved.
+// notifyHeld tells the poster that their message will appear once
+// approved. (The moderators' notices, with decision links, are queued by
+// the posting hook in mailflow/modmail, for every source alike.)
 func (p *Processor) notifyHeld(ctx context.Context, g mailflow.Group, acc posting.Accepted, from string, m *parse.Message) {
-	mods, err := p.Store.GroupModerators(ctx, g.ID)
-	if err != nil {
-		p.Log.Warn("listing moderators", "group", g.Slug, "err", err)
-	}
-	for _, u := range mods {
-		err := p.sendSystem(ctx, outbound.SystemMailArgs{To: u.Email,
-			Subject: "Message waiting for moderation in " + g.Name + ": " + acc.Message.Subject,
-			Text: fmt.Sprintf("A message from %s to %s is waiting for moderation.\n\nSubject: %s\n\n%s\n\nReview it at %s/moderation\n",
-				from, g.Name, acc.Message.Subject, excerpt(acc.Message.Body, 2000), p.groupURL(g))})
-		if err != nil {
-			p.Log.Warn("notifying moderator", "group", g.Slug, "err", err)
-		}
-	}
 	if _, err := p.explain(ctx, from, "held:"+g.Slug, "Your message to "+g.Name+" is waiting for approval",
 		"Your message to "+p.groupAddress(g)+" was received and is waiting for a moderator's approval. It will be sent to the group once approved.\n", m); err != nil {
 		p.Log.Warn("telling poster about moderation", "err", err)

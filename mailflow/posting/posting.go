@@ -36,6 +36,8 @@ type Service struct {
 	mailDomain string
 	log        *slog.Logger
 	hooks      []Hook
+	// decideHooks run when a moderator decides on a held message (moderate.go).
+	decideHooks []DecideHook
 }
 
 // New returns a Service. mailDomain names generated Message-IDs.
@@ -60,6 +62,11 @@ type Submission struct {
 	RawSource []byte // the message as received, for mail
 	MessageID string // the sender's Message-ID for mail; generated when empty
 	InReplyTo string // for mail: the Message-ID it answers
+	// PrivateMemberID, for a new thread only, makes it private between
+	// that member and the group's owners: only they read it, and only they
+	// are mailed it (mailflow.PrivatePostDecision). A reply follows its
+	// thread, whatever this says.
+	PrivateMemberID int64
 }
 
 // Accepted is the outcome of a successful submission.
@@ -85,11 +92,16 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 
 	var thread mailflow.Thread
 	var err error
+	private := sub.PrivateMemberID // the member of a private thread; 0 for an ordinary one
 	if sub.ThreadID != 0 {
-		if thread, err = s.store.ThreadByID(ctx, sub.ThreadID); err != nil {
+		t, err := s.store.ThreadWithPrivacy(ctx, sub.ThreadID)
+		if err != nil {
 			return out, err
 		}
-		sub.GroupID = thread.GroupID
+		thread, sub.GroupID, private = t.Thread, t.GroupID, 0
+		if t.PrivateMemberID != nil {
+			private = *t.PrivateMemberID
+		}
 	}
 	g, err := s.store.GroupByID(ctx, sub.GroupID)
 	if err != nil {
@@ -101,12 +113,17 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 			return out, err
 		}
 	}
-	if sub.ThreadID != 0 {
+	if sub.ThreadID != 0 && private == 0 {
 		if err := mailflow.CanReadThreads(sub.Author, g, membership); err != nil && sub.Author != nil {
 			return out, err
 		}
 	}
-	status, err := mailflow.PostDecision(sub.Author, g, membership)
+	var status mailflow.MessageStatus
+	if private != 0 {
+		status, err = mailflow.PrivatePostDecision(sub.Author, g, membership, private)
+	} else {
+		status, err = mailflow.PostDecision(sub.Author, g, membership)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -148,6 +165,13 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 		if sub.ThreadID == 0 {
 			if thread, err = tx.CreateThread(ctx, g.ID, subject, msg.AuthorID); err != nil {
 				return err
+			}
+			// Private before the hooks run, so the fan-out they queue
+			// reaches the member and the owners only.
+			if private != 0 {
+				if err := tx.SetThreadPrivate(ctx, thread.ID, private); err != nil {
+					return err
+				}
 			}
 		} else if parent, err := tx.LastMessage(ctx, thread.ID); err == nil {
 			msg.ParentID = &parent.ID

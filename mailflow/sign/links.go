@@ -28,6 +28,7 @@ const (
 	PurposeVerify      Purpose = "verify"   // confirm that UserID receives mail at the address in Value
 	PurposeNewEmail    Purpose = "newemail" // move UserID to the address in Value, which this link proves
 	PurposeReset       Purpose = "reset"    // set a new password; Value fingerprints the current one, so the link works once
+	PurposeModerate    Purpose = "moderate" // moderator UserID decides on the held message GroupID ("approve" or "veto" in Value)
 )
 
 // Link is what a signed link says.

@@ -32,6 +32,10 @@ const (
 // A recipient's row is 'queued', or 'skipped' with a reason (account
 // banned or deactivated, address unverified, their own post) or
 // 'suppressed' (the address is on the suppression list).
+//
+// A message of a private thread goes only to the thread's member and the
+// group's owners, and to them whatever their delivery mode but "none":
+// a digest, which the whole group shares, must never carry it.
 func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
 	var author int64
 	if m.AuthorID != nil {
@@ -41,11 +45,16 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 	echoDefault := m.Source != mailflow.SourceEmail
 	var lastP *int64
 	err = s.db.QueryRow(ctx, `
-		WITH batch AS (
+		WITH th AS (
+			SELECT private_member_id FROM threads WHERE id = $7
+		), batch AS (
 			SELECT ms.user_id, u.email, u.status, u.email_verified_at, ms.echo_own_posts,
 			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
 			FROM memberships ms JOIN users u ON u.id = ms.user_id
-			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.delivery = 'immediate' AND ms.user_id > $2
+			LEFT JOIN th ON true
+			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.user_id > $2
+			  AND CASE WHEN th.private_member_id IS NULL THEN ms.delivery = 'immediate'
+			           ELSE ms.delivery <> 'none' AND (ms.user_id = th.private_member_id OR ms.role = 'owner') END
 			ORDER BY ms.user_id
 			LIMIT $3
 		), ins AS (
@@ -64,7 +73,7 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			ON CONFLICT (message_id, user_id) DO NOTHING
 		)
 		SELECT max(user_id), count(*) FROM batch`,
-		m.GroupID, after, limit, m.ID, author, echoDefault).Scan(&lastP, &n)
+		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID).Scan(&lastP, &n)
 	if err != nil {
 		return after, 0, mapErr(err, "expand recipients")
 	}

@@ -228,7 +228,8 @@ func (s *Store) DigestMemberships(ctx context.Context, userID int64, delivery st
 }
 
 // GroupDigestItems returns a group's messages for digests of (from, to]:
-// approved, not under an open flag, not by banned authors; by thread and
+// approved, not under an open flag, not by banned authors, not in private
+// threads (a member and the owners, mailed to them at once); by thread and
 // time. It is the same for every member who joined before from, so the
 // digest code reads it once per group and window.
 func (s *Store) GroupDigestItems(ctx context.Context, groupID int64, from, to time.Time, limit int) ([]DigestItem, error) {
@@ -239,6 +240,7 @@ func (s *Store) GroupDigestItems(ctx context.Context, groupID int64, from, to ti
 		JOIN threads t ON t.id = msg.thread_id
 		LEFT JOIN users au ON au.id = msg.author_id
 		WHERE msg.group_id = $1 AND msg.status = 'approved' AND msg.created_at > $2 AND msg.created_at <= $3
+		  AND t.private_member_id IS NULL
 		  AND (au.id IS NULL OR au.status <> 'banned')
 		  AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.message_id = msg.id AND f.resolved_at IS NULL)
 		ORDER BY t.last_message_at DESC, t.id, msg.created_at, msg.id

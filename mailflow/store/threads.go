@@ -87,7 +87,7 @@ func (s *Store) LastMessage(ctx context.Context, threadID int64) (mailflow.Messa
 func (s *Store) ListThreads(ctx context.Context, groupID, viewerID int64, moderator bool, limit, offset int) ([]mailflow.Thread, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT `+threadCols+` FROM threads
-		WHERE group_id = $1 AND (message_count > 0 OR created_by = $2 OR $3)
+		WHERE group_id = $1 AND private_member_id IS NULL AND (message_count > 0 OR created_by = $2 OR $3)
 		ORDER BY last_message_at DESC, id DESC
 		LIMIT $4 OFFSET $5`, groupID, viewerID, moderator, limit, offset)
 	if err != nil {

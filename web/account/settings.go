@@ -22,17 +22,17 @@ import (
 	"github.com/parleymail/parley/web/session"
 )
 
-// deliveryChoices are the email settings a member picks from.
-var deliveryChoices = func() []struct{ Value, Label string } {
+// DeliveryChoices lists the email settings a member picks from, for menus.
+func DeliveryChoices() []struct{ Value, Label string } {
 	var out []struct{ Value, Label string }
 	for _, d := range []mailflow.Delivery{mailflow.DeliveryImmediate, mailflow.DeliveryDigest, mailflow.DeliveryWeekly, mailflow.DeliveryNone} {
 		out = append(out, struct{ Value, Label string }{string(d), page.DeliveryLabel(d)})
 	}
 	return out
-}()
+}
 
-// profileForm fills the profile form from the account.
-func profileForm(u mailflow.User) map[string]string {
+// ProfileForm fills the profile form from the account.
+func ProfileForm(u mailflow.User) map[string]string {
 	f := map[string]string{
 		"name": u.Name, "title": u.Title, "organization": u.Organization, "bio": u.Bio, "website": u.Website,
 		"social_links": strings.Join(u.SocialLinks, "\n"), "timezone": u.Timezone, "default_delivery": string(u.DefaultDelivery),
@@ -52,12 +52,12 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 		h.Shell.Fail(c, err)
 		return
 	}
-	f := profileForm(u)
+	f := ProfileForm(u)
 	for k, v := range form {
 		f[k] = v
 	}
 	h.Shell.HTML(c, status, "account", page.Data{Title: "Manage my account", Nav: "account", Form: f, Errors: errs,
-		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": deliveryChoices, "Tokens": toks, "NewToken": newToken}})
+		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": DeliveryChoices(), "Tokens": toks, "NewToken": newToken}})
 }
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }
@@ -66,7 +66,7 @@ func (h *handler) updateProfile(c *gin.Context) {
 	u := userOf(c)
 	// The body was bounded and parsed by the CSRF guard (page.MaxUploadBytes).
 	form := page.FormValues(c, "name", "title", "organization", "bio", "website", "social_links", "timezone", "default_delivery", "show_groups")
-	p, errs := parseProfile(form)
+	p, errs := ParseProfile(form)
 	var newPicture []byte
 	var pictureType string
 	if fh, err := c.FormFile("picture"); err == nil && fh.Size > 0 {
@@ -135,8 +135,8 @@ func newPictureKey(contentType string) string {
 	return hex.EncodeToString(b) + ext
 }
 
-// parseProfile checks the profile form.
-func parseProfile(f map[string]string) (store.Profile, *mailflow.FieldErrors) {
+// ParseProfile checks the profile form.
+func ParseProfile(f map[string]string) (store.Profile, *mailflow.FieldErrors) {
 	errs := &mailflow.FieldErrors{}
 	p := store.Profile{
 		Name: strings.TrimSpace(f["name"]), Title: strings.TrimSpace(f["title"]),

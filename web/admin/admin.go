@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,7 +13,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/account"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -21,6 +24,7 @@ import (
 type Deps struct {
 	Shell *page.Shell
 	Store *store.Store
+	Log   *slog.Logger
 }
 
 type handler struct{ Deps }
@@ -29,10 +33,48 @@ type handler struct{ Deps }
 // terms guards.
 func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{d}
-	g := rg.Group("/admin", d.Shell.RequireUser, h.requireUserManager)
+	a := rg.Group("/admin", d.Shell.RequireUser)
+	a.GET("", h.landing)
+	g := a.Group("", h.requireUserManager)
 	g.GET("/users", h.users)
 	g.GET("/users/:id", h.user)
 	g.POST("/users/:id/roles", h.setRoles)
+	g.POST("/users/:id/status", h.setStatus)
+	g.GET("/users/:id/edit", h.editForm)
+	g.POST("/users/:id/edit", h.edit)
+	g.POST("/users/:id/impersonate", h.impersonate)
+	g.GET("/import", h.importForm)
+	g.POST("/import", h.importUpload)
+	r := a.Group("", h.requireReports)
+	r.GET("/dashboard", h.dashboard)
+	r.GET("/reports/users", h.userReport)
+	r.GET("/reports/users.csv", h.userReportCSV)
+	r.GET("/reports/groups", h.groupReport)
+	r.GET("/reports/groups.csv", h.groupReportCSV)
+	// Stopping is open to the impersonated session, which is not a user
+	// manager's: it only ever returns to the superuser's own account.
+	rg.POST("/admin/impersonate/stop", d.Shell.RequireUser, h.stopImpersonating)
+}
+
+// landing sends each admin to the first part of the menu they may use.
+func (h *handler) landing(c *gin.Context) {
+	u := session.User(c)
+	switch {
+	case mailflow.CanManageUsers(u) == nil:
+		h.Shell.Redirect(c, "/admin/users")
+	case mailflow.CanViewReports(u) == nil:
+		h.Shell.Redirect(c, "/admin/dashboard")
+	default:
+		h.Shell.Fail(c, mailflow.Forbidden("the Admin menu is for administrators"))
+	}
+}
+
+func (h *handler) requireReports(c *gin.Context) {
+	if err := mailflow.CanViewReports(session.User(c)); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	c.Next()
 }
 
 func (h *handler) requireUserManager(c *gin.Context) {
@@ -146,4 +188,178 @@ func impersonatorID(cur *session.Current) *int64 {
 		return nil
 	}
 	return &cur.Impersonator.ID
+}
+
+// setStatus is "Ban user" (and its undoing). A banned member cannot sign
+// in, their sessions end, no mail goes to them, and their messages are
+// visible only to themselves.
+func (h *handler) setStatus(c *gin.Context) {
+	actor := session.User(c)
+	u, ok := h.target(c)
+	if !ok {
+		return
+	}
+	st := mailflow.UserStatus(c.PostForm("status"))
+	if st != mailflow.UserActive && st != mailflow.UserBanned {
+		h.Shell.ErrorPage(c, http.StatusBadRequest, "Choose to ban or to reinstate the user.")
+		return
+	}
+	if st == mailflow.UserBanned && c.PostForm("confirm") != "1" {
+		h.Shell.Flash(c, "Tick the box to confirm the ban.")
+		h.Shell.Redirect(c, "/admin/users/"+strconv.FormatInt(u.ID, 10))
+		return
+	}
+	if u.ID == actor.ID {
+		h.Shell.ErrorPage(c, http.StatusBadRequest, "You cannot ban yourself.")
+		return
+	}
+	if u.IsSuperuser && !actor.IsSuperuser {
+		h.Shell.Fail(c, mailflow.Forbidden("only superusers can ban a superuser"))
+		return
+	}
+	ctx := c.Request.Context()
+	err := h.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetUserStatus(ctx, u.ID, st); err != nil {
+			return err
+		}
+		if st == mailflow.UserBanned {
+			if _, err := tx.DeleteUserSessions(ctx, u.ID, nil); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, store.AuditEntry{ActorID: &actor.ID, ImpersonatorID: impersonatorID(session.Get(c)),
+			Action:     "user." + map[mailflow.UserStatus]string{mailflow.UserBanned: "ban", mailflow.UserActive: "reinstate"}[st],
+			TargetType: "user", TargetID: strconv.FormatInt(u.ID, 10), Details: map[string]any{"reason": c.PostForm("reason")}})
+	})
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if st == mailflow.UserBanned {
+		h.Shell.Flash(c, u.Name+" is banned.")
+	} else {
+		h.Shell.Flash(c, u.Name+" is reinstated.")
+	}
+	h.Shell.Redirect(c, "/admin/users/"+strconv.FormatInt(u.ID, 10))
+}
+
+// impersonate is "Become user": a new session as the user, remembering
+// who is behind it. Only superusers may become a superuser.
+func (h *handler) impersonate(c *gin.Context) {
+	cur := session.Get(c)
+	if cur.Impersonator != nil {
+		h.Shell.ErrorPage(c, http.StatusBadRequest, "Return to your own account first.")
+		return
+	}
+	actor := cur.User
+	u, ok := h.target(c)
+	if !ok {
+		return
+	}
+	if err := mailflow.CanImpersonate(&actor, u); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if err := h.Store.Audit(ctx, store.AuditEntry{ActorID: &actor.ID, Action: "user.impersonate", TargetType: "user",
+		TargetID: strconv.FormatInt(u.ID, 10)}); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if err := h.Shell.Sessions.Login(c, u.ID, &actor.ID); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "You are now acting as "+u.Name+". Everything you do is recorded.")
+	h.Shell.Redirect(c, "/")
+}
+
+// stopImpersonating returns the superuser to their own account, in a new
+// session.
+func (h *handler) stopImpersonating(c *gin.Context) {
+	cur := session.Get(c)
+	if cur == nil || cur.Impersonator == nil {
+		h.Shell.Redirect(c, "/")
+		return
+	}
+	back, target := cur.Impersonator.ID, cur.User.ID
+	ctx := c.Request.Context()
+	if err := h.Store.Audit(ctx, store.AuditEntry{ActorID: &back, Action: "user.impersonate_end", TargetType: "user",
+		TargetID: strconv.FormatInt(target, 10)}); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if err := h.Shell.Sessions.Login(c, back, nil); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "You are back in your own account.")
+	h.Shell.Redirect(c, "/admin/users/"+strconv.FormatInt(target, 10))
+}
+
+// AuditImpersonation records every state-changing request made while a
+// superuser acts as someone else, with both names, before it runs.
+func AuditImpersonation(st *store.Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cur := session.Get(c)
+		if cur == nil || cur.Impersonator == nil || c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+			c.Next()
+			return
+		}
+		err := st.Audit(c.Request.Context(), store.AuditEntry{ActorID: &cur.User.ID, ImpersonatorID: &cur.Impersonator.ID,
+			Action: "impersonated.request", TargetType: "path", TargetID: c.Request.Method + " " + c.Request.URL.Path})
+		if err != nil {
+			// No record, no action: an unrecorded change while impersonating
+			// is exactly what the audit log exists to prevent.
+			c.AbortWithStatus(http.StatusServiceUnavailable)
+			return
+		}
+		c.Next()
+	}
+}
+
+// editForm is "Update user": the member's profile, edited on their behalf.
+func (h *handler) editForm(c *gin.Context) {
+	u, ok := h.target(c)
+	if !ok {
+		return
+	}
+	h.renderEdit(c, http.StatusOK, u, account.ProfileForm(u), nil)
+}
+
+func (h *handler) renderEdit(c *gin.Context, status int, u mailflow.User, form, errs map[string]string) {
+	h.Shell.HTML(c, status, "admin_user_edit", page.Data{Title: "Update " + u.Name, Nav: "admin", Form: form, Errors: errs,
+		Page: gin.H{"Person": u, "Timezones": accounts.Timezones(), "Deliveries": account.DeliveryChoices()}})
+}
+
+func (h *handler) edit(c *gin.Context) {
+	actor := session.User(c)
+	u, ok := h.target(c)
+	if !ok {
+		return
+	}
+	if u.IsSuperuser && !actor.IsSuperuser {
+		h.Shell.Fail(c, mailflow.Forbidden("only superusers can edit a superuser"))
+		return
+	}
+	form := page.FormValues(c, "name", "title", "organization", "bio", "website", "social_links", "timezone", "default_delivery", "show_groups")
+	p, errs := account.ParseProfile(form)
+	if errs.Any() {
+		h.renderEdit(c, http.StatusUnprocessableEntity, u, form, errs.Fields)
+		return
+	}
+	ctx := c.Request.Context()
+	err := h.Store.Tx(ctx, func(tx *store.Store) error {
+		if _, err := tx.UpdateProfile(ctx, u.ID, p); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.AuditEntry{ActorID: &actor.ID, ImpersonatorID: impersonatorID(session.Get(c)),
+			Action: "user.update", TargetType: "user", TargetID: strconv.FormatInt(u.ID, 10)})
+	})
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.Flash(c, "The profile of "+p.Name+" is updated.")
+	h.Shell.Redirect(c, "/admin/users/"+strconv.FormatInt(u.ID, 10))
 }

@@ -40,15 +40,15 @@ type groupIn struct {
 // apply merges the given fields into g, validating each.
 func (in groupIn) apply(ctx context.Context, st *store.Store, a *mailflow.User, g *mailflow.Group) error {
 	if in.Name != nil {
-		name, err := mailflow.ValidateName("name", *in.Name, 200)
+		name, err := mailflow.ValidateGroupName(*in.Name)
 		if err != nil {
 			return err
 		}
 		g.Name = name
 	}
 	if in.Description != nil {
-		if len(*in.Description) > 20000 {
-			return mailflow.Invalid("description", "must be at most 20000 bytes")
+		if err := mailflow.ValidateDescription(*in.Description); err != nil {
+			return err
 		}
 		g.Description = *in.Description
 	}
@@ -66,10 +66,11 @@ func (in groupIn) apply(ctx context.Context, st *store.Store, a *mailflow.User, 
 		}
 	}
 	if in.JoinPolicy != nil {
-		if p := mailflow.JoinPolicy(*in.JoinPolicy); !p.Valid() {
-			return mailflow.Invalid("join_policy", "must be open, request or invite")
+		p, err := mailflow.ParseJoinPolicy(*in.JoinPolicy)
+		if err != nil {
+			return err
 		}
-		g.JoinPolicy = mailflow.JoinPolicy(*in.JoinPolicy)
+		g.JoinPolicy = p
 	}
 	if in.Listed != nil {
 		g.Listed = *in.Listed
@@ -78,20 +79,25 @@ func (in groupIn) apply(ctx context.Context, st *store.Store, a *mailflow.User, 
 		g.Moderated = *in.Moderated
 	}
 	if in.MemberListVisibility != nil {
-		if v := mailflow.Visibility(*in.MemberListVisibility); !v.Valid() {
-			return mailflow.Invalid("member_list_visibility", "must be members or owners")
+		v, err := mailflow.ParseVisibility(*in.MemberListVisibility)
+		if err != nil {
+			return err
 		}
-		g.MemberListVisibility = mailflow.Visibility(*in.MemberListVisibility)
+		g.MemberListVisibility = v
 	}
 	if in.ReplyTo != nil {
-		if r := mailflow.ReplyTo(*in.ReplyTo); !r.Valid() {
-			return mailflow.Invalid("reply_to", "must be group or sender")
+		r, err := mailflow.ParseReplyTo(*in.ReplyTo)
+		if err != nil {
+			return err
 		}
-		g.ReplyTo = mailflow.ReplyTo(*in.ReplyTo)
+		g.ReplyTo = r
 	}
 	for field, p := range map[string]*string{"location": in.Location, "display_location": in.DisplayLocation} {
-		if p != nil && len(*p) > 300 {
-			return mailflow.Invalid(field, "must be at most 300 bytes")
+		if p == nil {
+			continue
+		}
+		if err := mailflow.ValidateLocation(field, *p); err != nil {
+			return err
 		}
 	}
 	if in.Location != nil {

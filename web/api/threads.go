@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/store"
 )
 
 type threadIn struct {
@@ -89,21 +90,27 @@ func (h *handler) loadThread(c *gin.Context) (mailflow.Thread, mailflow.Group, *
 		abort(c, http.StatusNotFound, "not found", "")
 		return mailflow.Thread{}, g, nil, false
 	}
-	t, err := h.Store.ThreadByID(ctx, id)
+	wt, err := h.Store.ThreadWithPrivacy(ctx, id)
 	if err == nil {
-		g, err = h.Store.GroupByID(ctx, t.GroupID)
+		g, err = h.Store.GroupByID(ctx, wt.GroupID)
 	}
 	if err == nil {
 		m, err = h.Store.Membership(ctx, g.ID, actor(c).ID)
 	}
 	if err == nil {
-		err = mailflow.CanReadThreads(actor(c), g, m)
+		// A private thread (a member and the group's owners) is read by
+		// them only; the rest by whoever reads the group's threads.
+		if wt.PrivateMemberID != nil {
+			err = mailflow.CanReadPrivateThread(actor(c), m, *wt.PrivateMemberID)
+		} else {
+			err = mailflow.CanReadThreads(actor(c), g, m)
+		}
 	}
 	if err != nil {
 		h.fail(c, err)
-		return t, g, m, false
+		return wt.Thread, g, m, false
 	}
-	return t, g, m, true
+	return wt.Thread, g, m, true
 }
 
 // getThread: GET /threads/{id}: the thread and the messages the caller may see.
@@ -113,16 +120,16 @@ func (h *handler) getThread(c *gin.Context) {
 		return
 	}
 	a := actor(c)
-	msgs, err := h.Store.ThreadMessages(c.Request.Context(), t.ID)
+	// The same visibility as the pages: held and flagged messages for
+	// their author and the moderators, banned authors' for themselves.
+	listed, err := h.Store.VisibleThreadMessages(c.Request.Context(), t.ID, store.MessageViewer{ID: a.ID, Moderator: mailflow.IsGroupModerator(a, m)})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	visible := make([]mailflow.Message, 0, len(msgs))
-	for _, msg := range msgs {
-		if mailflow.CanSeeMessage(a, msg, m) {
-			visible = append(visible, msg)
-		}
+	visible := make([]mailflow.Message, 0, len(listed))
+	for _, l := range listed {
+		visible = append(visible, l.Message)
 	}
 	if len(visible) == 0 {
 		abort(c, http.StatusNotFound, "not found", "")

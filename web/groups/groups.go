@@ -1,20 +1,31 @@
 // Package groups holds the pages of groups: Explore, a group's page,
 // creating and editing groups, members, joining and leaving, requests and
 // invitations, and the categories Explore is sorted by.
+//
+// Every handler asks mailflow's policy functions (policy.go and
+// policy_groups.go) before it reads or changes anything, as the JSON API
+// does, so a page and an API call never disagree; a private group is a
+// 404 to whoever may not see it, never a 403 that would reveal it.
 package groups
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
+	"github.com/parleymail/parley/web/session"
 )
 
 // Mailer queues an email in the caller's transaction (the job queue).
@@ -37,5 +48,107 @@ type handler struct{ Deps }
 
 // Register adds the routes; rg has the session, CSRF and terms guards.
 func Register(rg *gin.RouterGroup, d Deps) {
-	_ = &handler{d}
+	h := &handler{d}
+	signedIn := d.Shell.RequireUser
+	rg.GET("/explore", signedIn, h.explore)
+	rg.GET("/groups/new", signedIn, h.newGroupForm)
+	rg.POST("/groups/new", signedIn, h.createGroup)
+
+	// Opened from an email, perhaps signed out: it sends to sign-in itself.
+	rg.GET("/g/:slug/accept-invite", h.acceptInvite)
+	g := rg.Group("/g/:slug", signedIn)
+	g.GET("", h.groupPage)
+	g.GET("/edit", h.editGroupForm)
+	g.POST("/edit", h.updateGroup)
+	g.POST("/join", h.join)
+	g.GET("/leave", h.leaveForm)
+	g.POST("/leave", h.leave)
+	g.POST("/delivery", h.setDelivery)
+	g.GET("/members", h.members)
+	g.POST("/members/:userID/role", h.setRole)
+	g.POST("/members/:userID/remove", h.removeMember)
+	g.POST("/requests/:userID/approve", h.approveRequest)
+	g.POST("/requests/:userID/deny", h.denyRequest)
+	g.GET("/invite", h.inviteForm)
+	g.POST("/invite", h.invite)
+
+	cats := rg.Group("/admin/categories", signedIn, h.requireCategoryManager)
+	cats.GET("", h.categories)
+	cats.POST("", h.createCategory)
+	cats.GET("/:id/edit", h.editCategoryForm)
+	cats.POST("/:id", h.updateCategory)
+	cats.POST("/:id/delete", h.deleteCategory)
+}
+
+// loadGroup reads the group named in the path and the signed-in member's
+// membership (nil when there is none), and renders the 404 page when
+// they may not see the group.
+func (h *handler) loadGroup(c *gin.Context) (mailflow.Group, *mailflow.Membership, bool) {
+	ctx := c.Request.Context()
+	g, err := h.Store.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return g, nil, false
+	}
+	m, err := h.Store.Membership(ctx, g.ID, session.User(c).ID)
+	if err == nil {
+		err = mailflow.CanViewGroup(session.User(c), g, m)
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return g, nil, false
+	}
+	return g, m, true
+}
+
+// targetUser reads the user named by the :userID path parameter.
+func (h *handler) targetUser(c *gin.Context) (mailflow.User, bool) {
+	id, err := strconv.ParseInt(c.Param("userID"), 10, 64)
+	if err != nil {
+		h.Shell.ErrorPage(c, http.StatusNotFound, "")
+		return mailflow.User{}, false
+	}
+	u, err := h.Store.UserByID(c.Request.Context(), id)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return u, false
+	}
+	return u, true
+}
+
+// audit records an owner's or an administrator's act, naming the
+// superuser behind an impersonation too.
+func (h *handler) audit(c *gin.Context, tx *store.Store, action, targetType, targetID string, details map[string]any) error {
+	cur := session.Get(c)
+	e := store.AuditEntry{ActorID: &cur.User.ID, Action: action, TargetType: targetType, TargetID: targetID, Details: details}
+	if cur.Impersonator != nil {
+		e.ImpersonatorID = &cur.Impersonator.ID
+	}
+	return tx.Audit(c.Request.Context(), e)
+}
+
+// sendMail queues a system email in tx, so it goes if and only if the
+// change it tells of commits.
+func (h *handler) sendMail(ctx context.Context, tx *store.Store, to, subject, text string) error {
+	if h.Mailer == nil {
+		return errors.New("no mailer configured for the group pages")
+	}
+	return h.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: to, Subject: subject, Text: text}, nil)
+}
+
+// flashError sets a flash shown as an error on the next page.
+func (h *handler) flashError(c *gin.Context, text string) {
+	h.Shell.Sessions.SetFlash(c, "error", text)
+}
+
+// groupPath is the path of a group's page, or of one of its sub-pages.
+func groupPath(g mailflow.Group, sub string) string { return "/g/" + g.Slug + sub }
+
+// address is the group's email address.
+func (h *handler) address(g mailflow.Group) string { return g.Slug + "@" + h.MailDomain }
+
+// message renders the simple page with a title, a sentence and a link.
+func (h *handler) message(c *gin.Context, status int, title, text, link, linkText string) {
+	h.Shell.HTML(c, status, "message", page.Data{Title: title, Page: gin.H{"Text": text, "Link": link, "LinkText": linkText}})
+	c.Abort()
 }

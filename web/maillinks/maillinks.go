@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/templates"
@@ -36,8 +37,9 @@ type Deps struct {
 	Origin       *url.URL
 	BrandTitle   string
 	Organization string
-	Stylesheet   string // URL of the stylesheet
-	OutboxDir    string // "" turns the development outbox off
+	Stylesheet   string           // URL of the stylesheet
+	OutboxDir    string           // "" turns the development outbox off
+	Posting      *posting.Service // decisions from moderation notices
 	Log          *slog.Logger
 }
 
@@ -51,11 +53,14 @@ func Register(r gin.IRouter, d Deps) error {
 	pages, err := render.New(templates.FS, []string{"web/mail_layout.html"}, []string{
 		"web/unsubscribe_confirm.html", "web/unsubscribe_done.html", "web/link_invalid.html",
 		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html", "web/join_confirm.html",
+		"web/moderate_confirm.html",
 	}, nil, d.Log)
 	if err != nil {
 		return err
 	}
 	h := &handler{Deps: d, pages: pages}
+	r.GET("/moderate/:token", h.moderateForm)
+	r.POST("/moderate/:token", h.moderate)
 	r.GET("/u/:token", h.unsubscribeForm)
 	r.POST("/u/:token", h.unsubscribe)
 	r.GET("/undo/:token", h.undoForm)

@@ -135,8 +135,9 @@ func (m *Manager) Load(c *gin.Context) {
 	cur := &Current{Session: se, User: u, rawID: id}
 	if se.ImpersonatorID != nil {
 		imp, err := m.Store.UserByID(ctx, *se.ImpersonatorID)
-		if err != nil || !imp.IsSuperuser || imp.Status != mailflow.UserActive {
-			// The superuser lost their powers mid-impersonation: end it.
+		if err != nil || mailflow.CanImpersonate(&imp, u) != nil {
+			// The impersonator lost their powers mid-way (or the member
+			// became a superuser): end it.
 			_ = m.Store.DeleteSession(ctx, se.IDHash)
 			m.setCookie(c, SessionCookie, "", -1)
 			c.Next()
@@ -223,6 +224,11 @@ func (m *Manager) Login(c *gin.Context, userID int64, impersonator *int64) error
 		return err
 	}
 	m.setCookie(c, SessionCookie, id, 0)
+	if impersonator == nil {
+		if err := m.Store.NoteLogin(ctx, userID); err != nil {
+			m.Log.Warn("noting a sign-in", "user", userID, "err", err)
+		}
+	}
 	csrf := newID()
 	m.setCookie(c, csrfCookie, csrf, 0)
 	c.Set(ctxCSRF, csrf)

@@ -1,0 +1,106 @@
+// Package modmail lets moderators decide from their mailbox: when a
+// message is held, each of the group's owners and moderators gets an
+// email with the message and two signed links, Approve and Veto. A link
+// opens a confirmation page (link scanners fetch links; only the page's
+// button acts), which calls the same decision as the moderation panel, so
+// the first decision wins and the others are told who made it.
+package modmail
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/store"
+)
+
+// LinkTTL is how long the links in a notice work.
+const LinkTTL = 14 * 24 * time.Hour
+
+// Inserter queues a job in a transaction.
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// Notices returns a posting hook that, in the transaction that holds a
+// message, queues one notice per moderator: the notice exists if and only
+// if the held message does.
+func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+	return func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+		if m.Status != mailflow.MessageHeld {
+			return nil
+		}
+		mods, err := tx.GroupModerators(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		from := m.AuthorName
+		if from == "" {
+			from = m.FromEmail
+		}
+		if m.AuthorID != nil {
+			if u, err := tx.UserByID(ctx, *m.AuthorID); err == nil {
+				from = u.Name + " <" + u.Email + ">"
+			}
+		}
+		for _, mod := range mods {
+			text := Text(keys, origin, brand, g, m, from, mod.ID)
+			args := outbound.SystemMailArgs{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text}
+			if err := q.InsertTx(ctx, tx.PgxTx(), args, nil); err != nil {
+				return fmt.Errorf("queueing a moderation notice: %w", err)
+			}
+		}
+		return nil
+	}
+}
+
+// Link returns the signed decision link for one moderator.
+func Link(keys sign.Keys, origin *url.URL, moderatorID, messageID int64, decision string) string {
+	tok := keys.Token(sign.Link{Purpose: sign.PurposeModerate, UserID: moderatorID, GroupID: messageID, Value: decision,
+		Expires: time.Now().Add(LinkTTL)})
+	return strings.TrimRight(origin.String(), "/") + "/moderate/" + tok
+}
+
+// Text is the body of a notice.
+func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mailflow.Message, from string, moderatorID int64) string {
+	body := m.Body
+	if r := []rune(body); len(r) > 4000 {
+		body = string(r[:4000]) + "\n[…]"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "A message to %s is waiting for a moderator.\n\nFrom: %s\nSubject: %s\n\n", g.Name, from, m.Subject)
+	for _, line := range strings.Split(body, "\n") {
+		b.WriteString("| " + line + "\n")
+	}
+	fmt.Fprintf(&b, "\nApprove (it is sent to the group):\n%s\n\nVeto (the poster is told):\n%s\n\n", Link(keys, origin, moderatorID, m.ID, "approve"),
+		Link(keys, origin, moderatorID, m.ID, "veto"))
+	fmt.Fprintf(&b, "Each link asks you to confirm. The first moderator to decide wins.\nAll held messages: %s/g/%s/moderation\n\n-- \n%s\n",
+		strings.TrimRight(origin.String(), "/"), g.Slug, brand)
+	return b.String()
+}
+
+// VetoNotices returns a decision hook that tells a poster their message
+// was vetoed, with the moderator's reason and their own text back, so
+// nothing they wrote is lost.
+func VetoNotices(q Inserter, brand string) func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d posting.Decision, reason string) error {
+	return func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d posting.Decision, reason string) error {
+		if d != posting.Veto || m.FromEmail == "" {
+			return nil
+		}
+		text := fmt.Sprintf("Your message to %s, %q, was not accepted by the group's moderators.\n", g.Name, m.Subject)
+		if reason != "" {
+			text += "\nTheir reason: " + reason + "\n"
+		}
+		text += "\nThis is what you wrote:\n\n" + m.Body + "\n\n-- \n" + brand + "\n"
+		return q.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: m.FromEmail, Subject: "Not accepted: " + m.Subject, Text: text}, nil)
+	}
+}

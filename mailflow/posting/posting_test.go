@@ -1,0 +1,86 @@
+package posting_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+func TestPostingPrivateThread(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	svc := posting.New(st, "lists.test", slog.New(slog.DiscardHandler))
+	var hooked []int64 // threads whose messages the hook saw, private already
+	svc.OnAccept(func(ctx context.Context, tx *store.Store, _ mailflow.Group, th mailflow.Thread, _ mailflow.Message) error {
+		wt, err := tx.ThreadWithPrivacy(ctx, th.ID)
+		if err == nil && wt.PrivateMemberID != nil {
+			hooked = append(hooked, th.ID)
+		}
+		return err
+	})
+	mk := func(email string) *mailflow.User {
+		u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: email, Verified: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &u
+	}
+	owner, ann, bob := mk("owner@example.org"), mk("ann@example.org"), mk("bob@example.org")
+	g, err := st.CreateGroup(ctx, mailflow.Group{Slug: "owls", Name: "Owls", JoinPolicy: mailflow.JoinOpen, Listed: true, Moderated: true,
+		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}, owner.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*mailflow.User{ann, bob} {
+		if _, _, err := st.SetMembership(ctx, mailflow.Membership{GroupID: g.ID, UserID: u.ID, Status: mailflow.MemberActive}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Ordinary posts keep the group's policy: held in a moderated group.
+	acc, err := svc.Accept(ctx, posting.Submission{Author: ann, GroupID: g.ID, Subject: "Hello", Body: "hi", Source: mailflow.SourceWeb})
+	if err != nil || acc.Message.Status != mailflow.MessageHeld {
+		t.Fatalf("ordinary post: %v, %+v; want held", err, acc.Message)
+	}
+
+	acc, err = svc.Accept(ctx, posting.Submission{Author: ann, GroupID: g.ID, PrivateMemberID: ann.ID, Subject: "A word",
+		Body: "just the owners", Source: mailflow.SourceWeb})
+	if err != nil || acc.Message.Status != mailflow.MessageApproved {
+		t.Fatalf("private post: %v, %+v; want approved", err, acc.Message)
+	}
+	private := acc.Thread.ID
+	if len(hooked) != 1 || hooked[0] != private {
+		t.Fatalf("the hooks ran before the thread was private: %v", hooked)
+	}
+
+	if _, err := svc.Accept(ctx, posting.Submission{Author: bob, ThreadID: private, Body: "me too", Source: mailflow.SourceAPI}); !errors.Is(err, mailflow.ErrNotFound) {
+		t.Fatalf("another member replying to a private thread: %v, want ErrNotFound", err)
+	}
+	if _, err := svc.Accept(ctx, posting.Submission{FromEmail: "x@example.net", ThreadID: private, Body: "spam", Source: mailflow.SourceEmail}); !errors.Is(err, mailflow.ErrNotMember) {
+		t.Fatalf("mail from no account into a private thread: %v, want ErrNotMember", err)
+	}
+	if _, err := svc.Accept(ctx, posting.Submission{Author: bob, GroupID: g.ID, PrivateMemberID: ann.ID, Subject: "x", Body: "x", Source: mailflow.SourceWeb}); !errors.Is(err, mailflow.ErrNotFound) {
+		t.Fatalf("a private thread for someone else: %v, want ErrNotFound", err)
+	}
+	acc, err = svc.Accept(ctx, posting.Submission{Author: owner, ThreadID: private, Body: "thanks", Source: mailflow.SourceWeb})
+	if err != nil || acc.Message.Status != mailflow.MessageApproved || acc.Message.Subject != "Re: A word" {
+		t.Fatalf("owner's reply: %v, %+v", err, acc.Message)
+	}
+	acc, err = svc.Accept(ctx, posting.Submission{Author: ann, ThreadID: private, Body: "and again", Source: mailflow.SourceWeb})
+	if err != nil || acc.Message.Status != mailflow.MessageApproved {
+		t.Fatalf("member's reply: %v, %+v", err, acc.Message)
+	}
+	wt, err := st.ThreadWithPrivacy(ctx, private)
+	if err != nil || wt.PrivateMemberID == nil || *wt.PrivateMemberID != ann.ID || wt.MessageCount != 3 {
+		t.Fatalf("private thread: %+v, %v", wt, err)
+	}
+}

@@ -1,0 +1,107 @@
+package threads
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/web/page"
+)
+
+// threadForm is a new thread's subject and body.
+type threadForm struct {
+	Group   string // the group's slug, on /compose
+	Subject string
+	Body    string
+}
+
+func readThreadForm(c *gin.Context) threadForm {
+	return threadForm{Group: c.PostForm("group"), Subject: c.PostForm("subject"), Body: c.PostForm("body")}
+}
+
+// validate finds what is missing, so every field's problem shows at once;
+// the posting service checks the rest (lengths, encoding).
+func (f threadForm) validate() map[string]string {
+	errs := map[string]string{}
+	if strings.TrimSpace(f.Subject) == "" {
+		errs["subject"] = "Write a subject"
+	}
+	if strings.TrimSpace(f.Body) == "" {
+		errs["body"] = "Write a message"
+	}
+	return errs
+}
+
+func (f threadForm) values() map[string]string {
+	return map[string]string{"group": f.Group, "subject": f.Subject, "body": f.Body}
+}
+
+// reply: POST /g/:slug/t/:id/reply.
+func (h *handler) reply(c *gin.Context) {
+	r, t, ok := h.loadThread(c)
+	if !ok {
+		return
+	}
+	if _, err := r.postDecision(&t); err != nil {
+		h.postFail(c, err)
+		return
+	}
+	body := c.PostForm("body")
+	if strings.TrimSpace(body) == "" {
+		h.renderThread(c, r, t, http.StatusUnprocessableEntity, map[string]string{"body": body}, map[string]string{"body": "Write a message"})
+		return
+	}
+	acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
+		Author: r.user, ThreadID: t.ID, Body: body, Source: mailflow.SourceWeb,
+	})
+	if err != nil {
+		if errs, ok := page.FieldErrors(err); ok {
+			h.renderThread(c, r, t, http.StatusUnprocessableEntity, map[string]string{"body": body}, errs)
+			return
+		}
+		h.postFail(c, err)
+		return
+	}
+	h.posted(c, acc, "")
+}
+
+// createThread: POST /g/:slug/threads, the compose box of a group's page.
+// It answers a refusal before it looks at the input, so that a private
+// group's existence shows in no error message.
+func (h *handler) createThread(c *gin.Context) {
+	r, ok := h.loadGroup(c)
+	if !ok {
+		return
+	}
+	if _, err := r.postDecision(nil); err != nil {
+		h.postFail(c, err)
+		return
+	}
+	f := readThreadForm(c)
+	f.Group = r.group.Slug
+	h.startThread(c, r, f)
+}
+
+// startThread posts a new thread in r's group, or renders the compose
+// page again with the input and what is wrong.
+func (h *handler) startThread(c *gin.Context, r reader, f threadForm) {
+	errs := f.validate()
+	if len(errs) == 0 {
+		acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
+			Author: r.user, GroupID: r.group.ID, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
+		})
+		if err == nil {
+			h.posted(c, acc, "")
+			return
+		}
+		var ok bool
+		if errs, ok = page.FieldErrors(err); !ok {
+			h.postFail(c, err)
+			return
+		}
+	}
+	h.renderCompose(c, http.StatusUnprocessableEntity, f, errs)
+}

@@ -1,0 +1,139 @@
+package threads
+
+import (
+	"errors"
+	"net/http"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/page"
+)
+
+// messageView is one message as the thread page shows it.
+type messageView struct {
+	ID        int64
+	Author    author
+	CreatedAt time.Time
+	Body      string
+	Status    string // for the author and moderators: why others do not see it
+	CanFlag   bool
+}
+
+// replyBox says what the page offers below the messages.
+type replyBox struct {
+	Allowed bool   // the reply form
+	Held    bool   // the reply will wait for a moderator
+	SignIn  bool   // a visitor: sign in to reply
+	Join    bool   // a reader who is not a member: join to reply
+	Reason  string // why else they cannot
+}
+
+type threadPage struct {
+	Group       store.WebGroup
+	Thread      store.WebThread
+	Path        string // the thread's path, for permalinks
+	Messages    []messageView
+	Private     bool
+	TZ          string
+	Reply       replyBox
+	CanDownload bool
+}
+
+// showThread: GET /g/:slug/t/:id.
+func (h *handler) showThread(c *gin.Context) {
+	r, t, ok := h.loadThread(c)
+	if !ok {
+		return
+	}
+	if !h.renderThread(c, r, t, http.StatusOK, nil, nil) {
+		return
+	}
+	// Opening a thread reads it: the inbox of its members and of a
+	// private thread's people stops counting it as unread.
+	if r.user != nil && (r.membership.Active() || t.PrivateMemberID != nil) {
+		if err := h.Store.MarkThreadRead(c.Request.Context(), r.user.ID, t.ID); err != nil {
+			h.Log.Warn("marking thread read", "thread_id", t.ID, "user_id", r.user.ID, "err", err)
+		}
+	}
+}
+
+// renderThread renders the thread page (with the reply form's input and
+// errors after a failed reply) and reports whether it did. A thread in
+// which the reader sees no message does not exist for them.
+func (h *handler) renderThread(c *gin.Context, r reader, t store.WebThread, status int, form, errs map[string]string) bool {
+	msgs, err := h.Store.VisibleThreadMessages(c.Request.Context(), t.ID, r.viewer())
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return false
+	}
+	p := threadPage{Group: r.group, Thread: t, Path: threadPath(r.group.Slug, t.ID), Private: t.PrivateMemberID != nil, TZ: r.tz(),
+		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil}
+	moderator := r.moderator()
+	for _, m := range msgs {
+		if !r.canSee(m) {
+			continue
+		}
+		p.Messages = append(p.Messages, messageView{
+			ID:        m.ID,
+			Author:    authorOf(m.AuthorID, m.AuthorName, m.AuthorPicture, m.FromEmail, m.FromHead, moderator, r.user != nil),
+			CreatedAt: m.CreatedAt,
+			Body:      m.Body,
+			Status:    statusLabel(m),
+			CanFlag:   r.user != nil && mailflow.CanFlag(r.user, m.Message) == nil && !m.State.OpenFlag,
+		})
+	}
+	if len(p.Messages) == 0 {
+		h.Shell.ErrorPage(c, http.StatusNotFound, "")
+		return false
+	}
+	h.Shell.HTML(c, status, "thread", page.Data{Title: t.Subject, Form: form, Errors: errs, Page: p})
+	return true
+}
+
+// statusLabel says why a message the viewer sees is hidden from others.
+func statusLabel(m store.ListedMessage) string {
+	switch {
+	case m.Status == mailflow.MessageHeld:
+		return "Awaiting moderation"
+	case m.Status == mailflow.MessageRejected:
+		return "Rejected by a moderator"
+	case m.Status == mailflow.MessageRemoved:
+		return "Removed by a moderator"
+	case m.State.AuthorBanned:
+		return "Hidden: the author is banned from this group"
+	case m.State.OpenFlag:
+		return "Flagged: hidden from members until a moderator reviews it"
+	}
+	return ""
+}
+
+// replyBox decides what the page offers the reader to reply with.
+func (r reader) replyBox(t *store.WebThread) replyBox {
+	if r.user == nil {
+		return replyBox{SignIn: true}
+	}
+	st, err := r.postDecision(t)
+	var fe *mailflow.FieldError
+	switch {
+	case err == nil:
+		return replyBox{Allowed: true, Held: st == mailflow.MessageHeld}
+	case errors.Is(err, mailflow.ErrNotMember):
+		return replyBox{Join: true}
+	case errors.Is(err, mailflow.ErrForbidden) && errors.As(err, &fe):
+		return replyBox{Reason: capitalize(fe.Msg)}
+	}
+	return replyBox{}
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
