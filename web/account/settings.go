@@ -22,15 +22,6 @@ import (
 	"github.com/parleymail/parley/web/session"
 )
 
-// DeliveryChoices lists the email settings a member picks from, for menus.
-func DeliveryChoices() []struct{ Value, Label string } {
-	var out []struct{ Value, Label string }
-	for _, d := range []mailflow.Delivery{mailflow.DeliveryImmediate, mailflow.DeliveryDigest, mailflow.DeliveryWeekly, mailflow.DeliveryNone} {
-		out = append(out, struct{ Value, Label string }{string(d), page.DeliveryLabel(d)})
-	}
-	return out
-}
-
 // ProfileForm fills the profile form from the account.
 func ProfileForm(u mailflow.User) map[string]string {
 	f := map[string]string{
@@ -57,7 +48,7 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 		f[k] = v
 	}
 	h.Shell.HTML(c, status, "account", page.Data{Title: "Manage my account", Nav: "account", Form: f, Errors: errs,
-		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": DeliveryChoices(), "Tokens": toks, "NewToken": newToken}})
+		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices(), "Tokens": toks, "NewToken": newToken}})
 }
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }

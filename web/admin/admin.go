@@ -329,7 +329,7 @@ func (h *handler) editForm(c *gin.Context) {
 
 func (h *handler) renderEdit(c *gin.Context, status int, u mailflow.User, form, errs map[string]string) {
 	h.Shell.HTML(c, status, "admin_user_edit", page.Data{Title: "Update " + u.Name, Nav: "admin", Form: form, Errors: errs,
-		Page: gin.H{"Person": u, "Timezones": accounts.Timezones(), "Deliveries": account.DeliveryChoices()}})
+		Page: gin.H{"Person": u, "Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices()}})
 }
 
 func (h *handler) edit(c *gin.Context) {

@@ -44,11 +44,14 @@ type Deps struct {
 	Log        *slog.Logger
 }
 
-type handler struct{ Deps }
+type handler struct {
+	Deps
+	links linkCache
+}
 
 // Register adds the routes; rg has the session, CSRF and terms guards.
 func Register(rg *gin.RouterGroup, d Deps) {
-	h := &handler{d}
+	h := &handler{Deps: d}
 	signedIn := d.Shell.RequireUser
 	rg.GET("/explore", signedIn, h.explore)
 	rg.GET("/groups/new", signedIn, h.newGroupForm)

@@ -16,17 +16,6 @@ const (
 	popularLinks     = 10
 )
 
-// deliveryChoice is one email setting a member picks from.
-type deliveryChoice struct{ Value, Label string }
-
-var deliveryChoices = func() []deliveryChoice {
-	var out []deliveryChoice
-	for _, d := range []mailflow.Delivery{mailflow.DeliveryImmediate, mailflow.DeliveryDigest, mailflow.DeliveryWeekly, mailflow.DeliveryNone} {
-		out = append(out, deliveryChoice{string(d), page.DeliveryLabel(d)})
-	}
-	return out
-}()
-
 // groupView is what a group's page shows.
 type groupView struct {
 	Group         mailflow.Group
@@ -44,7 +33,7 @@ type groupView struct {
 	Threads       []store.ThreadSummary
 	Newest        []shownMessage // the newest thread's messages, as this viewer may see them
 	Links         []store.LinkCount
-	Deliveries    []deliveryChoice
+	Deliveries    []page.DeliveryChoice
 }
 
 // shownMessage is a message of the newest thread; AuthorUserID is 0 for
@@ -63,7 +52,7 @@ func (h *handler) groupPage(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	u := session.User(c)
-	v := groupView{Group: g, Address: h.address(g), Membership: m, Deliveries: deliveryChoices,
+	v := groupView{Group: g, Address: h.address(g), Membership: m, Deliveries: page.DeliveryChoices(),
 		CanEdit:       mailflow.CanEditGroup(u, g, m) == nil,
 		CanManage:     mailflow.CanManageMembers(u, g, m) == nil,
 		CanSeeMembers: mailflow.CanListMembers(u, g, m) == nil,
@@ -121,6 +110,6 @@ func (h *handler) loadThreads(c *gin.Context, v *groupView, u *mailflow.User, m 
 			v.Newest = append(v.Newest, sm)
 		}
 	}
-	v.Links, err = h.Store.PopularLinks(ctx, v.Group.ID, popularLinks)
+	v.Links, err = h.links.get(ctx, h.Store, v.Group.ID, popularLinks)
 	return err
 }

@@ -47,6 +47,18 @@ type Shell struct {
 // NavItem is one link of the navigation bar.
 type NavItem struct{ Key, Label, Path string }
 
+// DeliveryChoice is one email setting in a menu.
+type DeliveryChoice struct{ Value, Label string }
+
+// DeliveryChoices lists the email settings a member picks from, in order.
+func DeliveryChoices() []DeliveryChoice {
+	var out []DeliveryChoice
+	for _, d := range []mailflow.Delivery{mailflow.DeliveryImmediate, mailflow.DeliveryDigest, mailflow.DeliveryWeekly, mailflow.DeliveryNone} {
+		out = append(out, DeliveryChoice{string(d), DeliveryLabel(d)})
+	}
+	return out
+}
+
 // DeliveryLabel names a delivery mode for people.
 func DeliveryLabel(d mailflow.Delivery) string {
 	switch d {
