@@ -214,3 +214,58 @@ func TestModerateByEmail(t *testing.T) {
 		t.Errorf("a tampered link: %d, want 400", code)
 	}
 }
+
+// TestTrustFirstPosts: a group that holds a new member's first two posts
+// holds exactly those, trusts whitelisted members from the start, and
+// lets the third post through once two were approved.
+func TestTrustFirstPosts(t *testing.T) {
+	w := startWeb(t, "")
+	for _, u := range []string{"owner", "ann", "wes"} {
+		w.createUser(t, u+"@example.org", strings.ToUpper(u[:1])+u[1:], "correct horse battery", false)
+	}
+	w.sql(t, `
+		INSERT INTO groups (slug, name) VALUES ('ibis', 'Ibis');
+		INSERT INTO memberships (group_id, user_id, role, whitelisted)
+			SELECT g.id, u.id, CASE u.email WHEN 'owner@example.org' THEN 'owner' ELSE 'member' END, u.email = 'wes@example.org'
+			FROM groups g, users u`)
+	// The owner sets it on the group's form.
+	owner := w.client(t)
+	owner.login("owner@example.org", "correct horse battery")
+	_, body := owner.get("/g/ibis/edit")
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="(?:text|hidden)"[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], m[2])
+	}
+	for _, m := range regexp.MustCompile(`<input type="radio" name="([a-z_]+)" value="([^"]*)" checked`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], m[2])
+	}
+	form.Set("owners", "owner@example.org")
+	form.Set("whitelist", "wes@example.org")
+	form.Set("trust_posts", "2")
+	form.Del("csrf_token")
+	if code, body := owner.post("/g/ibis/edit", form); code != 200 {
+		t.Fatalf("saving the trust setting: %d\n%s", code, body)
+	}
+	if n := w.queryInt(t, `SELECT trust_posts FROM groups WHERE slug = 'ibis'`); n != 2 {
+		t.Fatalf("trust_posts = %d, want 2", n)
+	}
+	status := func(id int) string {
+		if w.queryInt(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'held'`, id) == 1 {
+			return "held"
+		}
+		return "approved"
+	}
+	a1 := moderationPost(t, w, "ann@example.org", "ibis", "Ann one")
+	a2 := moderationPost(t, w, "ann@example.org", "ibis", "Ann two")
+	if status(a1) != "held" || status(a2) != "held" {
+		t.Fatalf("a new member's first posts: %s, %s; want both held", status(a1), status(a2))
+	}
+	if wes := moderationPost(t, w, "wes@example.org", "ibis", "Wes one"); status(wes) != "approved" {
+		t.Error("a whitelisted member's first post was held")
+	}
+	owner.get("/g/ibis/moderation")
+	owner.post("/g/ibis/moderation", url.Values{"held_" + strconv.Itoa(a1): {"approve"}, "held_" + strconv.Itoa(a2): {"approve"}})
+	if a3 := moderationPost(t, w, "ann@example.org", "ibis", "Ann three"); status(a3) != "approved" {
+		t.Error("the third post after two approved ones was held")
+	}
+}

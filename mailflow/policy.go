@@ -286,3 +286,14 @@ func CanViewReports(actor *User) Allowed {
 	}
 	return Forbidden("reports need the view_reports permission")
 }
+
+// TrustHold reports whether a post that PostDecision approved is held all
+// the same because its author is new to the group: the group holds the
+// first `required` posts of each member, and `approved` of theirs have
+// been approved so far. Moderators and whitelisted members are trusted.
+func TrustHold(required, approved int, author *User, m *Membership) bool {
+	if required <= 0 || approved >= required {
+		return false
+	}
+	return !IsGroupModerator(author, m) && !(m != nil && m.Whitelisted)
+}

@@ -127,6 +127,15 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 	if err != nil {
 		return out, err
 	}
+	if status == mailflow.MessageApproved && private == 0 && sub.Author != nil {
+		required, approved, err := s.store.TrustState(ctx, g.ID, sub.Author.ID)
+		if err != nil {
+			return out, err
+		}
+		if mailflow.TrustHold(required, approved, sub.Author, membership) {
+			status = mailflow.MessageHeld
+		}
+	}
 
 	subject, err := cleanSubject(sub.Subject)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -17,12 +18,13 @@ import (
 
 // groupFields are the inputs of the group form, kept to fill it again.
 var groupFields = []string{"name", "slug", "category", "description", "owners", "whitelist", "official", "join_policy",
-	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture"}
+	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts"}
 
 // groupInput is the checked group form.
 type groupInput struct {
 	Group         mailflow.Group
 	ArchivePublic bool
+	TrustPosts    int             // a new member's first posts held for moderation (0: none)
 	Owners        []mailflow.User // create: owners besides the creator; edit: every owner
 	Whitelist     []mailflow.User
 	Picture       []byte // normalized; nil: keep the current one
@@ -137,6 +139,13 @@ func parseGroupOptions(form map[string]string, actor *mailflow.User, in *groupIn
 		errs.Add("archive", "Choose who can read the archive.")
 	}
 	g.Listed, g.Moderated = form["listed"] == "1", form["moderated"] == "1"
+	if t := strings.TrimSpace(form["trust_posts"]); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n > 100 {
+			errs.Add("trust_posts", "Enter a number from 0 to 100.")
+		}
+		in.TrustPosts = n
+	}
 	if official := form["official"] == "1"; official != g.Official {
 		if mailflow.CanSetOfficial(actor) != nil {
 			errs.Add("official", "Only superusers can change whether a group is official.")

@@ -3,6 +3,7 @@ package groups
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -78,6 +79,9 @@ func (h *handler) createGroup(c *gin.Context) {
 		if err := tx.SetGroupArchivePublic(ctx, g.ID, in.ArchivePublic); err != nil {
 			return err
 		}
+		if err := tx.SetGroupTrustPosts(ctx, g.ID, in.TrustPosts); err != nil {
+			return err
+		}
 		if len(in.Owners) > 0 {
 			if err := tx.SetOwners(ctx, g.ID, append(userIDs(in.Owners), u.ID)); err != nil {
 				return err
@@ -138,6 +142,12 @@ func (h *handler) editGroupForm(c *gin.Context) {
 		return
 	}
 	form := groupFormValues(g, cats, public)
+	trust, err := h.Store.GroupTrustPosts(ctx, g.ID)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	form["trust_posts"] = strconv.Itoa(trust)
 	form["owners"] = emails(members, func(m mailflow.Member) bool { return m.Role == mailflow.RoleOwner && m.Status == mailflow.MemberActive })
 	form["whitelist"] = emails(members, func(m mailflow.Member) bool { return m.Whitelisted })
 	h.renderGroupForm(c, http.StatusOK, &g, cats, form, nil)
@@ -166,6 +176,9 @@ func (h *handler) updateGroup(c *gin.Context) {
 			return err
 		}
 		if err := tx.SetGroupArchivePublic(ctx, g.ID, in.ArchivePublic); err != nil {
+			return err
+		}
+		if err := tx.SetGroupTrustPosts(ctx, g.ID, in.TrustPosts); err != nil {
 			return err
 		}
 		if err := tx.SetOwners(ctx, g.ID, userIDs(in.Owners)); err != nil {
