@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,5 +168,52 @@ func TestReports(t *testing.T) {
 	}
 	if code, body := root.get("/admin/dashboard"); code != 200 || strings.Count(body, `<svg class="chart"`) != 6 || !strings.Contains(body, "Messages per day") {
 		t.Errorf("dashboard: %d, %d charts", code, strings.Count(body, `<svg class="chart"`))
+	}
+}
+
+// TestInvitations: an admin invites addresses into a group; a new person
+// signs up from the link (confirmed at once, in the group), an existing
+// member joins from theirs, and a link works only for its address.
+func TestInvitations(t *testing.T) {
+	w := startWeb(t, "")
+	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
+	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
+	w.sql(t, `INSERT INTO groups (slug, name, join_policy, listed) VALUES ('owls', 'Owls', 'invite', false);
+		INSERT INTO memberships (group_id, user_id, role) SELECT g.id, u.id, 'owner' FROM groups g, users u WHERE u.email = 'root@example.org'`)
+	root := w.client(t)
+	root.login("root@example.org", "correct horse battery")
+	root.get("/admin/invite")
+	code, body := root.post("/admin/invite", url.Values{"addresses": {"new@example.org, ann@example.org\nnot-an-address"}, "group": {"owls"}})
+	if code != 200 || !strings.Contains(body, "2 sent.") || !strings.Contains(body, "1 not valid") {
+		t.Fatalf("inviting: %d\n%s", code, body)
+	}
+	// The newcomer signs up from the link.
+	link := w.mailLink(t, "new@example.org", "/invite")
+	guest := w.client(t)
+	code, body = guest.get(strings.TrimPrefix(link, w.url))
+	if code != 200 || !strings.Contains(body, `value="new@example.org"`) || !strings.Contains(body, `name="invite"`) {
+		t.Fatalf("invitation link for a newcomer: %d, want the sign-up form filled in", code)
+	}
+	code, _ = guest.post("/signup", url.Values{"name": {"Newt"}, "email": {"new@example.org"}, "password": {"correct horse battery"},
+		"timezone": {"UTC"}, "invite": {regexp.MustCompile(`token=([^&\s]+)`).FindStringSubmatch(link)[1]}})
+	if code != 200 {
+		t.Fatalf("sign-up from an invitation: %d", code)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM users u JOIN memberships m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id
+		WHERE u.email = 'new@example.org' AND u.email_verified_at IS NOT NULL AND g.slug = 'owls' AND m.status = 'active'`); n != 1 {
+		t.Error("the invited newcomer is not a confirmed member of the group")
+	}
+	// Someone else's link does not work for Ann; her own does.
+	ann := w.client(t)
+	ann.login("ann@example.org", "correct horse battery")
+	if code, body := ann.get(strings.TrimPrefix(link, w.url)); code != http.StatusForbidden || !strings.Contains(body, "for someone else") {
+		t.Errorf("another address's invitation: %d", code)
+	}
+	annLink := w.mailLink(t, "ann@example.org", "/invite")
+	if code, body := ann.get(strings.TrimPrefix(annLink, w.url)); code != 200 || !strings.Contains(body, "You joined Owls") {
+		t.Errorf("accepting her invitation: %d", code)
+	}
+	if code, _ := ann.get("/admin/invite"); code != http.StatusForbidden {
+		t.Errorf("a member on the invitation page: %d, want 403", code)
 	}
 }

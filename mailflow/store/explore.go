@@ -339,11 +339,12 @@ const linkPattern = `https?://[^\s<>()"'\]\[]+[^\s<>()"'\]\[.,;:!?]`
 // PopularLinks returns the links most often posted in the group's latest
 // 1000 messages that everyone who reads the group sees (never private
 // threads), most posted first; a message that repeats a link counts once.
+// groupID 0 means the whole site (the admin dashboard).
 func (s *Store) PopularLinks(ctx context.Context, groupID int64, limit int) ([]LinkCount, error) {
 	rows, err := s.db.Query(ctx, `
 		WITH recent AS (
 			SELECT m.id, m.body FROM messages m JOIN threads t ON t.id = m.thread_id
-			WHERE m.group_id = $1 AND t.private_member_id IS NULL AND `+visibleToAll+`
+			WHERE ($1 = 0 OR m.group_id = $1) AND t.private_member_id IS NULL AND `+visibleToAll+`
 			ORDER BY m.created_at DESC, m.id DESC
 			LIMIT 1000),
 		links AS (

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/reset-password", h.reset)
 	rg.GET("/terms", h.termsPage)
 	rg.POST("/terms", sh.RequireUser, h.acceptTerms)
+	rg.GET("/invite", h.invite)
 	rg.GET("/login/oidc", h.ssoBegin)
 	rg.GET("/login/oidc/callback", h.ssoCallback)
 
@@ -82,7 +84,7 @@ func (h *handler) signupForm(c *gin.Context) {
 }
 
 func (h *handler) signup(c *gin.Context) {
-	form := page.FormValues(c, "name", "email", "timezone")
+	form := page.FormValues(c, "name", "email", "timezone", "invite")
 	u, err := h.Accounts.Signup(c.Request.Context(), accounts.SignupInput{
 		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"]})
 	if errs, ok := page.FieldErrors(err); ok {
@@ -94,8 +96,71 @@ func (h *handler) signup(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
+	next := "/terms"
+	if form["invite"] != "" {
+		// Signing up from an invitation: the link proved the address, and
+		// the member joins the invitation's group.
+		if inv, err := h.Accounts.CheckInvite(c.Request.Context(), form["invite"]); err == nil {
+			if err := h.Accounts.AcceptInvite(c.Request.Context(), u, inv); err == nil {
+				if inv.Group != nil {
+					next = "/terms?next=" + url.QueryEscape(h.Shell.URL("/g/"+inv.Group.Slug))
+				}
+				h.Shell.Flash(c, "Welcome to "+h.Shell.Brand+", "+u.Name+".")
+				h.startSession(c, u.ID, next)
+				return
+			} else if !errors.Is(err, accounts.ErrInviteForOther) {
+				h.Log.Warn("accepting an invitation at sign-up", "user", u.ID, "err", err)
+			}
+		}
+	}
 	h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
-	h.startSession(c, u.ID, "/terms")
+	h.startSession(c, u.ID, next)
+}
+
+// invite opens an invitation link: signed in, it is accepted at once;
+// signed out, the invited address signs up (or logs in, if it has an
+// account) and comes back.
+func (h *handler) invite(c *gin.Context) {
+	ctx := c.Request.Context()
+	tok := c.Query("token")
+	inv, err := h.Accounts.CheckInvite(ctx, tok)
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This invitation does not work any more",
+			"Invitations work for 30 days. Ask the person who invited you for a new one.", "/", "Go to the start page")
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	cur := session.Get(c)
+	if cur == nil {
+		if _, err := h.Store.UserByEmail(ctx, inv.Email); err == nil {
+			h.Shell.Flash(c, "Log in as "+inv.Email+" to accept the invitation.")
+			h.Shell.Redirect(c, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+			return
+		}
+		h.Shell.HTML(c, http.StatusOK, "signup", page.Data{Title: "Create your account",
+			Form: map[string]string{"email": inv.Email, "invite": tok}, Page: gin.H{"Timezones": accounts.Timezones()}})
+		return
+	}
+	err = h.Accounts.AcceptInvite(ctx, cur.User, inv)
+	if errors.Is(err, accounts.ErrInviteForOther) {
+		h.message(c, http.StatusForbidden, "This invitation is for someone else",
+			"It was sent to "+inv.Email+", and you are logged in as "+cur.User.Email+". Log out, then open the link again.", "/", "Go to the start page")
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if inv.Group != nil {
+		h.Shell.Flash(c, "You joined "+inv.Group.Name+".")
+		h.Shell.Redirect(c, "/g/"+inv.Group.Slug)
+		return
+	}
+	h.Shell.Flash(c, "Your address is confirmed. Welcome!")
+	h.Shell.Redirect(c, "/")
 }
 
 // startSession signs the browser in as userID and goes to next.

@@ -22,9 +22,10 @@ import (
 
 // Deps are what the admin pages need.
 type Deps struct {
-	Shell *page.Shell
-	Store *store.Store
-	Log   *slog.Logger
+	Shell    *page.Shell
+	Store    *store.Store
+	Log      *slog.Logger
+	Accounts *accounts.Service // invitations
 }
 
 type handler struct{ Deps }
@@ -43,6 +44,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	g.GET("/users/:id/edit", h.editForm)
 	g.POST("/users/:id/edit", h.edit)
 	g.POST("/users/:id/impersonate", h.impersonate)
+	g.GET("/invite", h.inviteForm)
+	g.POST("/invite", h.invite)
 	g.GET("/import", h.importForm)
 	g.POST("/import", h.importUpload)
 	r := a.Group("", h.requireReports)

@@ -170,7 +170,12 @@ func (h *handler) dashboard(c *gin.Context) {
 		}
 		charts = append(charts, chart{Title: s.title, SVG: barChart(s.title, series, s.key == "members"), Total: total})
 	}
-	h.Shell.HTML(c, http.StatusOK, "admin_dashboard", page.Data{Title: "Dashboard", Nav: "admin", Page: gin.H{"Charts": charts}})
+	links, err := h.Store.PopularLinks(ctx, 0, 20)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.HTML(c, http.StatusOK, "admin_dashboard", page.Data{Title: "Dashboard", Nav: "admin", Page: gin.H{"Charts": charts, "Links": links}})
 }
 
 // barChart draws a series as an accessible SVG bar chart: a <title> per
