@@ -14,6 +14,7 @@ import (
 // they change is in the audit log with both names, and they return to
 // their own account; a user manager cannot become a superuser.
 func TestBecomeUser(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
@@ -65,6 +66,7 @@ func TestBecomeUser(t *testing.T) {
 // TestBanUser: a ban needs its confirmation box, ends the member's
 // sessions at once and keeps them out.
 func TestBanUser(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
@@ -101,6 +103,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // TestReports: the CSV exports parse, hold the right counts for a seeded
 // site, defuse spreadsheet formulas, and are for report viewers only.
 func TestReports(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root Admin", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann Lee", "correct horse battery", false)
@@ -175,6 +178,7 @@ func TestReports(t *testing.T) {
 // signs up from the link (confirmed at once, in the group), an existing
 // member joins from theirs, and a link works only for its address.
 func TestInvitations(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)

@@ -161,6 +161,7 @@ func groupsUpload(t *testing.T, c *webClient, path string, form url.Values, pic 
 // mistakes come back beside their fields with the input kept; a slug is
 // taken once; owners edit, members cannot.
 func TestGroupsCreateAndEdit(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	w.sql(t, `INSERT INTO categories (slug, name, color) VALUES ('nature', 'Nature', '#1e6b34')`)
 
@@ -285,6 +286,7 @@ func TestGroupsCreateAndEdit(t *testing.T) {
 // unlisted groups but from superusers, pages by 24, and shows where the
 // member stands with each group.
 func TestExploreSearchFilterAndPages(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	w.sql(t, `INSERT INTO categories (slug, name, color) VALUES ('science', 'Science', '#1f5fbf'), ('crafts', 'Crafts', '#b3261e')`)
 	groupsMake(t, w, "astro", "Astronomy Club", `description = 'Telescopes and dark skies', location = 'Tucson', category_id = (SELECT id FROM categories WHERE slug = 'science')`)
@@ -373,6 +375,7 @@ func contains(list []string, s string) bool {
 // member's default email setting; leaving asks first; the last owner
 // cannot leave.
 func TestJoinOpenGroupAndLeave(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	groupsMake(t, w, "walkers", "City Walkers", "")
 	w.sql(t, `UPDATE users SET default_delivery = 'digest' WHERE email = 'ann@example.org'`)
@@ -433,6 +436,7 @@ func TestJoinOpenGroupAndLeave(t *testing.T) {
 // members page and approve or deny it; the decision is recorded and
 // mailed. An invitation-only group refuses the uninvited.
 func TestJoinByRequest(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	groupsMake(t, w, "choir", "Village Choir", "join_policy = 'request'")
 	groupsMake(t, w, "inner", "Inner Circle", "join_policy = 'invite'")
@@ -508,6 +512,7 @@ func TestJoinByRequest(t *testing.T) {
 // the member it was sent to, tells anyone else it is not theirs, and
 // sends a visitor to sign in first.
 func TestInviteByEmail(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	groupsMake(t, w, "inner", "Inner Circle", "join_policy = 'invite', listed = false")
 
@@ -569,6 +574,7 @@ func TestInviteByEmail(t *testing.T) {
 // those outside it, members list visibility is honoured, and members do
 // not edit.
 func TestGroupsPrivacy(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	groupsMake(t, w, "hidden", "Hidden Garden", "listed = false, join_policy = 'request'")
 	groupsMake(t, w, "quiet", "Quiet Readers", "member_list_visibility = 'owners'")
@@ -632,6 +638,7 @@ func TestGroupsPrivacy(t *testing.T) {
 // and messages with markup render as text or sanitised HTML on Explore
 // and the group page.
 func TestGroupsXSSInert(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	root := groupsLogin(t, w, "root@example.org")
 	root.get("/admin/categories")
@@ -688,6 +695,7 @@ func TestGroupsXSSInert(t *testing.T) {
 // the owners with their staff badge, the popular links, and the member's
 // email setting, which they change there.
 func TestGroupsPageThreadsAndSettings(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	w.createUser(t, "carl@example.org", "Carl", groupsPassword, false)
 	w.createUser(t, "dave@example.org", "Dave", groupsPassword, false)
@@ -784,6 +792,7 @@ func TestGroupsPageThreadsAndSettings(t *testing.T) {
 // categories; the form shows errors beside fields; deleting one leaves
 // its groups without a category.
 func TestCategoryAdmin(t *testing.T) {
+	t.Parallel()
 	w := groupsSite(t)
 	ann := groupsLogin(t, w, "ann@example.org")
 	if code, _ := ann.get("/admin/categories"); code != http.StatusForbidden {

@@ -22,6 +22,7 @@ func writeFile(t *testing.T, name, content string) string {
 // running Parley: summaries on stdout, skipped lines on stderr with their
 // line numbers, exit 0 with skipped lines, and nothing mailed.
 func TestImportCommands(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "known@example.org", "Known Person", "correct horse battery", false)
 	w.sql(t, `INSERT INTO groups (slug, name) VALUES ('garden', 'Garden Club')`)
@@ -113,6 +114,7 @@ func TestImportCommands(t *testing.T) {
 // without an email column fail with 1; usage errors with 2. The commands
 // start the embedded database themselves.
 func TestImportCommandErrors(t *testing.T) {
+	t.Parallel()
 	env := []string{"DATA_DIR=" + dataDir(t)}
 	csv := writeFile(t, "m.csv", "email\nann@example.org\n")
 	for _, c := range []struct {
@@ -138,6 +140,7 @@ func TestImportCommandErrors(t *testing.T) {
 // the Admin pages and sees the summary and the skipped lines; a member
 // without it gets 403.
 func TestAdminImportPage(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "mgr@example.org", "Manager", "correct horse battery", false)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)

@@ -89,6 +89,7 @@ func inboxGet(t *testing.T, c *webClient, path string) string {
 }
 
 func TestInboxWeb(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	ann := inboxUser(t, w, "ann@example.org", "Ann")
 	bob := inboxUser(t, w, "bob@example.org", "Bob")
@@ -294,6 +295,7 @@ func TestInboxWeb(t *testing.T) {
 // TestInboxBadgeWeb: the Messages badge adds held messages for
 // moderators and join requests for owners.
 func TestInboxBadgeWeb(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	mem := inboxUser(t, w, "mem@example.org", "Mem")
 	mod := inboxUser(t, w, "mod@example.org", "Mod")

@@ -40,6 +40,7 @@ func moderationPost(t *testing.T, w *webSite, email, group, subject string) int 
 // member like a new post, the vetoed poster is told why, and a second
 // decision on a decided message says who decided first.
 func TestModerationPanel(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	for _, u := range []string{"owner", "mod", "ann", "bob", "out"} {
 		w.createUser(t, u+"@example.org", strings.ToUpper(u[:1])+u[1:], "correct horse battery", false)
@@ -166,6 +167,7 @@ func waitOutbox(t *testing.T, w *webSite, to, want string) string {
 // approve link asks for confirmation, then delivers; the other
 // moderator's veto link then says who approved first.
 func TestModerateByEmail(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	for _, u := range []string{"owner", "mod", "ann"} {
 		w.createUser(t, u+"@example.org", strings.ToUpper(u[:1])+u[1:], "correct horse battery", false)
@@ -219,6 +221,7 @@ func TestModerateByEmail(t *testing.T) {
 // holds exactly those, trusts whitelisted members from the start, and
 // lets the third post through once two were approved.
 func TestTrustFirstPosts(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	for _, u := range []string{"owner", "ann", "wes"} {
 		w.createUser(t, u+"@example.org", strings.ToUpper(u[:1])+u[1:], "correct horse battery", false)

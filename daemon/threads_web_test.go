@@ -140,6 +140,7 @@ func threadsDeliveries(t *testing.T, w *webSite, body, want string, others ...st
 }
 
 func TestThreadPostReplyAndModeration(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "owls", "listed", "open")
 	threadsGroup(t, w, "hoots", "listed", "open", "moderated")
@@ -234,6 +235,7 @@ func TestThreadPostReplyAndModeration(t *testing.T) {
 }
 
 func TestThreadFlagAndBan(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "owls", "listed", "open", "archive")
 	for _, who := range []string{"ann", "bob", "carol"} {
@@ -286,6 +288,7 @@ func TestThreadFlagAndBan(t *testing.T) {
 }
 
 func TestPrivateGroupThreadIs404(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "secret")
 	threadsMember(t, w, "secret", "ann", "member", "active")
@@ -327,6 +330,7 @@ func TestPrivateGroupThreadIs404(t *testing.T) {
 }
 
 func TestPrivateThreadToOwners(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "owls", "listed", "open", "moderated", "archive")
 	threadsMember(t, w, "owls", "ann", "member", "active")
@@ -374,6 +378,7 @@ func TestPrivateThreadToOwners(t *testing.T) {
 }
 
 func TestThreadArchiveAndMbox(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "owls", "listed", "open")
 	threadsGroup(t, w, "public-owls", "archive")
@@ -457,6 +462,7 @@ func TestThreadArchiveAndMbox(t *testing.T) {
 }
 
 func TestThreadSearch(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	threadsGroup(t, w, "owls", "listed", "open")
 	threadsGroup(t, w, "secret")
@@ -502,6 +508,7 @@ func threadsInert(t *testing.T, where, page string) {
 }
 
 func TestThreadXSSInert(t *testing.T) {
+	t.Parallel()
 	w := threadsSite(t)
 	w.createUser(t, "eve@example.org", "Eve <script>alert(1)</script><img src=x onerror=alert(1)>", threadsPassword, false)
 	threadsGroup(t, w, "owls", "listed", "open", "archive")

@@ -202,6 +202,7 @@ func (c *webClient) login(email, password string) {
 }
 
 func TestCSRFIsRequired(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
 
@@ -249,6 +250,7 @@ func TestCSRFIsRequired(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
 	c := w.client(t)
@@ -288,6 +290,7 @@ func TestSessionCookieFlags(t *testing.T) {
 }
 
 func TestSecureCookieOnHTTPSOrigin(t *testing.T) {
+	t.Parallel()
 	dir := dataDir(t)
 	addr := freeAddr(t)
 	env := []string{"DATA_DIR=" + dir, "HTTP_ADDR=" + addr, "SMTP_ADDR=" + freeAddr(t), "ORIGIN=https://lists.example.org",
@@ -349,6 +352,7 @@ func TestSecureCookieOnHTTPSOrigin(t *testing.T) {
 }
 
 func TestAdminPagesNeedPermission(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
@@ -427,6 +431,7 @@ func sessionCookie(c *webClient) string {
 }
 
 func TestGDPRExportAndDelete(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "zed.quux@example.org", "Zed Quux", "correct horse battery", false)
@@ -593,6 +598,7 @@ func findAnywhere(t *testing.T, connString, needle string) string {
 // and signed in: no link, form, asset or redirect leaves the prefix, and
 // the links in email live under it too.
 func TestPathPrefix(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "/lists")
 	c := w.client(t)
 	// Sign up through the pages, which also sends the verification mail.
@@ -671,6 +677,7 @@ func TestPathPrefix(t *testing.T) {
 // by the test: a new member is created by verified address, a second
 // sign-in finds the same account, and an unverified address is refused.
 func TestSingleSignOn(t *testing.T) {
+	t.Parallel()
 	idp := oidctest.New(t)
 	w := startWeb(t, "", "OIDC_ISSUER="+idp.URL, "OIDC_CLIENT_ID="+idp.ClientID, "OIDC_CLIENT_SECRET="+idp.ClientSecret, "OIDC_NAME=Example ID")
 	w.createUser(t, "old@example.org", "Old Timer", "correct horse battery", false)
@@ -719,6 +726,7 @@ func TestSingleSignOn(t *testing.T) {
 // TestProfilePrivacy: a member's profile lists their groups only when
 // they allow it, and a group that is not listed only to its members.
 func TestProfilePrivacy(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "root@example.org", "Root", "correct horse battery", true)
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
@@ -772,6 +780,7 @@ func TestProfilePrivacy(t *testing.T) {
 // TestProfileFormErrors: bad input comes back beside its field, with
 // what was typed kept, and bad pictures are refused with a clear reason.
 func TestProfileFormErrors(t *testing.T) {
+	t.Parallel()
 	w := startWeb(t, "")
 	w.createUser(t, "ann@example.org", "Ann", "correct horse battery", false)
 	ann := w.client(t)
