@@ -7,6 +7,7 @@ package markup
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"html/template"
 	"regexp"
 	"strings"
@@ -37,8 +38,36 @@ func setup() {
 	policy.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-zA-Z0-9_+-]+$`)).OnElements("code")
 }
 
+// The rendered HTML of recent texts, by their SHA-256: a 200-message
+// thread renders each message once, not at every view. Messages do not
+// change, so nothing goes stale; the map is bounded by starting over.
+var (
+	cacheMu sync.Mutex
+	cache   = map[[32]byte]template.HTML{}
+)
+
+const cacheMax = 20000
+
 // HTML renders Markdown to sanitised HTML.
 func HTML(src string) template.HTML {
+	key := sha256.Sum256([]byte(src))
+	cacheMu.Lock()
+	out, ok := cache[key]
+	cacheMu.Unlock()
+	if ok {
+		return out
+	}
+	out = render(src)
+	cacheMu.Lock()
+	if len(cache) >= cacheMax {
+		cache = map[[32]byte]template.HTML{}
+	}
+	cache[key] = out
+	cacheMu.Unlock()
+	return out
+}
+
+func render(src string) template.HTML {
 	once.Do(setup)
 	var buf bytes.Buffer
 	if err := md.Convert([]byte(src), &buf); err != nil {
