@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
+	"net/smtp"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-message/mail"
 )
 
 // moderationPost posts a thread through the JSON API as email, with a
@@ -271,4 +277,85 @@ func TestTrustFirstPosts(t *testing.T) {
 	if a3 := moderationPost(t, w, "ann@example.org", "ibis", "Ann three"); status(a3) != "approved" {
 		t.Error("the third post after two approved ones was held")
 	}
+}
+
+// TestModerateByReply: answering a moderation notice with "approve"
+// approves the message; a second moderator's "veto" answer is told who
+// decided first; an answer from another address is ignored.
+func TestModerateByReply(t *testing.T) {
+	t.Parallel()
+	w := startWeb(t, "")
+	for _, u := range []string{"owner", "mod", "ann"} {
+		w.createUser(t, u+"@example.org", strings.ToUpper(u[:1])+u[1:], "correct horse battery", false)
+	}
+	w.sql(t, `
+		INSERT INTO groups (slug, name, moderated) VALUES ('cranes', 'Cranes', true);
+		INSERT INTO memberships (group_id, user_id, role)
+			SELECT g.id, u.id, CASE u.email WHEN 'owner@example.org' THEN 'owner' WHEN 'mod@example.org' THEN 'moderator' ELSE 'member' END
+			FROM groups g, users u`)
+	id := moderationPost(t, w, "ann@example.org", "cranes", "Crane dance")
+	modReply := waitReplyTo(t, w, "mod@example.org", "Crane dance")
+	ownerReply := waitReplyTo(t, w, "owner@example.org", "Crane dance")
+	if !strings.HasPrefix(modReply, "cranes+m-") || modReply == ownerReply {
+		t.Fatalf("reply addresses %q and %q: want personal cranes+m-… addresses", modReply, ownerReply)
+	}
+	var smtpAddr string
+	for _, e := range w.env {
+		if v, ok := strings.CutPrefix(e, "SMTP_ADDR="); ok {
+			smtpAddr = v
+		}
+	}
+	answer := func(from, to, text string) {
+		msg := "From: " + from + "\r\nTo: " + to + "\r\nSubject: Re: To moderate in Cranes: Crane dance\r\n" +
+			"Message-ID: <" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.org>\r\n\r\n" + text + "\r\n\r\n> A message to Cranes is waiting for a moderator.\r\n"
+		if err := smtp.SendMail(smtpAddr, nil, from, []string{to}, []byte(msg)); err != nil {
+			t.Fatalf("sending the answer: %v", err)
+		}
+	}
+	// Someone else answering with the moderator's address in hand: ignored.
+	answer("ann@example.org", modReply, "approve")
+	answer("mod@example.org", modReply, "Approve.")
+	deadline := time.Now().Add(30 * time.Second)
+	for w.queryInt(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'approved'`, id) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM moderation_actions a JOIN users u ON u.id = a.moderator_id
+		WHERE a.message_id = $1 AND a.action = 'approve' AND u.email = 'mod@example.org'`, id); n != 1 {
+		t.Fatal("answering approve did not approve the message as the moderator")
+	}
+	answer("owner@example.org", ownerReply, "veto: off topic")
+	if text := waitOutbox(t, w, "owner@example.org", "already approved"); !strings.Contains(text, "Mod already approved this message") {
+		t.Errorf("the late moderator's answer: %q", text)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'approved'`, id); n != 1 {
+		t.Error("the late veto changed the message")
+	}
+}
+
+// waitReplyTo waits for an email to `to` whose text contains want and
+// returns the address its Reply-To names.
+func waitReplyTo(t *testing.T, w *webSite, to, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(w.dir, "outbox", "*.eml"))
+		for _, name := range files {
+			raw, err := os.ReadFile(name)
+			if err != nil || !bytes.Contains(raw, []byte(want)) {
+				continue
+			}
+			mr, err := mail.CreateReader(bytes.NewReader(raw))
+			if err != nil {
+				continue
+			}
+			rcpt, _ := mr.Header.AddressList("To")
+			rt, _ := mr.Header.AddressList("Reply-To")
+			if len(rcpt) == 1 && strings.EqualFold(rcpt[0].Address, to) && len(rt) == 1 {
+				return rt[0].Address
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no email to %s with a Reply-To about %q", to, want)
+	return ""
 }

@@ -101,6 +101,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
 		Accounts: c.accts, Mailer: c.queue, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
+		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)

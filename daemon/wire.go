@@ -5,17 +5,20 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/mailflow/accounts"
+	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
 	"github.com/parleymail/parley/mailflow/outbound"
@@ -23,6 +26,7 @@ import (
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/webhooks"
 )
 
@@ -39,6 +43,8 @@ type core struct {
 	hooks   *webhooks.Deps
 	digests *digest.Service
 	accts   *accounts.Service
+	blobs   blobstore.Store // uploaded files: pictures, resources, attachments
+	blobTmp string          // where uploads are staged (DATA_DIR/tmp)
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -62,12 +68,44 @@ func transportFor(cfg *config.Config, log *slog.Logger) outbound.Transport {
 	}
 }
 
+// openBlobs opens the store RESOURCE_STORAGE names and creates the
+// staging directory. S3 is checked now (the bucket must exist), so that a
+// wrong endpoint or bucket stops the daemon at start, not at the first
+// upload.
+func openBlobs(cfg *config.Config) (blobstore.Store, string, error) {
+	tmp := cfg.BlobTmpDir()
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, "", fmt.Errorf("creating the upload staging directory: %w", err)
+	}
+	if cfg.ResourceStorage == "s3" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s3, err := blobstore.NewS3(ctx, blobstore.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey, UseSSL: cfg.S3UseSSL})
+		if err != nil {
+			return nil, "", fmt.Errorf("RESOURCE_STORAGE=s3: %w", err)
+		}
+		return s3, tmp, nil
+	}
+	local, err := blobstore.NewLocal(cfg.BlobDir())
+	if err != nil {
+		return nil, "", err
+	}
+	return local, tmp, nil
+}
+
 // buildCore wires the domain services on an open, migrated store. The
 // posting service enqueues the fan-out job in the same transaction that
 // accepts a message; the fan-out worker expands recipients and wakes the
 // sender.
 func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport, log *slog.Logger) (*core, error) {
 	c := &core{store: st, metrics: metrics.New(), keys: sign.Keys{Current: cfg.EmailSecretKey, Previous: cfg.EmailSecretKeyPrevious}}
+	var err error
+	if c.blobs, c.blobTmp, err = openBlobs(cfg); err != nil {
+		return nil, err
+	}
+	// Pictures' bytes go to the blob store; the store keeps their rows.
+	st.UseBlobs(c.blobs, log)
 	var dk *outbound.DKIM
 	if cfg.DKIMDomain != "" {
 		var err error
@@ -88,7 +126,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
-		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log}
+		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		Library: &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}}
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}
 	river.AddWorker(workers, warnings)
@@ -110,7 +149,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
-	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, cfg.Origin, cfg.BrandTitle))
+	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, cfg.Origin, cfg.BrandTitle, cfg.MailDomain))
 	c.posting.OnDecide(modmail.VetoNotices(c.queue, cfg.BrandTitle))
 	processor.Posting, processor.Queue = c.posting, c.queue
 	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, Origin: cfg.Origin, Brand: cfg.BrandTitle, Log: log}

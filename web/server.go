@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parleymail/parley/mailflow/accounts"
+	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -32,6 +33,7 @@ import (
 	"github.com/parleymail/parley/web/moderation"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/people"
+	"github.com/parleymail/parley/web/resources"
 	"github.com/parleymail/parley/web/session"
 	"github.com/parleymail/parley/web/sso"
 	"github.com/parleymail/parley/web/static"
@@ -62,6 +64,10 @@ type Deps struct {
 	SessionMax     time.Duration
 	SSO            *sso.Provider // nil: password sign-in only
 	Terms          template.HTML // the terms of service, rendered
+
+	Blobs            blobstore.Store // where uploaded files live (local disk or S3)
+	BlobTmpDir       string          // uploads are staged here (blobstore.Stage) before they are stored
+	ResourceMaxBytes int64           // larger uploads are refused (RESOURCE_MAX_BYTES)
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -151,7 +157,8 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 		Path: cookiePath(d.Origin), Idle: d.SessionIdle, Max: d.SessionMax, Log: d.Log}
 	shell, err := page.New(page.Shell{Sessions: sessions, Assets: assets, Origin: d.Origin, Brand: d.BrandTitle,
 		Organization: d.Organization, Log: d.Log, Unread: d.Store.InboxBadge,
-		Nav: []page.NavItem{{Key: "explore", Label: "Explore", Path: "/explore"}, {Key: "messages", Label: "Messages", Path: "/inbox"}}})
+		Nav: []page.NavItem{{Key: "explore", Label: "Explore", Path: "/explore"}, {Key: "messages", Label: "Messages", Path: "/inbox"},
+			{Key: "resources", Label: "Resources", Path: "/resources"}}})
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +172,8 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
+	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir,
+		MaxBytes: d.ResourceMaxBytes, Log: d.Log})
 	return shell, nil
 }
 

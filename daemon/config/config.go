@@ -103,6 +103,15 @@ type Config struct {
 	OIDCClientID   string
 	OIDCSecret     string
 	OIDCName       string // the "Sign in with …" button's name
+
+	ResourceStorage   string // local (DataDir/blobs) or s3
+	S3Endpoint        string // host[:port], no scheme
+	S3Bucket          string
+	S3Region          string
+	S3AccessKeyID     string
+	S3SecretAccessKey string
+	S3UseSSL          bool
+	ResourceMaxBytes  int64 // larger uploads are refused
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -388,6 +397,10 @@ func Load(lookup Lookup) (*Config, error) {
 		}
 	}
 
+	if err := c.loadStorage(get); err != nil {
+		return nil, err
+	}
+
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
 	if c.Production() {
@@ -410,6 +423,53 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 	return c, nil
 }
+
+// loadStorage reads where uploaded files live (see mailflow/blobstore).
+func (c *Config) loadStorage(get func(name, def string) string) error {
+	c.ResourceStorage = strings.ToLower(get("RESOURCE_STORAGE", "local"))
+	if c.ResourceStorage != "local" && c.ResourceStorage != "s3" {
+		return &Error{"RESOURCE_STORAGE", fmt.Sprintf("must be local or s3, not %q", c.ResourceStorage)}
+	}
+	c.S3Endpoint = get("S3_ENDPOINT", "")
+	c.S3Bucket = get("S3_BUCKET", "")
+	c.S3Region = get("S3_REGION", "us-east-1")
+	c.S3AccessKeyID = get("S3_ACCESS_KEY_ID", "")
+	c.S3SecretAccessKey = get("S3_SECRET_ACCESS_KEY", "")
+	var err error
+	if c.S3UseSSL, err = boolean("S3_USE_SSL", get("S3_USE_SSL", "true")); err != nil {
+		return err
+	}
+	if c.ResourceMaxBytes, err = int64In("RESOURCE_MAX_BYTES", get("RESOURCE_MAX_BYTES", "52428800"), 1<<20, 5<<30); err != nil {
+		return err
+	}
+	if c.S3Endpoint != "" {
+		if strings.Contains(c.S3Endpoint, "://") || strings.Contains(c.S3Endpoint, "/") {
+			return &Error{"S3_ENDPOINT", fmt.Sprintf("must be host or host:port such as s3.eu-west-1.amazonaws.com, without a scheme (S3_USE_SSL chooses https), not %q", c.S3Endpoint)}
+		}
+	}
+	if c.ResourceStorage != "s3" {
+		return nil
+	}
+	for _, req := range []struct{ name, v string }{
+		{"S3_ENDPOINT", c.S3Endpoint},
+		{"S3_BUCKET", c.S3Bucket},
+		{"S3_ACCESS_KEY_ID", c.S3AccessKeyID},
+		{"S3_SECRET_ACCESS_KEY", c.S3SecretAccessKey},
+	} {
+		if req.v == "" {
+			return &Error{req.name, "is required when RESOURCE_STORAGE=s3 (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)"}
+		}
+	}
+	return nil
+}
+
+// BlobDir is where RESOURCE_STORAGE=local keeps uploaded files.
+func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "blobs") }
+
+// BlobTmpDir is where uploads are staged before they are stored; it is
+// under DATA_DIR, not /tmp, so that the staging file is on the same disk
+// as local storage and survives a tmpfs that is too small for uploads.
+func (c *Config) BlobTmpDir() string { return filepath.Join(c.DataDir, "tmp") }
 
 // EnsureSecrets fills unset secrets (development only) from DATA_DIR,
 // generating them on first use: written once with mode 0600 and reused on
@@ -608,6 +668,17 @@ func (c *Config) Describe() []string {
 		"OIDC_CLIENT_ID":                c.OIDCClientID,
 		"OIDC_CLIENT_SECRET":            mask(c.OIDCSecret, false, ""),
 		"OIDC_NAME":                     c.OIDCName,
+		"RESOURCE_STORAGE":              c.ResourceStorage,
+		"S3_ENDPOINT":                   c.S3Endpoint,
+		"S3_BUCKET":                     c.S3Bucket,
+		"S3_REGION":                     c.S3Region,
+		"S3_ACCESS_KEY_ID":              c.S3AccessKeyID,
+		"S3_SECRET_ACCESS_KEY":          mask(c.S3SecretAccessKey, false, ""),
+		"S3_USE_SSL":                    strconv.FormatBool(c.S3UseSSL),
+		"RESOURCE_MAX_BYTES":            strconv.FormatInt(c.ResourceMaxBytes, 10),
+	}
+	if c.ResourceStorage == "local" {
+		m["RESOURCE_STORAGE"] += " (files in " + c.BlobDir() + ")"
 	}
 	if c.EmailBackend == "file" {
 		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
@@ -651,6 +722,14 @@ func btoi(b bool) int {
 
 func intIn(name, v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, &Error{name, fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v)}
+	}
+	return n, nil
+}
+
+func int64In(name, v string, lo, hi int64) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < lo || n > hi {
 		return 0, &Error{name, fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v)}
 	}

@@ -35,6 +35,36 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestStorageSettings(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ResourceStorage != "local" || c.S3Region != "us-east-1" || !c.S3UseSSL || c.ResourceMaxBytes != 52428800 {
+		t.Fatalf("storage defaults: %q %q %v %d", c.ResourceStorage, c.S3Region, c.S3UseSSL, c.ResourceMaxBytes)
+	}
+	if c.BlobDir() != filepath.Join(c.DataDir, "blobs") || c.BlobTmpDir() != filepath.Join(c.DataDir, "tmp") {
+		t.Fatalf("blob dirs: %s %s", c.BlobDir(), c.BlobTmpDir())
+	}
+	c, err = Load(lookup(map[string]string{"DATA_DIR": t.TempDir(), "RESOURCE_STORAGE": "s3",
+		"S3_ENDPOINT": "127.0.0.1:9000", "S3_BUCKET": "parley", "S3_REGION": "eu-west-3",
+		"S3_ACCESS_KEY_ID": "AKIDEXAMPLE", "S3_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-secret",
+		"S3_USE_SSL": "false", "RESOURCE_MAX_BYTES": "1048576"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3Endpoint != "127.0.0.1:9000" || c.S3Bucket != "parley" || c.S3Region != "eu-west-3" || c.S3UseSSL || c.ResourceMaxBytes != 1<<20 {
+		t.Fatalf("s3 settings: %+v", c)
+	}
+	printed := strings.Join(c.Describe(), "\n")
+	if strings.Contains(printed, "wJalrXUtnFEMI-secret") || !strings.Contains(printed, "S3_SECRET_ACCESS_KEY=********") {
+		t.Fatalf("the S3 secret is not masked:\n%s", printed)
+	}
+	if !strings.Contains(printed, "S3_ACCESS_KEY_ID=AKIDEXAMPLE") || !strings.Contains(printed, "RESOURCE_STORAGE=s3") {
+		t.Fatalf("check-config misses S3 settings:\n%s", printed)
+	}
+}
+
 func TestBadValues(t *testing.T) {
 	key := strings.Repeat("k", 32)
 	prod := map[string]string{"PARLEY_ENV": "production", "SECRET_KEY": key, "EMAIL_SECRET_KEY": strings.Repeat("e", 32), "ORIGIN": "https://x.org"}
@@ -52,6 +82,8 @@ func TestBadValues(t *testing.T) {
 		}
 		return m
 	}
+	s3 := map[string]string{"RESOURCE_STORAGE": "s3", "S3_ENDPOINT": "s3.example.org:9000", "S3_BUCKET": "parley",
+		"S3_ACCESS_KEY_ID": "parley", "S3_SECRET_ACCESS_KEY": "s3cr3t-value"}
 	cases := []struct {
 		name    string
 		env     map[string]string
@@ -79,6 +111,16 @@ func TestBadValues(t *testing.T) {
 		{"production without secret", with(prod, "SECRET_KEY", "<unset>"), "SECRET_KEY"},
 		{"production without email secret", with(prod, "EMAIL_SECRET_KEY", "<unset>"), "EMAIL_SECRET_KEY"},
 		{"production over http", with(prod, "ORIGIN", "http://x.org"), "ORIGIN"},
+		{"unknown storage", with(nil, "RESOURCE_STORAGE", "ftp"), "RESOURCE_STORAGE"},
+		{"s3 without endpoint", with(s3, "S3_ENDPOINT", "<unset>"), "S3_ENDPOINT"},
+		{"s3 without bucket", with(s3, "S3_BUCKET", "<unset>"), "S3_BUCKET"},
+		{"s3 without key id", with(s3, "S3_ACCESS_KEY_ID", "<unset>"), "S3_ACCESS_KEY_ID"},
+		{"s3 without secret", with(s3, "S3_SECRET_ACCESS_KEY", "<unset>"), "S3_SECRET_ACCESS_KEY"},
+		{"s3 endpoint with scheme", with(s3, "S3_ENDPOINT", "https://s3.example.org"), "S3_ENDPOINT"},
+		{"s3 ssl not a bool", with(s3, "S3_USE_SSL", "sometimes"), "S3_USE_SSL"},
+		{"resource max too small", with(nil, "RESOURCE_MAX_BYTES", "1000"), "RESOURCE_MAX_BYTES"},
+		{"resource max too large", with(nil, "RESOURCE_MAX_BYTES", "6000000000"), "RESOURCE_MAX_BYTES"},
+		{"resource max not a number", with(nil, "RESOURCE_MAX_BYTES", "50MB"), "RESOURCE_MAX_BYTES"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,11 +11,12 @@ import (
 type Kind int
 
 const (
-	KindUnknown Kind = iota
-	KindPost         // SLUG@MAIL_DOMAIN: a new post or a reply
-	KindReply        // SLUG+r-TOKEN@MAIL_DOMAIN: a reply to one thread
-	KindBounce       // bounces+TOKEN@MAIL_DOMAIN: a delivery report
-	KindCommand      // SLUG+subscribe@, +unsubscribe@, +help@, +owner@
+	KindUnknown  Kind = iota
+	KindPost          // SLUG@MAIL_DOMAIN: a new post or a reply
+	KindReply         // SLUG+r-TOKEN@MAIL_DOMAIN: a reply to one thread
+	KindBounce        // bounces+TOKEN@MAIL_DOMAIN: a delivery report
+	KindCommand       // SLUG+subscribe@, +unsubscribe@, +help@, +owner@
+	KindModerate      // SLUG+m-TOKEN@MAIL_DOMAIN: a moderator's answer to a moderation notice
 )
 
 // Commands, as the part after '+'.
@@ -32,7 +33,9 @@ type Route struct {
 	Slug     string // the group (not for bounces)
 	Command  string // KindCommand
 	ThreadID int64  // KindReply, verified
-	Token    string // KindBounce: the VERP token, verified later by the bounce code
+	// KindModerate, verified: who answers, about which held message.
+	ModeratorID, MessageID int64
+	Token                  string // KindBounce: the VERP token, verified later by the bounce code
 }
 
 // ParseRecipient reads a recipient address in mailDomain. Local parts are
@@ -74,6 +77,13 @@ func ParseRecipient(addr, mailDomain string, keys sign.Keys) (Route, bool) {
 	switch ext {
 	case CmdSubscribe, CmdUnsubscribe, CmdHelp, CmdOwner:
 		return Route{Kind: KindCommand, Slug: base, Command: ext}, true
+	}
+	if tok, ok := strings.CutPrefix(ext, "m-"); ok {
+		mod, msg, err := keys.VerifyModerate(tok)
+		if err != nil {
+			return Route{}, false
+		}
+		return Route{Kind: KindModerate, Slug: base, ModeratorID: mod, MessageID: msg}, true
 	}
 	if tok, ok := strings.CutPrefix(ext, "r-"); ok {
 		id, err := keys.VerifyReply(tok)

@@ -169,6 +169,9 @@ func (r *rig) send(from string, to []string, raw string) error {
 	r.t.Helper()
 	c, err := smtp.Dial(r.addr)
 	if err != nil {
+		if smtpCode(err) != 0 {
+			return err // a refusing greeting (421) is the server's answer, not a broken test
+		}
 		r.t.Fatal(err)
 	}
 	defer c.Close()

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,10 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -43,6 +46,9 @@ type Processor struct {
 	Limits       parse.Limits
 	Log          *slog.Logger
 	OnBounceMail func(ctx context.Context, in store.Inbound, token string) (string, error) // the bounce code; nil: keep for later
+	// Library stores the attachments of posted messages as resources of
+	// their group (in its blob store); nil keeps them in the raw message only.
+	Library *library.Library
 }
 
 // Work processes one received message.
@@ -172,6 +178,9 @@ func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Messag
 	if r.Kind == KindCommand {
 		return p.command(ctx, g, author, from, m, r.Command)
 	}
+	if r.Kind == KindModerate {
+		return p.moderate(ctx, g, from, m, r)
+	}
 	return p.post(ctx, g, author, from, in, m, r)
 }
 
@@ -231,6 +240,13 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	switch {
 	case err == nil:
 	case errors.Is(err, mailflow.ErrDuplicate):
+		// The run that posted it may have stopped before its files were
+		// stored: store them now (those stored already are skipped).
+		prev, perr := p.Store.MessageInGroup(ctx, g.ID, msgID)
+		if perr == nil && prev.Source == mailflow.SourceEmail && strings.EqualFold(prev.FromEmail, from) &&
+			(prev.Status == mailflow.MessageApproved || prev.Status == mailflow.MessageHeld) {
+			p.storeAttachments(ctx, g, author, prev.ID, m)
+		}
 		return "duplicate: this Message-ID is already in the group", nil
 	case errors.Is(err, mailflow.ErrNotMember), errors.Is(err, mailflow.ErrNotFound) && author == nil:
 		return p.notMember(ctx, g, from, m)
@@ -244,11 +260,66 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	default:
 		return "", err
 	}
+	files := p.storeAttachments(ctx, g, author, acc.Message.ID, m)
 	if acc.Message.Status == mailflow.MessageHeld {
 		p.notifyHeld(ctx, g, acc, from, m)
-		return fmt.Sprintf("held for moderation (message %d)", acc.Message.ID), nil
+		return fmt.Sprintf("held for moderation (message %d)%s", acc.Message.ID, files), nil
 	}
-	return fmt.Sprintf("posted (message %d in thread %d)", acc.Message.ID, acc.Thread.ID), nil
+	return fmt.Sprintf("posted (message %d in thread %d)%s", acc.Message.ID, acc.Thread.ID, files), nil
+}
+
+// emailTag labels the resources that came as attachments.
+var emailTag = mailflow.Tag{Slug: "email", Name: "email"}
+
+// storeAttachments keeps the files of a posted (or held) message as
+// resources of its group: each attachment the allowlist and
+// RESOURCE_MAX_BYTES accept, uploaded by the message's author, linked
+// to the message and tagged "email". The message is posted already: a
+// file that cannot be stored is logged and skipped, never a reason to
+// fail the job. Pictures of an HTML body (inline, with a Content-ID) are
+// not files, and attached mail (message/rfc822) is not shared. It
+// returns a note for the outcome ("" with no attachments).
+func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, author *mailflow.User, messageID int64, m *parse.Message) string {
+	if p.Library == nil || len(m.Attachments) == 0 {
+		return ""
+	}
+	var uploader *int64
+	if author != nil {
+		uploader = &author.ID
+	}
+	var stored, skipped int
+	for i, a := range m.Attachments {
+		switch {
+		case a.Inline && a.ContentID != "":
+			continue
+		case strings.HasPrefix(a.ContentType, "message/"), a.Data == nil, int64(len(a.Data)) > p.Library.MaxBytes:
+			skipped++
+			continue
+		}
+		name := a.Filename
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		st, err := p.Library.Stage(bytes.NewReader(a.Data))
+		if err == nil {
+			_, _, err = p.Library.Add(ctx, st, library.File{GroupID: g.ID, UploaderID: uploader, ActorID: uploader,
+				MessageID: &messageID, Filename: name, Tags: []mailflow.Tag{emailTag}})
+		}
+		switch {
+		case err == nil:
+			stored++
+		case errors.Is(err, library.ErrUnsupported), errors.Is(err, blobstore.ErrTooLarge):
+			p.Log.Info("attachment not stored as a resource", "message_id", messageID, "filename", name, "reason", err)
+			skipped++
+		default:
+			p.Log.Error("storing an attachment as a resource", "message_id", messageID, "filename", name, "err", err)
+			skipped++
+		}
+	}
+	if stored+skipped == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; attachments: %d stored as resources, %d skipped", stored, skipped)
 }
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Slug + "@" + p.MailDomain }

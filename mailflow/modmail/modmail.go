@@ -34,7 +34,7 @@ type Inserter interface {
 // Notices returns a posting hook that, in the transaction that holds a
 // message, queues one notice per moderator: the notice exists if and only
 // if the held message does.
-func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand, mailDomain string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 	return func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 		if m.Status != mailflow.MessageHeld {
 			return nil
@@ -54,7 +54,10 @@ func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand string) func(ctx
 		}
 		for _, mod := range mods {
 			text := Text(keys, origin, brand, g, m, from, mod.ID)
-			args := outbound.SystemMailArgs{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text}
+			// Answering the notice decides too: its reply address names the
+			// moderator and the message, signed.
+			replyTo := g.Slug + "+m-" + keys.ModerateToken(mod.ID, m.ID) + "@" + mailDomain
+			args := outbound.SystemMailArgs{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text, ReplyTo: replyTo}
 			if err := q.InsertTx(ctx, tx.PgxTx(), args, nil); err != nil {
 				return fmt.Errorf("queueing a moderation notice: %w", err)
 			}
@@ -83,7 +86,7 @@ func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mai
 	}
 	fmt.Fprintf(&b, "\nApprove (it is sent to the group):\n%s\n\nVeto (the poster is told):\n%s\n\n", Link(keys, origin, moderatorID, m.ID, "approve"),
 		Link(keys, origin, moderatorID, m.ID, "veto"))
-	fmt.Fprintf(&b, "Each link asks you to confirm. The first moderator to decide wins.\nAll held messages: %s/g/%s/moderation\n\n-- \n%s\n",
+	fmt.Fprintf(&b, "Each link asks you to confirm. Or reply to this email with the word approve, or veto and a reason.\nThe first moderator to decide wins. All held messages: %s/g/%s/moderation\n\n-- \n%s\n",
 		strings.TrimRight(origin.String(), "/"), g.Slug, brand)
 	return b.String()
 }

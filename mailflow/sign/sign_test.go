@@ -96,3 +96,27 @@ func TestReplyTokensAreNotVERPTokens(t *testing.T) {
 		t.Fatal("a reply token must not pass as a VERP token")
 	}
 }
+
+func TestModerateToken(t *testing.T) {
+	k := Keys{Current: "current-key", Previous: "old-key"}
+	tok := k.ModerateToken(42, 123456789)
+	mod, msg, err := k.VerifyModerate(strings.ToUpper(tok))
+	if err != nil || mod != 42 || msg != 123456789 {
+		t.Fatalf("round trip: %d %d %v", mod, msg, err)
+	}
+	if tok != strings.ToLower(tok) {
+		t.Errorf("token %q is not lowercase", tok)
+	}
+	// Another message id with the same MAC fails.
+	forged := strings.Replace(tok, ".", ".1", 1)
+	if _, _, err := k.VerifyModerate(forged); err == nil {
+		t.Error("a forged token verified")
+	}
+	if _, _, err := (Keys{Current: "other"}).VerifyModerate(tok); err == nil {
+		t.Error("a token verified under another key")
+	}
+	// After rotation the previous key still verifies notices already sent.
+	if _, _, err := (Keys{Current: "new-key", Previous: "current-key"}).VerifyModerate(tok); err != nil {
+		t.Errorf("after key rotation: %v", err)
+	}
+}

@@ -221,38 +221,6 @@ func (s *Store) LinkIdentity(ctx context.Context, issuer, subject string, userID
 	return mapErr(err, "link identity")
 }
 
-// PutPicture stores a picture under key.
-func (s *Store) PutPicture(ctx context.Context, key, contentType string, data []byte) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO pictures (key, content_type, data) VALUES ($1, $2, $3)`, key, contentType, data)
-	return mapErr(err, "store picture")
-}
-
-// Picture returns a stored picture.
-func (s *Store) Picture(ctx context.Context, key string) (contentType string, data []byte, err error) {
-	err = s.db.QueryRow(ctx, `SELECT content_type, data FROM pictures WHERE key = $1`, key).Scan(&contentType, &data)
-	return contentType, data, mapErr(err, "get picture")
-}
-
-// SetUserPicture points the profile at a new picture ("" clears it) and
-// deletes the old one.
-func (s *Store) SetUserPicture(ctx context.Context, userID int64, key string) error {
-	return s.Tx(ctx, func(tx *Store) error {
-		var old string
-		if err := tx.db.QueryRow(ctx, `SELECT picture_key FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&old); err != nil {
-			return mapErr(err, "get picture key")
-		}
-		if _, err := tx.db.Exec(ctx, `UPDATE users SET picture_key = $2, updated_at = now() WHERE id = $1`, userID, key); err != nil {
-			return mapErr(err, "set picture key")
-		}
-		if old != "" && old != key {
-			if _, err := tx.db.Exec(ctx, `DELETE FROM pictures WHERE key = $1`, old); err != nil {
-				return mapErr(err, "delete old picture")
-			}
-		}
-		return nil
-	})
-}
-
 // APIToken is a token as its owner sees it (never the secret).
 type APIToken struct {
 	ID         int64
@@ -468,6 +436,9 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) error {
 				return mapErr(err, "delete account: "+st.what)
 			}
 		}
+		// The picture's row went with the steps; its bytes go once that
+		// has committed.
+		tx.dropPictureBlobAfterCommit(ctx, u.PictureKey)
 		return nil
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/migrations"
 )
 
@@ -42,6 +43,25 @@ type Store struct {
 	async *pgxpool.Pool
 	db    dbtx
 	tx    pgx.Tx // set inside Tx
+
+	// blobs holds pictures' bytes (see pictures.go); nil keeps them in
+	// their rows, as before migration 0009.
+	blobs   blobstore.Store
+	blobLog *slog.Logger
+	// hooks collects, inside Tx, what must happen to blobs once the
+	// transaction has committed or rolled back.
+	hooks *txHooks
+}
+
+// txHooks are the functions a transaction runs when it ends.
+type txHooks struct {
+	onCommit, onRollback []func(context.Context)
+}
+
+// UseBlobs makes the store keep pictures' bytes in b. Call it once, while
+// wiring, before the store is shared.
+func (s *Store) UseBlobs(b blobstore.Store, log *slog.Logger) {
+	s.blobs, s.blobLog = b, log
 }
 
 // Open connects to connString and waits up to wait for the database to
@@ -136,9 +156,39 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx})
+	hooks := &txHooks{}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx, blobs: s.blobs, blobLog: s.blobLog, hooks: hooks})
 	})
+	// The request may be over by now; the clean-up must still happen.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	run := hooks.onCommit
+	if err != nil {
+		run = hooks.onRollback
+	}
+	for _, f := range run {
+		f(hctx)
+	}
+	return err
+}
+
+// afterTx runs onCommit once the transaction s runs in has committed,
+// onRollback if it does not (either may be nil). Outside a transaction,
+// onCommit runs now.
+func (s *Store) afterTx(ctx context.Context, onCommit, onRollback func(context.Context)) {
+	if s.hooks == nil {
+		if onCommit != nil {
+			onCommit(ctx)
+		}
+		return
+	}
+	if onCommit != nil {
+		s.hooks.onCommit = append(s.hooks.onCommit, onCommit)
+	}
+	if onRollback != nil {
+		s.hooks.onRollback = append(s.hooks.onRollback, onRollback)
+	}
 }
 
 // mapErr turns constraint violations into mailflow's sentinel errors (with

@@ -67,6 +67,8 @@ func (h *handler) landing(c *gin.Context) {
 		h.Shell.Redirect(c, "/admin/users")
 	case mailflow.CanViewReports(u) == nil:
 		h.Shell.Redirect(c, "/admin/dashboard")
+	case mailflow.CanManageCategories(u) == nil:
+		h.Shell.Redirect(c, "/admin/categories")
 	default:
 		h.Shell.Fail(c, mailflow.Forbidden("the Admin menu is for administrators"))
 	}

@@ -14,6 +14,7 @@ import (
 const (
 	groupPageThreads = 20 // the first page; the thread pages have the rest
 	popularLinks     = 10
+	latestResources  = 5
 )
 
 // groupView is what a group's page shows.
@@ -34,6 +35,11 @@ type groupView struct {
 	Newest        []shownMessage // the newest thread's messages, as this viewer may see them
 	Links         []store.LinkCount
 	Deliveries    []page.DeliveryChoice
+	// The latest resources, for members (mailflow.CanAccessResources),
+	// and whether the viewer may add one.
+	CanSeeResources bool
+	CanUpload       bool
+	Resources       []store.ListedResource
 }
 
 // shownMessage is a message of the newest thread; AuthorUserID is 0 for
@@ -79,6 +85,14 @@ func (h *handler) groupPage(c *gin.Context) {
 	}
 	if v.CanRead {
 		if err := h.loadThreads(c, &v, u, m); err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+	}
+	if v.CanSeeResources = mailflow.CanAccessResources(u, m) == nil; v.CanSeeResources {
+		v.CanUpload = mailflow.CanUploadResource(u, g, m) == nil
+		v.Resources, err = h.Store.ListResources(ctx, store.ResourceQuery{Viewer: store.ResourceViewerOf(u), GroupID: &g.ID, Limit: latestResources})
+		if err != nil {
 			h.Shell.Fail(c, err)
 			return
 		}

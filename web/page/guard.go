@@ -1,6 +1,7 @@
 package page
 
 import (
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"net"
@@ -131,11 +132,30 @@ const (
 	MaxUploadBytes = 6 << 20 // a 5 MB picture and the form around it
 )
 
+// StreamBody lets the POST route pattern (as gin's FullPath reports it,
+// path prefix included) read its own multipart body as a stream: for
+// such a request the CSRF guard neither bounds nor parses the body, and
+// takes the token from the X-CSRF-Token header or from the csrf_token
+// query parameter (which the route's form puts in its action URL),
+// never from the body. The handler must then bound the body itself
+// (http.MaxBytesReader) and read it with Request.MultipartReader, so an
+// upload larger than MaxUploadBytes goes to disk as it arrives instead
+// of being refused or held in memory. Call it while registering routes,
+// before the server starts. A form posted to the route that is not
+// multipart is guarded as any other.
+func (s *Shell) StreamBody(route string) {
+	if s.streamed == nil {
+		s.streamed = map[string]bool{}
+	}
+	s.streamed[route] = true
+}
+
 // CSRF refuses a state-changing request (any method but GET, HEAD and
 // OPTIONS) without the form's token, or from a page on another origin.
 //
 // It also bounds the body before anything reads it: MaxFormBytes for a
-// plain form, MaxUploadBytes for one with files, answering 413 beyond.
+// plain form, MaxUploadBytes for one with files, answering 413 beyond;
+// except on the routes of StreamBody, whose handlers read their own.
 func (s *Shell) CSRF(c *gin.Context) {
 	if !unsafeMethod(c.Request.Method) {
 		c.Next()
@@ -146,21 +166,24 @@ func (s *Shell) CSRF(c *gin.Context) {
 	if multipartForm {
 		limit = MaxUploadBytes
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	var err error
-	if multipartForm {
-		err = c.Request.ParseMultipartForm(1 << 20)
-	} else {
-		err = c.Request.ParseForm()
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || (err != nil && strings.Contains(err.Error(), "too large")) {
-		s.ErrorPage(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is larger than the %d MB this form takes.", limit>>20))
-		return
-	}
-	if err != nil {
-		s.ErrorPage(c, http.StatusBadRequest, "The form could not be read. Go back and try again.")
-		return
+	streamed := multipartForm && s.streamed[c.FullPath()]
+	if !streamed {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		var err error
+		if multipartForm {
+			err = c.Request.ParseMultipartForm(1 << 20)
+		} else {
+			err = c.Request.ParseForm()
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || (err != nil && strings.Contains(err.Error(), "too large")) {
+			s.ErrorPage(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is larger than the %d MB this form takes.", limit>>20))
+			return
+		}
+		if err != nil {
+			s.ErrorPage(c, http.StatusBadRequest, "The form could not be read. Go back and try again.")
+			return
+		}
 	}
 	if o := c.GetHeader("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
@@ -169,11 +192,21 @@ func (s *Shell) CSRF(c *gin.Context) {
 			return
 		}
 	}
-	if !s.Sessions.ValidCSRF(c) {
+	if !streamed && !s.Sessions.ValidCSRF(c) || streamed && !s.validStreamedCSRF(c) {
 		s.ErrorPage(c, http.StatusForbidden, "This form has expired or was not sent from Parley. Go back, reload the page and try again.")
 		return
 	}
 	c.Next()
+}
+
+// validStreamedCSRF checks the token of a StreamBody request: the
+// header, else the query parameter; the body is left unread.
+func (s *Shell) validStreamedCSRF(c *gin.Context) bool {
+	got := c.GetHeader(session.CSRFHeader)
+	if got == "" {
+		got = c.Query(session.CSRFField)
+	}
+	return got != "" && hmac.Equal([]byte(got), []byte(s.Sessions.CSRFToken(c)))
 }
 
 // RequireUser sends a signed-out visitor to the sign-in page, and back

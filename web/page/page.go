@@ -42,6 +42,9 @@ type Shell struct {
 	// (Explore, Messages, Resources) add theirs as they are mounted, so
 	// the bar never links to a page that does not exist.
 	Nav []NavItem
+	// streamed are the POST routes whose handlers read their own
+	// multipart bodies (StreamBody); set while routes are registered.
+	streamed map[string]bool
 }
 
 // NavItem is one link of the navigation bar.

@@ -22,6 +22,16 @@ type messageView struct {
 	Body      string
 	Status    string // for the author and moderators: why others do not see it
 	CanFlag   bool
+	// Files that came attached to the message by email (stored as the
+	// group's resources); linked for those who may open them.
+	Attachments []attachment
+}
+
+// attachment is a file of a message, as the thread page lists it.
+type attachment struct {
+	ID   int64
+	Name string
+	Kind string
 }
 
 // replyBox says what the page offers below the messages.
@@ -34,14 +44,15 @@ type replyBox struct {
 }
 
 type threadPage struct {
-	Group       store.WebGroup
-	Thread      store.WebThread
-	Path        string // the thread's path, for permalinks
-	Messages    []messageView
-	Private     bool
-	TZ          string
-	Reply       replyBox
-	CanDownload bool
+	Group        store.WebGroup
+	Thread       store.WebThread
+	Path         string // the thread's path, for permalinks
+	Messages     []messageView
+	Private      bool
+	TZ           string
+	Reply        replyBox
+	CanDownload  bool
+	CanOpenFiles bool // attachments link to their resources (mailflow.CanAccessResources)
 }
 
 // showThread: GET /g/:slug/t/:id.
@@ -91,6 +102,10 @@ func (h *handler) renderThread(c *gin.Context, r reader, t store.WebThread, stat
 		h.Shell.ErrorPage(c, http.StatusNotFound, "")
 		return false
 	}
+	if err := h.attachments(c, &p, r); err != nil {
+		h.Shell.Fail(c, err)
+		return false
+	}
 	h.Shell.HTML(c, status, "thread", page.Data{Title: t.Subject, Form: form, Errors: errs, Page: p})
 	return true
 }
@@ -136,4 +151,23 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// attachments adds to the shown messages the files they came with.
+func (h *handler) attachments(c *gin.Context, p *threadPage, r reader) error {
+	ids := make([]int64, len(p.Messages))
+	for i, m := range p.Messages {
+		ids[i] = m.ID
+	}
+	files, err := h.Store.MessageAttachments(c.Request.Context(), ids)
+	if err != nil {
+		return err
+	}
+	p.CanOpenFiles = mailflow.CanAccessResources(r.user, r.membership) == nil
+	for i, m := range p.Messages {
+		for _, f := range files[m.ID] {
+			p.Messages[i].Attachments = append(p.Messages[i].Attachments, attachment{ID: f.ID, Name: f.Filename, Kind: string(f.Kind)})
+		}
+	}
+	return nil
 }
