@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
+	"image"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -219,5 +222,33 @@ func TestInvitations(t *testing.T) {
 	}
 	if code, _ := ann.get("/admin/invite"); code != http.StatusForbidden {
 		t.Errorf("a member on the invitation page: %d, want 403", code)
+	}
+}
+
+// TestAdminGallery: superusers see every group's images, members do not
+// see the gallery at all.
+func TestAdminGallery(t *testing.T) {
+	t.Parallel()
+	w := resourcesSite(t)
+	olga := resLogin(t, w, "olga@example.org")
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := resUpload(t, olga, "/g/garden/resources/new", map[string]string{"name": "Heron photo", "tags": "birds", "group": "garden"}, "heron.png", buf.Bytes()); code != 200 {
+		t.Fatalf("upload: %d\n%s", code, body)
+	}
+	root := resLogin(t, w, "root@example.org")
+	code, body := root.get("/admin/gallery")
+	if code != 200 || !strings.Contains(body, "Heron photo") || !strings.Contains(body, "/thumb") || !strings.Contains(body, "Garden Club") {
+		t.Fatalf("gallery: %d\n%s", code, body)
+	}
+	ann := resLogin(t, w, "ann@example.org")
+	if code, _ := ann.get("/admin/gallery"); code != http.StatusForbidden {
+		t.Errorf("a member opening the gallery: %d, want 403", code)
 	}
 }

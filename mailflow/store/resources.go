@@ -252,8 +252,11 @@ type ResourceQuery struct {
 	Kind    mailflow.ResourceKind
 	TagSlug string
 	Keyword string // words of the name, tags or text (prefixes match), or part of the name
-	Limit   int
-	Offset  int
+	// AllGroups: every group's, for a superuser (the admin gallery);
+	// ignored for anyone else.
+	AllGroups bool
+	Limit     int
+	Offset    int
 }
 
 // activeMember is "the viewer ($1) is an active member of r's group".
@@ -276,7 +279,9 @@ func (s *Store) ListResources(ctx context.Context, q ResourceQuery) ([]ListedRes
 	args := []any{q.Viewer.ID, q.Viewer.Admin, q.Viewer.ModerateAll}
 	where := []string{resourceVisible}
 	if q.GroupID == nil {
-		where = append(where, activeMember)
+		if !(q.AllGroups && q.Viewer.Admin) {
+			where = append(where, activeMember)
+		}
 	} else {
 		args = append(args, *q.GroupID)
 		where = append(where, fmt.Sprintf(`r.group_id = $%d AND ($2 OR %s)`, len(args), activeMember))

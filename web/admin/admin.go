@@ -50,6 +50,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	g.POST("/import", h.importUpload)
 	r := a.Group("", h.requireReports)
 	r.GET("/dashboard", h.dashboard)
+	a.GET("/gallery", h.gallery)
 	r.GET("/reports/users", h.userReport)
 	r.GET("/reports/users.csv", h.userReportCSV)
 	r.GET("/reports/groups", h.groupReport)

@@ -137,8 +137,9 @@ func (s *Shell) Funcs() template.FuncMap {
 			}
 			return t.In(loc).Format("2 Jan 2006, 15:04")
 		},
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"list": func(v ...any) []any { return v },
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"deref": func(p *int64) int64 { return *p },
+		"list":  func(v ...any) []any { return v },
 	}
 }
 
