@@ -6,18 +6,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-message/mail"
 )
 
 // These tests drive the group pages (Explore, a group's page, the group
@@ -80,40 +74,7 @@ func groupsAddMember(t *testing.T, w *webSite, slug, email, status string) {
 // returns its text.
 func groupsMail(t *testing.T, w *webSite, to, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(w.dir, "outbox", "*.eml"))
-		for _, name := range files {
-			f, err := os.Open(name)
-			if err != nil {
-				continue
-			}
-			mr, err := mail.CreateReader(f)
-			if err != nil {
-				f.Close()
-				continue
-			}
-			rcpt, _ := mr.Header.AddressList("To")
-			var text []byte
-			for {
-				p, err := mr.NextPart()
-				if err != nil {
-					break
-				}
-				if _, ok := p.Header.(*mail.InlineHeader); ok {
-					b, _ := io.ReadAll(p.Body)
-					text = append(text, b...)
-				}
-			}
-			f.Close()
-			if len(rcpt) == 1 && strings.EqualFold(rcpt[0].Address, to) && bytes.Contains(text, []byte(want)) {
-				return string(text)
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no email to %s saying %q", to, want)
-	return ""
+	return waitOutbox(t, w, to, want)
 }
 
 // groupsForm is a valid group form; change fields as a test needs.

@@ -111,17 +111,7 @@ func (h *handler) users(c *gin.Context) {
 }
 
 func (h *handler) target(c *gin.Context) (mailflow.User, bool) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		h.Shell.ErrorPage(c, http.StatusNotFound, "")
-		return mailflow.User{}, false
-	}
-	u, err := h.Store.UserByID(c.Request.Context(), id)
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return u, false
-	}
-	return u, true
+	return h.Shell.PathUser(c, h.Store, "id")
 }
 
 type permChoice struct {

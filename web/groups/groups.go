@@ -12,9 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -104,19 +102,8 @@ func (h *handler) loadGroup(c *gin.Context) (mailflow.Group, *mailflow.Membershi
 	return g, m, true
 }
 
-// targetUser reads the user named by the :userID path parameter.
 func (h *handler) targetUser(c *gin.Context) (mailflow.User, bool) {
-	id, err := strconv.ParseInt(c.Param("userID"), 10, 64)
-	if err != nil {
-		h.Shell.ErrorPage(c, http.StatusNotFound, "")
-		return mailflow.User{}, false
-	}
-	u, err := h.Store.UserByID(c.Request.Context(), id)
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return u, false
-	}
-	return u, true
+	return h.Shell.PathUser(c, h.Store, "userID")
 }
 
 // audit records an owner's or an administrator's act, naming the

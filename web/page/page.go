@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/markup"
+	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/templates"
 	"github.com/parleymail/parley/web/render"
 	"github.com/parleymail/parley/web/session"
@@ -279,4 +281,20 @@ func FormValues(c *gin.Context, fields ...string) map[string]string {
 		m[f] = c.PostForm(f)
 	}
 	return m
+}
+
+// PathUser loads the user whose id is the path parameter param, answering
+// 404 itself (and reporting false) when there is none.
+func (s *Shell) PathUser(c *gin.Context, st *store.Store, param string) (mailflow.User, bool) {
+	id, err := strconv.ParseInt(c.Param(param), 10, 64)
+	if err != nil {
+		s.ErrorPage(c, http.StatusNotFound, "")
+		return mailflow.User{}, false
+	}
+	u, err := st.UserByID(c.Request.Context(), id)
+	if err != nil {
+		s.Fail(c, err)
+		return u, false
+	}
+	return u, true
 }
