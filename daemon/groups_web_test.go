@@ -794,6 +794,11 @@ func TestCategoryAdmin(t *testing.T) {
 	if w.queryInt(t, `SELECT count(*) FROM categories WHERE name = 'Music and Song' AND color = '#00796b'`) != 1 {
 		t.Error("the category is not saved")
 	}
+	// Its edit page shows the history: who created it, who changed what.
+	if _, body := ann.get(fmt.Sprintf("/admin/categories/%d/edit", id)); !strings.Contains(body, "created: Music (music)") ||
+		!strings.Contains(body, `changed name from &#34;Music&#34; to &#34;Music and Song&#34;`) {
+		t.Errorf("the category's history is missing or wrong:\n%s", body)
+	}
 	if code, body := ann.post(fmt.Sprintf("/admin/categories/%d/delete", id), url.Values{}); code != 200 || !strings.Contains(body, "is deleted") {
 		t.Fatalf("deleting a category: %d", code)
 	}

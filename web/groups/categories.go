@@ -2,8 +2,10 @@ package groups
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,8 +43,51 @@ func (h *handler) renderCategories(c *gin.Context, status int, editing *mailflow
 	if editing != nil {
 		title = "Edit category " + editing.Name
 	}
-	h.Shell.HTML(c, status, "admin_categories", page.Data{Title: title, Nav: "admin", Form: form, Errors: errs,
-		Page: gin.H{"Categories": views, "Editing": editing}})
+	p := gin.H{"Categories": views, "Editing": editing}
+	if editing != nil {
+		recs, err := h.Store.AuditHistory(c.Request.Context(), "category", editing.ID, 100)
+		if err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+		hist := make([]gin.H, len(recs))
+		for i, r := range recs {
+			hist[i] = gin.H{"At": r.At, "Who": r.ActorName, "Impersonator": r.ImpersonatorName, "What": describeChange(r.Action, r.Details)}
+		}
+		p["History"] = hist
+	}
+	h.Shell.HTML(c, status, "admin_categories", page.Data{Title: title, Nav: "admin", Form: form, Errors: errs, Page: p})
+}
+
+// categoryFields are what a category's history records.
+func categoryFields(c mailflow.Category) map[string]any {
+	return map[string]any{"slug": c.Slug, "name": c.Name, "colour": c.Color}
+}
+
+// describeChange says in words what an audited change did: the fields
+// that differ between its "before" and "after".
+func describeChange(action string, details map[string]any) string {
+	before, _ := details["before"].(map[string]any)
+	after, _ := details["after"].(map[string]any)
+	verb := action[strings.LastIndexByte(action, '.')+1:]
+	switch {
+	case before == nil && after != nil:
+		return fmt.Sprintf("created: %s (%s), colour %s", after["name"], after["slug"], after["colour"])
+	case after == nil && before != nil:
+		return fmt.Sprintf("deleted: %s", before["name"])
+	case before == nil:
+		return verb
+	}
+	var parts []string
+	for _, k := range []string{"name", "slug", "colour"} {
+		if fmt.Sprint(before[k]) != fmt.Sprint(after[k]) {
+			parts = append(parts, fmt.Sprintf("%s from %q to %q", k, before[k], after[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "saved without changes"
+	}
+	return "changed " + strings.Join(parts, ", ")
 }
 
 func (h *handler) categories(c *gin.Context) {
@@ -77,7 +122,7 @@ func (h *handler) createCategory(c *gin.Context) {
 		if cat, err = tx.CreateCategory(ctx, cat); err != nil {
 			return err
 		}
-		return h.audit(c, tx, "category.create", "category", cat.Slug, map[string]any{"name": cat.Name, "color": cat.Color})
+		return h.audit(c, tx, "category.create", "category", strconv.FormatInt(cat.ID, 10), map[string]any{"after": categoryFields(cat)})
 	})
 	if h.categoryFailed(c, err, nil, form) {
 		return
@@ -139,7 +184,8 @@ func (h *handler) updateCategory(c *gin.Context) {
 		if _, err := tx.UpdateCategory(ctx, cat); err != nil {
 			return err
 		}
-		return h.audit(c, tx, "category.update", "category", old.Slug, map[string]any{"slug": cat.Slug, "name": cat.Name, "color": cat.Color})
+		return h.audit(c, tx, "category.update", "category", strconv.FormatInt(old.ID, 10),
+			map[string]any{"before": categoryFields(old), "after": categoryFields(cat)})
 	})
 	if h.categoryFailed(c, err, &old, form) {
 		return
@@ -159,7 +205,7 @@ func (h *handler) deleteCategory(c *gin.Context) {
 		if _, err := tx.DeleteCategory(ctx, cat.ID); err != nil {
 			return err
 		}
-		return h.audit(c, tx, "category.delete", "category", cat.Slug, map[string]any{"name": cat.Name})
+		return h.audit(c, tx, "category.delete", "category", strconv.FormatInt(cat.ID, 10), map[string]any{"before": categoryFields(cat)})
 	})
 	if err != nil {
 		h.Shell.Fail(c, err)
