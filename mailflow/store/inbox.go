@@ -344,8 +344,13 @@ const inboxBadgeSQL = `
 // MarkThreadRead records that the member has read the thread as it is
 // now (opening a thread calls it).
 func (s *Store) MarkThreadRead(ctx context.Context, userID, threadID int64) error {
+	// Only when there is something new: a thread opened again costs a
+	// read, not a write and its commit flush, on every view.
 	_, err := s.db.Exec(ctx, `
-		INSERT INTO thread_states (user_id, thread_id, read_at) VALUES ($1, $2, now())
+		INSERT INTO thread_states (user_id, thread_id, read_at)
+		SELECT $1, $2, now()
+		WHERE NOT EXISTS (SELECT 1 FROM thread_states st JOIN threads t ON t.id = st.thread_id
+			WHERE st.user_id = $1 AND st.thread_id = $2 AND st.read_at >= t.last_message_at)
 		ON CONFLICT (user_id, thread_id) DO UPDATE SET read_at = now()`, userID, threadID)
 	return mapErr(err, "mark thread read")
 }

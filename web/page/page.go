@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -116,11 +117,7 @@ func (s *Shell) Funcs() template.FuncMap {
 		"url":   s.URL,
 		"asset": s.Assets.URL,
 		"date": func(t time.Time, tz string) string {
-			loc, err := time.LoadLocation(tz)
-			if err != nil {
-				loc = time.UTC
-			}
-			return t.In(loc).Format("2 Jan 2006")
+			return t.In(location(tz)).Format("2 Jan 2006")
 		},
 		"has": func(u *mailflow.User, p string) bool { return u != nil && u.Has(mailflow.Permission(p)) },
 		"initial": func(name string) string {
@@ -133,11 +130,7 @@ func (s *Shell) Funcs() template.FuncMap {
 		"markdown":      markup.HTML,
 		"excerpt":       markup.Excerpt,
 		"datetime": func(t time.Time, tz string) string {
-			loc, err := time.LoadLocation(tz)
-			if err != nil {
-				loc = time.UTC
-			}
-			return t.In(loc).Format("2 Jan 2006, 15:04")
+			return t.In(location(tz)).Format("2 Jan 2006, 15:04")
 		},
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"deref": func(p *int64) int64 { return *p },
@@ -297,4 +290,21 @@ func (s *Shell) PathUser(c *gin.Context, st *store.Store, param string) (mailflo
 		return u, false
 	}
 	return u, true
+}
+
+// locations caches loaded time zones: time.LoadLocation reads the zone
+// database each time, and a thread page formats hundreds of times.
+var locations sync.Map
+
+// location returns the named zone, UTC for an unknown one.
+func location(tz string) *time.Location {
+	if l, ok := locations.Load(tz); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	locations.Store(tz, loc)
+	return loc
 }
