@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -807,5 +808,40 @@ func TestCategoryAdmin(t *testing.T) {
 	}
 	if w.queryInt(t, `SELECT count(*) FROM audit_log WHERE action LIKE 'category.%'`) != 3 {
 		t.Error("category changes are not all audited")
+	}
+}
+
+// TestJoinRequestsInBulk: an owner approves the ticked requests at once;
+// the others stay pending, and a member cannot decide.
+func TestJoinRequestsInBulk(t *testing.T) {
+	t.Parallel()
+	w := groupsSite(t)
+	groupsMake(t, w, "quilters", "Quilters", "join_policy = 'request'")
+	w.createUser(t, "cy@example.org", "Cy", groupsPassword, false)
+	w.sql(t, `INSERT INTO memberships (group_id, user_id, status) SELECT g.id, u.id, 'requested' FROM groups g, users u
+		WHERE g.slug = 'quilters' AND u.email IN ('ann@example.org', 'bob@example.org', 'cy@example.org')`)
+	id := func(email string) string {
+		return strconv.Itoa(w.queryInt(t, `SELECT id FROM users WHERE email = $1`, email))
+	}
+	olga := groupsLogin(t, w, "olga@example.org")
+	code, body := olga.get("/g/quilters/members")
+	if code != 200 || !strings.Contains(body, `form="bulk-requests"`) || !strings.Contains(body, "Approve selected") {
+		t.Fatalf("members page: %d, no bulk form", code)
+	}
+	code, body = olga.post("/g/quilters/requests", url.Values{"decision": {"approve"}, "user": {id("ann@example.org"), id("bob@example.org")}})
+	if code != 200 || !strings.Contains(body, "2 approved") {
+		t.Fatalf("bulk approve: %d", code)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.slug = 'quilters' AND m.status = 'active' AND m.role = 'member'`); n != 2 {
+		t.Errorf("%d members after approving two, want 2", n)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.slug = 'quilters' AND m.status = 'requested'`); n != 1 {
+		t.Errorf("%d requests left, want Cy's", n)
+	}
+	groupsMail(t, w, "bob@example.org", "Your request to join Quilters is approved")
+	ann := groupsLogin(t, w, "ann@example.org")
+	ann.get("/g/quilters")
+	if code, _ := ann.post("/g/quilters/requests", url.Values{"decision": {"approve"}, "user": {id("cy@example.org")}}); code != http.StatusForbidden {
+		t.Errorf("a member deciding requests: %d, want 403", code)
 	}
 }

@@ -68,6 +68,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	g.GET("/members", h.members)
 	g.POST("/members/:userID/role", h.setRole)
 	g.POST("/members/:userID/remove", h.removeMember)
+	g.POST("/requests", h.decideRequests)
 	g.POST("/requests/:userID/approve", h.approveRequest)
 	g.POST("/requests/:userID/deny", h.denyRequest)
 	g.GET("/invite", h.inviteForm)

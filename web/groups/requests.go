@@ -2,6 +2,9 @@ package groups
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,30 +30,8 @@ func (h *handler) decideRequest(c *gin.Context, approve bool) {
 		h.Shell.Redirect(c, groupPath(g, "/members"))
 		return
 	}
-	ctx := c.Request.Context()
-	u := session.User(c)
-	action, audit, subject, text := "reject_member", "membership.deny", "Your request to join "+g.Name,
-		"Hello "+t.Name+",\n\nThe owners of "+g.Name+" did not accept your request to join the group.\n"
-	if approve {
-		action, audit, subject = "approve_member", "membership.approve", "Welcome to "+g.Name
-		text = "Hello " + t.Name + ",\n\nYour request to join " + g.Name + " is approved: you are a member now.\n\n" +
-			"Write to the group at " + h.address(g) + ", or read it at " + h.Shell.Absolute(groupPath(g, "")) + "\n"
-	}
-	err := h.Store.Tx(ctx, func(tx *store.Store) error {
-		decide := tx.DenyRequest
-		if approve {
-			decide = tx.ApproveRequest
-		}
-		if err := decide(ctx, g.ID, t.ID); err != nil {
-			return err
-		}
-		if err := tx.RecordModeration(ctx, store.ModerationAction{GroupID: g.ID, TargetUser: &t.ID, ModeratorID: &u.ID, Action: action}); err != nil {
-			return err
-		}
-		if err := h.audit(c, tx, audit, "group", g.Slug, map[string]any{"user": t.Email}); err != nil {
-			return err
-		}
-		return h.sendMail(ctx, tx, t.Email, subject, text)
+	err := h.Store.Tx(c.Request.Context(), func(tx *store.Store) error {
+		return h.decideOne(c, tx, g, t, approve)
 	})
 	switch {
 	case errors.Is(err, mailflow.ErrNotFound):
@@ -62,6 +43,88 @@ func (h *handler) decideRequest(c *gin.Context, approve bool) {
 		h.Shell.Flash(c, t.Name+" is now a member of "+g.Name+"; we emailed them.")
 	default:
 		h.Shell.Flash(c, "You declined the request of "+t.Name+"; we emailed them.")
+	}
+	h.Shell.Redirect(c, groupPath(g, "/members"))
+}
+
+// decideOne records one decision on a request to join, in tx: the
+// membership, the moderation record, the audit line and the email that
+// tells the requester.
+func (h *handler) decideOne(c *gin.Context, tx *store.Store, g mailflow.Group, t mailflow.User, approve bool) error {
+	ctx := c.Request.Context()
+	u := session.User(c)
+	action, audit, subject, text := "reject_member", "membership.deny", "Your request to join "+g.Name,
+		"Hello "+t.Name+",\n\nThe owners of "+g.Name+" did not accept your request to join the group.\n"
+	if approve {
+		action, audit, subject = "approve_member", "membership.approve", "Welcome to "+g.Name
+		text = "Hello " + t.Name + ",\n\nYour request to join " + g.Name + " is approved: you are a member now.\n\n" +
+			"Write to the group at " + h.address(g) + ", or read it at " + h.Shell.Absolute(groupPath(g, "")) + "\n"
+	}
+	decide := tx.DenyRequest
+	if approve {
+		decide = tx.ApproveRequest
+	}
+	if err := decide(ctx, g.ID, t.ID); err != nil {
+		return err
+	}
+	if err := tx.RecordModeration(ctx, store.ModerationAction{GroupID: g.ID, TargetUser: &t.ID, ModeratorID: &u.ID, Action: action}); err != nil {
+		return err
+	}
+	if err := h.audit(c, tx, audit, "group", g.Slug, map[string]any{"user": t.Email}); err != nil {
+		return err
+	}
+	return h.sendMail(ctx, tx, t.Email, subject, text)
+}
+
+// decideRequests approves or denies every ticked request at once (the
+// form's user fields), each as decideRequest would; a request decided
+// meanwhile by another owner is skipped.
+func (h *handler) decideRequests(c *gin.Context) {
+	g, am, ok := h.loadGroup(c)
+	if !ok {
+		return
+	}
+	if err := mailflow.CanManageMembers(session.User(c), g, am); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	approve := c.PostForm("decision") == "approve"
+	if !approve && c.PostForm("decision") != "deny" {
+		h.Shell.ErrorPage(c, http.StatusBadRequest, "Choose to approve or to deny the ticked requests.")
+		return
+	}
+	ctx := c.Request.Context()
+	done := 0
+	for _, v := range c.PostFormArray("user") {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		t, err := h.Store.UserByID(ctx, id)
+		if errors.Is(err, mailflow.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+		err = h.Store.Tx(ctx, func(tx *store.Store) error { return h.decideOne(c, tx, g, t, approve) })
+		if errors.Is(err, mailflow.ErrNotFound) {
+			continue // not a pending request (any more)
+		}
+		if err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+		done++
+	}
+	switch {
+	case done == 0:
+		h.Shell.Flash(c, "Tick the requests to decide first.")
+	case approve:
+		h.Shell.Flash(c, fmt.Sprintf("%d approved; we emailed them.", done))
+	default:
+		h.Shell.Flash(c, fmt.Sprintf("%d declined; we emailed them.", done))
 	}
 	h.Shell.Redirect(c, groupPath(g, "/members"))
 }
