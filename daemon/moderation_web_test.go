@@ -106,8 +106,8 @@ func TestModerationPanel(t *testing.T) {
 	if n := w.queryInt(t, `SELECT count(*) FROM deliveries WHERE message_id = $1`, spam); n != 0 {
 		t.Error("a vetoed message was delivered")
 	}
-	if n := w.queryInt(t, `SELECT count(*) FROM moderation_actions WHERE action IN ('approve', 'veto')`); n != 3 {
-		t.Errorf("%d moderation records, want 3", n)
+	if n := w.queryInt(t, `SELECT count(*) FROM moderation_actions WHERE action IN ('approve', 'veto')`) + w.queryInt(t, `SELECT count(*) FROM audit_log WHERE action IN ('message.approve', 'message.veto')`); n != 6 {
+		t.Errorf("%d moderation records and audit lines, want 3 of each", n)
 	}
 	// The vetoed poster is told, with the reason and their text.
 	link := waitOutbox(t, w, "bob@example.org", "No advertising here")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/store"
@@ -93,6 +94,12 @@ func (s *Service) Decide(ctx context.Context, moderator *mailflow.User, messageI
 		m.Status = status
 		if err := tx.RecordModeration(ctx, store.ModerationAction{GroupID: g.ID, MessageID: &m.ID, TargetUser: m.AuthorID,
 			ModeratorID: &moderator.ID, Action: action, Reason: reason}); err != nil {
+			return err
+		}
+		// The one audit log records moderation too, beside the group's own
+		// moderation record.
+		if err := tx.Audit(ctx, store.AuditEntry{ActorID: &moderator.ID, Action: "message." + action, TargetType: "message",
+			TargetID: strconv.FormatInt(m.ID, 10), Details: map[string]any{"group": g.Slug, "reason": reason}}); err != nil {
 			return err
 		}
 		if status == mailflow.MessageApproved {

@@ -207,6 +207,10 @@ func (h *handler) save(c *gin.Context) {
 				ModeratorID: &u.ID, Action: action}); err != nil {
 				h.Log.Warn("recording a flag decision", "err", err)
 			}
+			if err := h.Store.Audit(ctx, store.AuditEntry{ActorID: &u.ID, Action: "message.flag_" + res, TargetType: "message",
+				TargetID: idText, Details: map[string]any{"group": g.Slug}}); err != nil {
+				h.Log.Warn("auditing a flag decision", "err", err)
+			}
 		}
 	}
 	msg := summary(approved, vetoed, kept, removed)
