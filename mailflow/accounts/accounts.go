@@ -58,15 +58,48 @@ var (
 	ErrInactive = errors.New("this account is not active")
 )
 
-// ThrottledError says that sign-in is locked for a while.
-type ThrottledError struct{ Wait time.Duration }
+// ThrottledError says that something (sign-in, reset emails) is locked
+// for a while.
+type ThrottledError struct {
+	Wait time.Duration
+	What string // the sentence before "Try again…"; empty: failed sign-ins
+}
 
 func (e *ThrottledError) Error() string {
 	m := int((e.Wait + time.Minute - 1) / time.Minute)
+	when := fmt.Sprintf("%d minutes", m)
 	if m <= 1 {
-		return "Too many failed sign-ins. Try again in 1 minute, or reset your password."
+		when = "1 minute"
 	}
-	return fmt.Sprintf("Too many failed sign-ins. Try again in %d minutes, or reset your password.", m)
+	if e.What != "" {
+		return e.What + " Try again in " + when + "."
+	}
+	return "Too many failed sign-ins. Try again in " + when + ", or reset your password."
+}
+
+// Limits on mail that anyone can make Parley send, so that nobody can
+// turn it against someone's inbox: reset emails per address and per
+// client, new verification emails per account, and sign-ups per client.
+const (
+	mailWindow        = time.Hour
+	MaxResetPerEmail  = 3
+	MaxResetPerClient = 10
+	MaxResendPerUser  = 3
+	MaxSignupsPerIP   = 20
+)
+
+// limit refuses an event under key when max happened within window, and
+// records it otherwise. It shares the sign-in failures' table: one
+// sliding-window count per key, the same on every daemon.
+func (s *Service) limit(ctx context.Context, key string, max int, window time.Duration, what string) error {
+	n, nth, err := s.Store.LoginFailures(ctx, key, s.now().Add(-window), max)
+	if err != nil {
+		return err
+	}
+	if n >= max {
+		return &ThrottledError{Wait: nth.Add(window).Sub(s.now()), What: what}
+	}
+	return s.Store.RecordLoginFailure(ctx, s.now(), key)
 }
 
 // Mailer queues an email inside the caller's transaction, so that mail is
@@ -104,10 +137,12 @@ func (s *Service) link(path, token string) string {
 // SignupInput is the sign-up form.
 type SignupInput struct {
 	Email, Name, Password, Timezone string
+	ClientIP                        string // for the per-client limit; empty: none (the CLI)
 }
 
 // Signup creates an unverified account and mails the verification link.
-// Field problems come back as a *mailflow.FieldErrors.
+// Field problems come back as a *mailflow.FieldErrors; too many sign-ups
+// from one client in an hour as a *ThrottledError.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (mailflow.User, error) {
 	var errs mailflow.FieldErrors
 	email, err := mailflow.NormalizeEmail(in.Email)
@@ -132,6 +167,11 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (mailflow.User, er
 	}
 	if errs.Any() {
 		return mailflow.User{}, &errs
+	}
+	if in.ClientIP != "" {
+		if err := s.limit(ctx, "signup-ip:"+in.ClientIP, MaxSignupsPerIP, mailWindow, "Too many accounts were created from here in the last hour."); err != nil {
+			return mailflow.User{}, err
+		}
 	}
 	hash, err := password.Hash(in.Password)
 	if err != nil {
@@ -189,6 +229,10 @@ func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailf
 func (s *Service) ResendVerification(ctx context.Context, u mailflow.User) error {
 	if u.Verified() {
 		return nil
+	}
+	if err := s.limit(ctx, "resend:"+strconv.FormatInt(u.ID, 10), MaxResendPerUser, mailWindow,
+		"We sent you several links already; look for them (and in the spam folder)."); err != nil {
+		return err
 	}
 	return s.Store.Tx(ctx, func(tx *store.Store) error {
 		return s.mailVerification(ctx, tx, u, u.Email, PurposeResend)
@@ -286,7 +330,10 @@ func resetFingerprint(u mailflow.User) string {
 }
 
 // RequestReset mails a password reset link, valid for an hour and once.
-func (s *Service) RequestReset(ctx context.Context, email string) error {
+func (s *Service) RequestReset(ctx context.Context, email, clientIP string) error {
+	if err := s.limit(ctx, "reset-ip:"+clientIP, MaxResetPerClient, mailWindow, "Too many reset emails were asked for from here."); err != nil {
+		return err
+	}
 	u, err := s.Store.UserByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return ErrNoAccount
@@ -296,6 +343,10 @@ func (s *Service) RequestReset(ctx context.Context, email string) error {
 	}
 	if u.Status != mailflow.UserActive {
 		return ErrInactive
+	}
+	if err := s.limit(ctx, "reset:"+strings.ToLower(u.Email), MaxResetPerEmail, mailWindow,
+		"We sent several reset emails to this address already; look for them (and in the spam folder)."); err != nil {
+		return err
 	}
 	tok := s.Keys.Token(sign.Link{Purpose: sign.PurposeReset, UserID: u.ID, Value: resetFingerprint(u), Expires: s.now().Add(ResetTTL)})
 	text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password of your %s account. Choose a new password here; the link works once, for one hour:\n\n%s\n\nIf you did not ask, ignore this email: your password stays as it is.\n",

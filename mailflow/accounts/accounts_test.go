@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -185,10 +186,10 @@ func TestPasswordResetWorksOnce(t *testing.T) {
 	hash, _ := password.Hash("correct horse")
 	u, _ := f.st.CreateUser(ctx, store.NewUser{Email: "cy@example.org", Name: "Cy", PasswordHash: hash})
 	f.st.CreateSession(ctx, store.Session{IDHash: []byte("s1"), UserID: u.ID, IdleExpiresAt: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(time.Hour)})
-	if err := f.svc.RequestReset(ctx, "nobody@example.org"); !errors.Is(err, accounts.ErrNoAccount) {
+	if err := f.svc.RequestReset(ctx, "nobody@example.org", "192.0.2.1"); !errors.Is(err, accounts.ErrNoAccount) {
 		t.Fatalf("reset for an unknown address: %v", err)
 	}
-	if err := f.svc.RequestReset(ctx, "cy@example.org"); err != nil {
+	if err := f.svc.RequestReset(ctx, "cy@example.org", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	_, text := f.lastMail(t, "cy@example.org")
@@ -213,7 +214,7 @@ func TestPasswordResetWorksOnce(t *testing.T) {
 		t.Fatalf("sign-in with the new password: %v", err)
 	}
 	// A link expires after an hour.
-	f.svc.RequestReset(ctx, "cy@example.org")
+	f.svc.RequestReset(ctx, "cy@example.org", "192.0.2.1")
 	_, text = f.lastMail(t, "cy@example.org")
 	tok = tokenIn(t, text, "/reset-password")
 	f.now = f.now.Add(accounts.ResetTTL + time.Minute)
@@ -242,5 +243,42 @@ func TestEmailChange(t *testing.T) {
 	got, err := f.svc.ConfirmEmailChange(ctx, tokenIn(t, text, "/confirm-new-email"))
 	if err != nil || got.Email != "di.new@example.org" || !got.Verified() {
 		t.Fatalf("confirm: %+v %v", got, err)
+	}
+}
+
+func TestMailLimits(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hash, _ := password.Hash("correct horse")
+	f.st.CreateUser(ctx, store.NewUser{Email: "dee@example.org", Name: "Dee", Verified: true, PasswordHash: hash})
+	for i := 0; i < accounts.MaxResetPerEmail; i++ {
+		if err := f.svc.RequestReset(ctx, "dee@example.org", "192.0.2.1"); err != nil {
+			t.Fatalf("reset %d: %v", i+1, err)
+		}
+	}
+	var te *accounts.ThrottledError
+	if err := f.svc.RequestReset(ctx, "dee@example.org", "198.51.100.2"); !errors.As(err, &te) || !strings.Contains(te.Error(), "Try again in 60 minutes") {
+		t.Fatalf("a fourth reset email within the hour: %v", err)
+	}
+	var n int
+	f.st.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE args->>'to' = 'dee@example.org'`).Scan(&n)
+	if n != accounts.MaxResetPerEmail {
+		t.Errorf("%d reset emails queued, want %d", n, accounts.MaxResetPerEmail)
+	}
+	// One client asking for many addresses is limited too.
+	for i := 0; i < accounts.MaxResetPerClient; i++ {
+		f.svc.RequestReset(ctx, fmt.Sprintf("nobody%d@example.org", i), "203.0.113.5")
+	}
+	if err := f.svc.RequestReset(ctx, "dee@example.org", "203.0.113.5"); !errors.As(err, &te) {
+		t.Errorf("a client past its limit: %v", err)
+	}
+	// Sign-ups per client.
+	for i := 0; i < accounts.MaxSignupsPerIP; i++ {
+		if _, err := f.svc.Signup(ctx, accounts.SignupInput{Email: fmt.Sprintf("s%d@example.org", i), Name: "S", Password: "correct horse", ClientIP: "192.0.2.9"}); err != nil {
+			t.Fatalf("sign-up %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.svc.Signup(ctx, accounts.SignupInput{Email: "one.more@example.org", Name: "S", Password: "correct horse", ClientIP: "192.0.2.9"}); !errors.As(err, &te) {
+		t.Errorf("a sign-up past the client's limit: %v", err)
 	}
 }

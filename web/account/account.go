@@ -86,7 +86,14 @@ func (h *handler) signupForm(c *gin.Context) {
 func (h *handler) signup(c *gin.Context) {
 	form := page.FormValues(c, "name", "email", "timezone", "invite")
 	u, err := h.Accounts.Signup(c.Request.Context(), accounts.SignupInput{
-		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"]})
+		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"], ClientIP: c.ClientIP()})
+	var te *accounts.ThrottledError
+	if errors.As(err, &te) {
+		c.Header("Retry-After", retryAfter(te.Wait))
+		h.Shell.HTML(c, http.StatusTooManyRequests, "signup", page.Data{Title: "Create your account", Form: form,
+			Errors: map[string]string{"email": te.Error()}, Page: gin.H{"Timezones": accounts.Timezones()}})
+		return
+	}
 	if errs, ok := page.FieldErrors(err); ok {
 		h.Shell.HTML(c, http.StatusUnprocessableEntity, "signup", page.Data{Title: "Create your account", Errors: errs, Form: form,
 			Page: gin.H{"Timezones": accounts.Timezones()}})
@@ -267,7 +274,15 @@ func (h *handler) verifyEmail(c *gin.Context) {
 
 func (h *handler) resendVerification(c *gin.Context) {
 	u := session.User(c)
-	if err := h.Accounts.ResendVerification(c.Request.Context(), *u); err != nil {
+	err := h.Accounts.ResendVerification(c.Request.Context(), *u)
+	var te *accounts.ThrottledError
+	if errors.As(err, &te) {
+		c.Header("Retry-After", retryAfter(te.Wait))
+		h.Shell.Flash(c, te.Error())
+		h.Shell.Redirect(c, "/")
+		return
+	}
+	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
@@ -299,9 +314,15 @@ func (h *handler) forgotForm(c *gin.Context) {
 
 func (h *handler) forgot(c *gin.Context) {
 	form := page.FormValues(c, "email")
-	err := h.Accounts.RequestReset(c.Request.Context(), form["email"])
+	err := h.Accounts.RequestReset(c.Request.Context(), form["email"], c.ClientIP())
 	var fieldErr string
+	var te *accounts.ThrottledError
 	switch {
+	case errors.As(err, &te):
+		c.Header("Retry-After", retryAfter(te.Wait))
+		h.Shell.HTML(c, http.StatusTooManyRequests, "forgot", page.Data{Title: "Reset your password", Form: form,
+			Errors: map[string]string{"email": te.Error()}})
+		return
 	case errors.Is(err, accounts.ErrNoAccount):
 		fieldErr = "No account uses this address. Check it, or create an account."
 	case errors.Is(err, accounts.ErrInactive):
