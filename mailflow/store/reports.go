@@ -38,6 +38,23 @@ type ReportQuery struct {
 	Offset int
 }
 
+// clauses turns the query's sort, direction and limit into SQL, from a
+// fixed list of columns (never from the request's text).
+func (q ReportQuery) clauses(sorts map[string]string) (order, dir, limit string) {
+	order = sorts[q.Sort]
+	if order == "" {
+		order = sorts["name"]
+	}
+	dir, limit = "ASC", "ALL"
+	if q.Desc {
+		dir = "DESC"
+	}
+	if q.Limit > 0 {
+		limit = fmt.Sprint(q.Limit)
+	}
+	return order, dir, limit
+}
+
 var userReportSorts = map[string]string{
 	"name": "lower(u.name)", "email": "lower(u.email)", "joined": "u.created_at", "last_login": "u.last_login_at",
 	"groups": "groups", "messages": "messages", "flags": "flags", "visits": "u.visits", "status": "status",
@@ -47,18 +64,7 @@ var userReportSorts = map[string]string{
 // rows as they come: the CSV export of 100,000 users never holds them
 // all in memory.
 func (s *Store) EachUserReportRow(ctx context.Context, q ReportQuery, fn func(UserReportRow) error) error {
-	order := userReportSorts[q.Sort]
-	if order == "" {
-		order = userReportSorts["name"]
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
-	limit := "ALL"
-	if q.Limit > 0 {
-		limit = fmt.Sprint(q.Limit)
-	}
+	order, dir, limit := q.clauses(userReportSorts)
 	rows, err := s.db.Query(ctx, `
 		SELECT u.id, u.name, u.email, u.created_at, u.last_login_at,
 		       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.status = 'active') AS groups,
@@ -128,18 +134,7 @@ var groupReportSorts = map[string]string{
 
 // EachGroupReportRow calls fn for each row of the group report.
 func (s *Store) EachGroupReportRow(ctx context.Context, q ReportQuery, fn func(GroupReportRow) error) error {
-	order := groupReportSorts[q.Sort]
-	if order == "" {
-		order = groupReportSorts["name"]
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
-	limit := "ALL"
-	if q.Limit > 0 {
-		limit = fmt.Sprint(q.Limit)
-	}
+	order, dir, limit := q.clauses(groupReportSorts)
 	rows, err := s.db.Query(ctx, `
 		SELECT g.id, g.slug, g.name,
 		       coalesce(st.messages, 0) AS messages, coalesce(st.threads, 0) AS threads, coalesce(st.posters, 0) AS posters,

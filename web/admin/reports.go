@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"html/template"
@@ -30,33 +31,18 @@ func reportQuery(c *gin.Context, limit int) (store.ReportQuery, int) {
 }
 
 func (h *handler) userReport(c *gin.Context) {
-	q, pg := reportQuery(c, reportPage)
-	var rows []store.UserReportRow
-	err := h.Store.EachUserReportRow(c.Request.Context(), q, func(r store.UserReportRow) error {
-		rows = append(rows, r)
-		return nil
-	})
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
-	more := len(rows) > reportPage
-	if more {
-		rows = rows[:reportPage]
-	}
-	h.Shell.HTML(c, http.StatusOK, "admin_report_users", page.Data{Title: "User report", Nav: "admin",
-		Form: map[string]string{"q": q.Search, "sort": q.Sort, "dir": c.Query("dir")},
-		Page: gin.H{"Rows": rows, "More": more, "Page": pg, "Next": pg + 1, "Prev": pg - 1}})
+	reportPageOf(h, c, "admin_report_users", "User report", h.Store.EachUserReportRow)
 }
 
 func (h *handler) groupReport(c *gin.Context) {
+	reportPageOf(h, c, "admin_report_groups", "Group report", h.Store.EachGroupReportRow)
+}
+
+// reportPageOf renders one page of a report read by each.
+func reportPageOf[R any](h *handler, c *gin.Context, tmpl, title string, each func(context.Context, store.ReportQuery, func(R) error) error) {
 	q, pg := reportQuery(c, reportPage)
-	var rows []store.GroupReportRow
-	err := h.Store.EachGroupReportRow(c.Request.Context(), q, func(r store.GroupReportRow) error {
-		rows = append(rows, r)
-		return nil
-	})
-	if err != nil {
+	var rows []R
+	if err := each(c.Request.Context(), q, func(r R) error { rows = append(rows, r); return nil }); err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
@@ -64,7 +50,7 @@ func (h *handler) groupReport(c *gin.Context) {
 	if more {
 		rows = rows[:reportPage]
 	}
-	h.Shell.HTML(c, http.StatusOK, "admin_report_groups", page.Data{Title: "Group report", Nav: "admin",
+	h.Shell.HTML(c, http.StatusOK, tmpl, page.Data{Title: title, Nav: "admin",
 		Form: map[string]string{"q": q.Search, "sort": q.Sort, "dir": c.Query("dir")},
 		Page: gin.H{"Rows": rows, "More": more, "Page": pg, "Next": pg + 1, "Prev": pg - 1}})
 }
