@@ -3,7 +3,6 @@ package account
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -58,26 +57,9 @@ func (h *handler) updateProfile(c *gin.Context) {
 	// The body was bounded and parsed by the CSRF guard (page.MaxUploadBytes).
 	form := page.FormValues(c, "name", "title", "organization", "bio", "website", "social_links", "timezone", "default_delivery", "show_groups")
 	p, errs := ParseProfile(form)
-	var newPicture []byte
-	var pictureType string
-	if fh, err := c.FormFile("picture"); err == nil && fh.Size > 0 {
-		f, err := fh.Open()
-		if err != nil {
-			h.Shell.Fail(c, err)
-			return
-		}
-		newPicture, pictureType, err = picture.Normalize(f)
-		f.Close()
-		switch {
-		case errors.Is(err, picture.ErrTooLarge):
-			errs.Add("picture", "This picture is too large: the limit is 5 MB.")
-		case errors.Is(err, picture.ErrUnsupported):
-			errs.Add("picture", "Use a JPEG, PNG, GIF or WebP image.")
-		case errors.Is(err, picture.ErrDimensions):
-			errs.Add("picture", "This image is too large in pixels; use one under 5,000 × 5,000.")
-		case err != nil:
-			errs.Add("picture", "This image could not be read; it may be damaged.")
-		}
+	newPicture, pictureType, problem := picture.FromForm(c, "picture")
+	if problem != "" {
+		errs.Add("picture", problem)
 	}
 	if errs.Any() {
 		status := http.StatusUnprocessableEntity

@@ -157,26 +157,9 @@ func parseGroupOptions(form map[string]string, actor *mailflow.User, in *groupIn
 // readPicture normalizes an uploaded picture (the CSRF guard bounded the
 // body already).
 func (h *handler) readPicture(c *gin.Context, in *groupInput, errs *mailflow.FieldErrors) {
-	fh, err := c.FormFile("picture")
-	if err != nil || fh.Size == 0 {
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		errs.Add("picture", "The picture could not be read; try again.")
-		return
-	}
-	defer f.Close()
-	in.Picture, in.PictureType, err = picture.Normalize(f)
-	switch {
-	case errors.Is(err, picture.ErrTooLarge):
-		errs.Add("picture", "This picture is too large: the limit is 5 MB.")
-	case errors.Is(err, picture.ErrUnsupported):
-		errs.Add("picture", "Use a JPEG, PNG, GIF or WebP image.")
-	case errors.Is(err, picture.ErrDimensions):
-		errs.Add("picture", "This image is too large in pixels; use one under 5,000 × 5,000.")
-	case err != nil:
-		errs.Add("picture", "This image could not be read; it may be damaged.")
+	var problem string
+	if in.Picture, in.PictureType, problem = picture.FromForm(c, "picture"); problem != "" {
+		errs.Add("picture", problem)
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 
 	"golang.org/x/image/draw"
@@ -257,4 +258,33 @@ func orient(m *image.RGBA, o int) *image.RGBA {
 		}
 	}
 	return dst
+}
+
+// FromForm reads and normalizes the picture uploaded in field of a form.
+// No file (or an empty one) is (nil, "", ""). A refused picture comes
+// back with a message for the person, to show beside the field.
+func FromForm(c interface {
+	FormFile(string) (*multipart.FileHeader, error)
+}, field string) (data []byte, contentType, problem string) {
+	fh, err := c.FormFile(field)
+	if err != nil || fh.Size == 0 {
+		return nil, "", ""
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", "The picture could not be read; try again."
+	}
+	defer f.Close()
+	data, contentType, err = Normalize(f)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return nil, "", "This picture is too large: the limit is 5 MB."
+	case errors.Is(err, ErrUnsupported):
+		return nil, "", "Use a JPEG, PNG, GIF or WebP image."
+	case errors.Is(err, ErrDimensions):
+		return nil, "", "This image is too large in pixels; use one under 5,000 × 5,000."
+	case err != nil:
+		return nil, "", "This image could not be read; it may be damaged."
+	}
+	return data, contentType, ""
 }
