@@ -124,7 +124,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
-	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, Log: log})
+	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		Library: &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}}
@@ -136,7 +136,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	if err != nil {
 		return nil, err
 	}
-	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, Log: log,
+	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
 		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}}
 	river.AddWorker(workers, &digest.ScanWorker{Service: c.digests})
 	river.AddWorker(workers, &digest.SendWorker{Service: c.digests})

@@ -33,6 +33,7 @@ type Service struct {
 	Transport outbound.Transport
 	Schedule  Schedule
 	Domain    string
+	DKIM      *outbound.DKIM // nil: unsigned
 	Log       *slog.Logger
 
 	mu    sync.Mutex
@@ -203,6 +204,9 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	}
 	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
 	msg, err := s.Renderer.Render(member, Period(d.Period), items, loc, time.Now())
+	if err == nil {
+		msg, err = s.DKIM.Sign(msg)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -106,6 +106,16 @@ func (d *DKIM) TXTRecord() string {
 	return ""
 }
 
+// Sign signs a whole message (system mail, digests) and returns it with
+// its DKIM-Signature field first. A nil DKIM (none configured) returns
+// the message as it is.
+func (d *DKIM) Sign(msg []byte) ([]byte, error) {
+	if d == nil {
+		return msg, nil
+	}
+	return d.sign(msg, 0)
+}
+
 // sign signs the message msg[start:] and inserts its DKIM-Signature field
 // before it.
 func (d *DKIM) sign(msg []byte, start int) ([]byte, error) {

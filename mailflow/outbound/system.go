@@ -43,6 +43,7 @@ type SystemMailWorker struct {
 	Transport  Transport
 	From       string // DEFAULT_FROM_EMAIL
 	MailDomain string
+	DKIM       *DKIM // sign like group mail, when configured: verification and reset mail must not look forged
 	Log        *slog.Logger
 }
 
@@ -53,6 +54,9 @@ const LoopHeader = "X-Loop"
 // Work renders and sends one system email.
 func (w *SystemMailWorker) Work(ctx context.Context, job *river.Job[SystemMailArgs]) error {
 	msg, err := w.render(job.Args)
+	if err == nil {
+		msg, err = w.DKIM.Sign(msg)
+	}
 	if err != nil {
 		w.Log.Error("system mail cannot be rendered; dropped", "to", job.Args.To, "err", err)
 		return river.JobCancel(err)
