@@ -504,11 +504,11 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (mailflo
 
 // ValidTimezone reports whether tz is an IANA zone name Parley can use.
 func ValidTimezone(tz string) bool {
-	if tz == "" || tz == "Local" || strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
+	if strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
 		return false
 	}
-	_, err := time.LoadLocation(tz)
-	return err == nil
+	_, ok := mailflow.Location(tz)
+	return ok
 }
 
 // zones.txt lists the canonical IANA zones (from the tz database's

@@ -127,10 +127,7 @@ func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanRe
 		}
 		var due []store.NewDigest
 		for _, m := range batch {
-			loc, err := time.LoadLocation(m.Timezone)
-			if err != nil {
-				loc = time.UTC // a bad timezone must not cost anyone their digest
-			}
+			loc, _ := mailflow.Location(m.Timezone) // UTC for a bad one: it must not cost anyone their digest
 			for _, p := range []struct {
 				on     bool
 				period Period
@@ -198,10 +195,7 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	if len(items) == 0 {
 		return "nothing new", s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
-	loc, err := time.LoadLocation(d.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc, _ := mailflow.Location(d.Timezone)
 	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
 	msg, err := s.Renderer.Render(member, Period(d.Period), items, loc, time.Now())
 	if err == nil {
@@ -342,10 +336,7 @@ func (s *Service) DryScan(ctx context.Context, now time.Time, email string) ([]s
 			return nil, err
 		}
 		for _, m := range batch {
-			loc, err := time.LoadLocation(m.Timezone)
-			if err != nil {
-				loc = time.UTC
-			}
+			loc, _ := mailflow.Location(m.Timezone)
 			for _, p := range []struct {
 				on       bool
 				period   Period

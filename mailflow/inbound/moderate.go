@@ -37,7 +37,7 @@ func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string,
 	var de *posting.DecidedError
 	switch {
 	case errors.As(err, &de):
-		return "dropped: " + p.tellModerator(ctx, mod, m, capital(de.Error())+"."), nil
+		return "dropped: " + p.tellModerator(ctx, mod, m, mailflow.UpperFirst(de.Error())+"."), nil
 	case errors.Is(err, mailflow.ErrForbidden), errors.Is(err, mailflow.ErrNotFound):
 		return "dropped: " + p.tellModerator(ctx, mod, m, "You are no longer a moderator of "+g.Name+", so your answer was not applied."), nil
 	case err != nil:
@@ -75,11 +75,4 @@ func (p *Processor) tellModerator(ctx context.Context, mod mailflow.User, m *par
 		p.Log.Warn("answering a moderator", "err", err)
 	}
 	return text
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

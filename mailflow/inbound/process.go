@@ -322,7 +322,7 @@ func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, auth
 	return fmt.Sprintf("; attachments: %d stored as resources, %d skipped", stored, skipped)
 }
 
-func (p *Processor) groupAddress(g mailflow.Group) string { return g.Slug + "@" + p.MailDomain }
+func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.MailDomain) }
 
 func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/g/" + g.Slug }
 

@@ -220,7 +220,7 @@ func (h *handler) login(c *gin.Context) {
 		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"password": "This password is not right. Try again, or reset it."})
 		return
 	case errors.Is(err, accounts.ErrNoPassword), errors.Is(err, accounts.ErrInactive):
-		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"form": capitalize(err.Error())})
+		h.renderLogin(c, http.StatusUnauthorized, form, map[string]string{"form": mailflow.UpperFirst(err.Error())})
 		return
 	case err != nil:
 		h.Shell.Fail(c, err)
@@ -231,13 +231,6 @@ func (h *handler) login(c *gin.Context) {
 
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(max(int(d.Seconds())+1, 1))
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (h *handler) logout(c *gin.Context) {
@@ -443,7 +436,7 @@ func (h *handler) ssoCallback(c *gin.Context) {
 	u, created, err := h.Accounts.SignInWithIdentity(c.Request.Context(), accounts.Identity{
 		Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name})
 	if errors.Is(err, accounts.ErrUnverifiedIdentity) || errors.Is(err, accounts.ErrInactive) {
-		h.renderLogin(c, http.StatusForbidden, map[string]string{}, map[string]string{"form": capitalize(err.Error())})
+		h.renderLogin(c, http.StatusForbidden, map[string]string{}, map[string]string{"form": mailflow.UpperFirst(err.Error())})
 		return
 	}
 	if err != nil {

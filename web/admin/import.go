@@ -3,8 +3,6 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -117,6 +115,5 @@ func (h *handler) importUpload(c *gin.Context) {
 
 // sentence makes an error message a sentence for the page.
 func sentence(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToUpper(r)) + s[n:] + "."
+	return mailflow.UpperFirst(s) + "."
 }

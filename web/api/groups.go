@@ -129,7 +129,7 @@ func (h *handler) categorySlugs(ctx context.Context) (map[int64]string, error) {
 }
 
 func (h *handler) out(cats map[int64]string, g mailflow.Group, m *mailflow.Membership) groupOut {
-	o := groupOut{Group: g, Address: g.Slug + "@" + h.MailDomain, Membership: m}
+	o := groupOut{Group: g, Address: g.Address(h.MailDomain), Membership: m}
 	if g.CategoryID != nil {
 		o.Category = cats[*g.CategoryID]
 	}

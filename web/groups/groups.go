@@ -136,7 +136,7 @@ func (h *handler) flashError(c *gin.Context, text string) {
 func groupPath(g mailflow.Group, sub string) string { return "/g/" + g.Slug + sub }
 
 // address is the group's email address.
-func (h *handler) address(g mailflow.Group) string { return g.Slug + "@" + h.MailDomain }
+func (h *handler) address(g mailflow.Group) string { return g.Address(h.MailDomain) }
 
 // message renders the simple page with a title, a sentence and a link.
 func (h *handler) message(c *gin.Context, status int, title, text, link, linkText string) {

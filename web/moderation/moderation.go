@@ -166,7 +166,7 @@ func (h *handler) save(c *gin.Context) {
 			var de *posting.DecidedError
 			switch {
 			case errors.As(err, &de):
-				problems = append(problems, capitalize(de.Error())+".")
+				problems = append(problems, mailflow.UpperFirst(de.Error())+".")
 				continue
 			case err != nil:
 				h.Shell.Fail(c, err)
@@ -236,11 +236,4 @@ func summary(approved, vetoed, kept, removed int) string {
 		return "Nothing changed."
 	}
 	return "Saved: " + strings.Join(parts, ", ") + "."
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -117,7 +116,7 @@ func (s *Shell) Funcs() template.FuncMap {
 		"url":   s.URL,
 		"asset": s.Assets.URL,
 		"date": func(t time.Time, tz string) string {
-			return t.In(location(tz)).Format("2 Jan 2006")
+			return t.In(zone(tz)).Format("2 Jan 2006")
 		},
 		"has": func(u *mailflow.User, p string) bool { return u != nil && u.Has(mailflow.Permission(p)) },
 		"initial": func(name string) string {
@@ -130,7 +129,7 @@ func (s *Shell) Funcs() template.FuncMap {
 		"markdown":      markup.HTML,
 		"excerpt":       markup.Excerpt,
 		"datetime": func(t time.Time, tz string) string {
-			return t.In(location(tz)).Format("2 Jan 2006, 15:04")
+			return t.In(zone(tz)).Format("2 Jan 2006, 15:04")
 		},
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"deref": func(p *int64) int64 { return *p },
@@ -236,20 +235,13 @@ func (s *Shell) Fail(c *gin.Context, err error) {
 		if errors.As(err, &fe) {
 			msg = fe.Msg
 		}
-		s.ErrorPage(c, http.StatusForbidden, capitalize(msg))
+		s.ErrorPage(c, http.StatusForbidden, mailflow.UpperFirst(msg))
 	case errors.Is(err, mailflow.ErrInvalid):
-		s.ErrorPage(c, http.StatusBadRequest, capitalize(err.Error()))
+		s.ErrorPage(c, http.StatusBadRequest, mailflow.UpperFirst(err.Error()))
 	default:
 		s.Log.Error("page failed", "path", c.Request.URL.Path, "err", err)
 		s.ErrorPage(c, http.StatusInternalServerError, "")
 	}
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // FieldErrors turns a validation error into per-field messages; ok is
@@ -261,7 +253,7 @@ func FieldErrors(err error) (map[string]string, bool) {
 	}
 	var fe *mailflow.FieldError
 	if errors.As(err, &fe) && fe.Field != "" && (errors.Is(err, mailflow.ErrInvalid) || errors.Is(err, mailflow.ErrDuplicate)) {
-		return map[string]string{fe.Field: capitalize(fe.Msg)}, true
+		return map[string]string{fe.Field: mailflow.UpperFirst(fe.Msg)}, true
 	}
 	return nil, false
 }
@@ -292,19 +284,7 @@ func (s *Shell) PathUser(c *gin.Context, st *store.Store, param string) (mailflo
 	return u, true
 }
 
-// locations caches loaded time zones: time.LoadLocation reads the zone
-// database each time, and a thread page formats hundreds of times.
-var locations sync.Map
-
-// location returns the named zone, UTC for an unknown one.
-func location(tz string) *time.Location {
-	if l, ok := locations.Load(tz); ok {
-		return l.(*time.Location)
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.UTC
-	}
-	locations.Store(tz, loc)
+func zone(tz string) *time.Location {
+	loc, _ := mailflow.Location(tz)
 	return loc
 }

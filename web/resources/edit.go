@@ -73,7 +73,7 @@ func (h *handler) update(c *gin.Context) {
 	}
 	tags, err := mailflow.ParseTags(form["tags"])
 	if err != nil {
-		errs["tags"] = capitalize(mailflow.FieldMsg(err)) + "."
+		errs["tags"] = mailflow.UpperFirst(mailflow.FieldMsg(err)) + "."
 	}
 	groupID := l.GroupID
 	if slug := form["group"]; slug != "" && slug != l.GroupSlug {

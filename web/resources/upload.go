@@ -135,7 +135,7 @@ func (h *handler) upload(c *gin.Context) {
 	}
 	tags, err := mailflow.ParseTags(form["tags"])
 	if err != nil {
-		errs["tags"] = capitalize(mailflow.FieldMsg(err)) + "."
+		errs["tags"] = mailflow.UpperFirst(mailflow.FieldMsg(err)) + "."
 	}
 	if strings.TrimSpace(form["name"]) != "" {
 		if _, err := mailflow.ValidateResourceName(form["name"]); err != nil {
@@ -219,11 +219,4 @@ func (h *handler) readUpload(c *gin.Context) (form map[string]string, staged *bl
 func tooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.Is(err, blobstore.ErrTooLarge) || errors.As(err, &mbe)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

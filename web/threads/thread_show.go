@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -140,17 +138,9 @@ func (r reader) replyBox(t *store.WebThread) replyBox {
 	case errors.Is(err, mailflow.ErrNotMember):
 		return replyBox{Join: true}
 	case errors.Is(err, mailflow.ErrForbidden) && errors.As(err, &fe):
-		return replyBox{Reason: capitalize(fe.Msg)}
+		return replyBox{Reason: mailflow.UpperFirst(fe.Msg)}
 	}
 	return replyBox{}
-}
-
-func capitalize(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // attachments adds to the shown messages the files they came with.

@@ -102,7 +102,7 @@ func (r reader) postDecision(t *store.WebThread) (mailflow.MessageStatus, error)
 
 // groupAddress is the group's email address, which mbox downloads put
 // in From: in place of members' own.
-func (h *handler) groupAddress(g mailflow.Group) string { return g.Slug + "@" + h.MailDomain }
+func (h *handler) groupAddress(g mailflow.Group) string { return g.Address(h.MailDomain) }
 
 // loadGroup reads the group named in the path with the reader's
 // membership; an unknown group is the 404 page.

@@ -1,0 +1,44 @@
+package mailflow
+
+import (
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// UpperFirst starts s with a capital letter: the errors of this package
+// read "is required", and pages and answers show them as sentences.
+func UpperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// locations caches time zones by name: time.LoadLocation reads the zone
+// database on every call, and digests and pages convert times for many
+// members at once.
+var locations sync.Map
+
+// Location returns the IANA time zone named tz, and whether it exists;
+// an unknown name gives UTC, so a bad setting never costs anyone a page
+// or a digest.
+func Location(tz string) (*time.Location, bool) {
+	if l, ok := locations.Load(tz); ok {
+		return l.(*time.Location), true
+	}
+	if tz == "" || tz == "Local" {
+		return time.UTC, false
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.UTC, false
+	}
+	locations.Store(tz, loc)
+	return loc, true
+}
+
+// Address is the group's email address.
+func (g Group) Address(mailDomain string) string { return g.Slug + "@" + mailDomain }
