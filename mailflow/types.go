@@ -226,6 +226,8 @@ type Group struct {
 	ReplyTo              ReplyTo    `json:"reply_to"`
 	Location             string     `json:"location"`
 	DisplayLocation      string     `json:"display_location"`
+	ArchivePublic        bool       `json:"archive_public"` // the archive is readable without signing in
+	TrustPosts           int        `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
 	CreatedBy            *int64     `json:"created_by"`
 	CreatedAt            time.Time  `json:"created_at"`
 	UpdatedAt            time.Time  `json:"updated_at"`

@@ -127,12 +127,12 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 	if err != nil {
 		return out, err
 	}
-	if status == mailflow.MessageApproved && private == 0 && sub.Author != nil {
-		required, approved, err := s.store.TrustState(ctx, g.ID, sub.Author.ID)
+	if status == mailflow.MessageApproved && private == 0 && sub.Author != nil && g.TrustPosts > 0 {
+		approved, err := s.store.ApprovedPosts(ctx, g.ID, sub.Author.ID)
 		if err != nil {
 			return out, err
 		}
-		if mailflow.TrustHold(required, approved, sub.Author, membership) {
+		if mailflow.TrustHold(g.TrustPosts, approved, sub.Author, membership) {
 			status = mailflow.MessageHeld
 		}
 	}

@@ -274,10 +274,7 @@ func (s *Store) UserGroups(ctx context.Context, userID int64) ([]UserGroup, erro
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (UserGroup, error) {
 		var ug UserGroup
 		g, m := &ug.Group, &ug.Membership
-		err := row.Scan(&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
-			&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
-			&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt,
-			&m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.SendOwnPosts, &m.CreatedAt, &m.UpdatedAt)
+		err := row.Scan(append(groupDest(g), &m.Role, &m.Delivery, &m.Status, &m.Whitelisted, &m.SendOwnPosts, &m.CreatedAt, &m.UpdatedAt)...)
 		m.GroupID, m.UserID = g.ID, userID
 		return ug, err
 	})

@@ -100,10 +100,7 @@ func scanListing(row pgx.Row, viewerID int64) (GroupListing, error) {
 	var wl *bool
 	var mc, mu *time.Time
 	m := mailflow.Membership{}
-	err := row.Scan(&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
-		&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
-		&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &l.MemberCount,
-		&role, &delivery, &status, &wl, &m.SendOwnPosts, &mc, &mu)
+	err := row.Scan(append(groupDest(g), &l.MemberCount, &role, &delivery, &status, &wl, &m.SendOwnPosts, &mc, &mu)...)
 	if err == nil && role != nil {
 		m.GroupID, m.UserID = g.ID, viewerID
 		m.Role, m.Delivery, m.Status, m.Whitelisted = mailflow.Role(*role), mailflow.Delivery(*delivery), mailflow.MemberStatus(*status), *wl
@@ -163,20 +160,6 @@ func (s *Store) DeleteCategory(ctx context.Context, id int64) (mailflow.Category
 	err := s.db.QueryRow(ctx, `DELETE FROM categories WHERE id = $1 RETURNING id, slug, name, color`, id).
 		Scan(&c.ID, &c.Slug, &c.Name, &c.Color)
 	return c, mapErr(err, "delete category")
-}
-
-// GroupArchivePublic reports whether a group's archive is readable by
-// anyone (groups.archive_public, migration 0006; mailflow.Group predates it).
-func (s *Store) GroupArchivePublic(ctx context.Context, groupID int64) (bool, error) {
-	var v bool
-	err := s.db.QueryRow(ctx, `SELECT archive_public FROM groups WHERE id = $1`, groupID).Scan(&v)
-	return v, mapErr(err, "get archive setting")
-}
-
-// SetGroupArchivePublic sets whether a group's archive is public.
-func (s *Store) SetGroupArchivePublic(ctx context.Context, groupID int64, public bool) error {
-	_, err := s.db.Exec(ctx, `UPDATE groups SET archive_public = $2 WHERE id = $1`, groupID, public)
-	return mapErr(err, "set archive setting")
 }
 
 // UsersByEmails returns the accounts of the given addresses, whatever

@@ -12,13 +12,19 @@ import (
 
 const groupCols = `id, slug, name, description, category_id, picture_key, official, join_policy,
 	listed, moderated, member_list_visibility, reply_to, location, display_location,
-	created_by, created_at, updated_at`
+	created_by, created_at, updated_at, archive_public, trust_posts`
+
+// groupDest are the scan targets of groupCols, for queries that read
+// more columns after them.
+func groupDest(g *mailflow.Group) []any {
+	return []any{&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
+		&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
+		&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.ArchivePublic, &g.TrustPosts}
+}
 
 func scanGroup(row pgx.Row) (mailflow.Group, error) {
 	var g mailflow.Group
-	err := row.Scan(&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
-		&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
-		&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt)
+	err := row.Scan(groupDest(&g)...)
 	return g, err
 }
 
@@ -30,11 +36,13 @@ func (s *Store) CreateGroup(ctx context.Context, g mailflow.Group, ownerID int64
 		var err error
 		out, err = scanGroup(tx.db.QueryRow(ctx, `
 			INSERT INTO groups (slug, name, description, category_id, picture_key, official, join_policy,
-				listed, moderated, member_list_visibility, reply_to, location, display_location, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				listed, moderated, member_list_visibility, reply_to, location, display_location, created_by,
+				archive_public, trust_posts)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			RETURNING `+groupCols,
 			g.Slug, g.Name, g.Description, g.CategoryID, g.PictureKey, g.Official, g.JoinPolicy,
-			g.Listed, g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation, ownerID))
+			g.Listed, g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation, ownerID,
+			g.ArchivePublic, g.TrustPosts))
 		if err != nil {
 			return mapErr(err, "create group")
 		}
@@ -71,11 +79,11 @@ func (s *Store) UpdateGroup(ctx context.Context, g mailflow.Group) (mailflow.Gro
 	out, err := scanGroup(s.db.QueryRow(ctx, `
 		UPDATE groups SET name = $2, description = $3, category_id = $4, picture_key = $5, official = $6,
 			join_policy = $7, listed = $8, moderated = $9, member_list_visibility = $10, reply_to = $11,
-			location = $12, display_location = $13, updated_at = now()
+			location = $12, display_location = $13, archive_public = $14, trust_posts = $15, updated_at = now()
 		WHERE id = $1
 		RETURNING `+groupCols,
 		g.ID, g.Name, g.Description, g.CategoryID, g.PictureKey, g.Official, g.JoinPolicy, g.Listed,
-		g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation))
+		g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation, g.ArchivePublic, g.TrustPosts))
 	if err != nil {
 		return out, mapErr(err, "update group")
 	}
@@ -112,10 +120,7 @@ func (s *Store) ListGroups(ctx context.Context, viewerID int64, all bool, limit,
 		var wl *bool
 		var mc, mu *time.Time
 		m := mailflow.Membership{}
-		err := row.Scan(&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
-			&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
-			&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &l.MemberCount,
-			&role, &delivery, &status, &wl, &m.SendOwnPosts, &mc, &mu)
+		err := row.Scan(append(groupDest(g), &l.MemberCount, &role, &delivery, &status, &wl, &m.SendOwnPosts, &mc, &mu)...)
 		if role != nil {
 			m.GroupID, m.UserID = g.ID, viewerID
 			m.Role, m.Delivery, m.Status, m.Whitelisted = mailflow.Role(*role), mailflow.Delivery(*delivery), mailflow.MemberStatus(*status), *wl

@@ -17,12 +17,6 @@ import (
 // visibility rule (mailflow.CanSeeGroupMessage) is applied in SQL, so
 // pages and counts are right and no row costs a query of its own.
 
-// WebGroup is a group with the settings only the thread pages read.
-type WebGroup struct {
-	mailflow.Group
-	ArchivePublic bool // readable without signing in
-}
-
 // extraScan scans the columns a query adds after a shared column list, so
 // scanGroup and scanThread stay the one place that knows theirs.
 type extraScan struct {
@@ -31,24 +25,6 @@ type extraScan struct {
 }
 
 func (r extraScan) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra...)...) }
-
-// WebGroupBySlug finds a group with its archive setting.
-func (s *Store) WebGroupBySlug(ctx context.Context, slug string) (WebGroup, error) {
-	var g WebGroup
-	var err error
-	g.Group, err = scanGroup(extraScan{s.db.QueryRow(ctx, `SELECT `+groupCols+`, archive_public FROM groups WHERE slug = $1`, slug),
-		[]any{&g.ArchivePublic}})
-	return g, mapErr(err, fmt.Sprintf("get group %q", slug))
-}
-
-// WebGroupByID finds a group with its archive setting.
-func (s *Store) WebGroupByID(ctx context.Context, id int64) (WebGroup, error) {
-	var g WebGroup
-	var err error
-	g.Group, err = scanGroup(extraScan{s.db.QueryRow(ctx, `SELECT `+groupCols+`, archive_public FROM groups WHERE id = $1`, id),
-		[]any{&g.ArchivePublic}})
-	return g, mapErr(err, fmt.Sprintf("get group %d", id))
-}
 
 // WebThread is a thread with its privacy.
 type WebThread struct {

@@ -22,14 +22,12 @@ var groupFields = []string{"name", "slug", "category", "description", "owners", 
 
 // groupInput is the checked group form.
 type groupInput struct {
-	Group         mailflow.Group
-	ArchivePublic bool
-	TrustPosts    int             // a new member's first posts held for moderation (0: none)
-	Owners        []mailflow.User // create: owners besides the creator; edit: every owner
-	Whitelist     []mailflow.User
-	Picture       []byte // normalized; nil: keep the current one
-	PictureType   string
-	ClearPicture  bool
+	Group        mailflow.Group
+	Owners       []mailflow.User // create: owners besides the creator; edit: every owner
+	Whitelist    []mailflow.User
+	Picture      []byte // normalized; nil: keep the current one
+	PictureType  string
+	ClearPicture bool
 }
 
 // fieldLabels name fields in messages ("Name is required").
@@ -134,17 +132,18 @@ func parseGroupOptions(form map[string]string, actor *mailflow.User, in *groupIn
 	}
 	switch form["archive"] {
 	case "public", "members":
-		in.ArchivePublic = form["archive"] == "public"
+		g.ArchivePublic = form["archive"] == "public"
 	default:
 		errs.Add("archive", "Choose who can read the archive.")
 	}
 	g.Listed, g.Moderated = form["listed"] == "1", form["moderated"] == "1"
+	g.TrustPosts = 0 // an empty field means none
 	if t := strings.TrimSpace(form["trust_posts"]); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 || n > 100 {
 			errs.Add("trust_posts", "Enter a number from 0 to 100.")
 		}
-		in.TrustPosts = n
+		g.TrustPosts = n
 	}
 	if official := form["official"] == "1"; official != g.Official {
 		if mailflow.CanSetOfficial(actor) != nil {
@@ -265,13 +264,14 @@ func emails(ms []mailflow.Member, keep func(mailflow.Member) bool) string {
 }
 
 // groupFormValues fills the form from a group as it is.
-func groupFormValues(g mailflow.Group, cats []mailflow.Category, archivePublic bool) map[string]string {
+func groupFormValues(g mailflow.Group, cats []mailflow.Category) map[string]string {
 	f := map[string]string{
 		"name": g.Name, "slug": g.Slug, "description": g.Description, "join_policy": string(g.JoinPolicy),
 		"member_list_visibility": string(g.MemberListVisibility), "reply_to": string(g.ReplyTo),
 		"location": g.Location, "display_location": g.DisplayLocation, "archive": "members",
+		"trust_posts": strconv.Itoa(g.TrustPosts),
 	}
-	if archivePublic {
+	if g.ArchivePublic {
 		f["archive"] = "public"
 	}
 	for k, on := range map[string]bool{"listed": g.Listed, "moderated": g.Moderated, "official": g.Official} {

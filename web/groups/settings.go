@@ -3,7 +3,6 @@ package groups
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,7 +36,7 @@ func (h *handler) newGroupForm(c *gin.Context) {
 	}
 	// The API's defaults: open, listed, members see members, replies to
 	// the group; the archive is for members until an owner opens it.
-	form := groupFormValues(newGroupDefaults(), cats, false)
+	form := groupFormValues(newGroupDefaults(), cats)
 	h.renderGroupForm(c, http.StatusOK, nil, cats, form, nil)
 }
 
@@ -74,12 +73,6 @@ func (h *handler) createGroup(c *gin.Context) {
 		}
 		var err error
 		if g, err = tx.CreateGroup(ctx, in.Group, u.ID); err != nil { // audits group.create
-			return err
-		}
-		if err := tx.SetGroupArchivePublic(ctx, g.ID, in.ArchivePublic); err != nil {
-			return err
-		}
-		if err := tx.SetGroupTrustPosts(ctx, g.ID, in.TrustPosts); err != nil {
 			return err
 		}
 		if len(in.Owners) > 0 {
@@ -131,23 +124,13 @@ func (h *handler) editGroupForm(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	public, err := h.Store.GroupArchivePublic(ctx, g.ID)
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
 	members, err := h.Store.ListMembers(ctx, g.ID)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	form := groupFormValues(g, cats, public)
-	trust, err := h.Store.GroupTrustPosts(ctx, g.ID)
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
-	form["trust_posts"] = strconv.Itoa(trust)
+	form := groupFormValues(g, cats)
+
 	form["owners"] = emails(members, func(m mailflow.Member) bool { return m.Role == mailflow.RoleOwner && m.Status == mailflow.MemberActive })
 	form["whitelist"] = emails(members, func(m mailflow.Member) bool { return m.Whitelisted })
 	h.renderGroupForm(c, http.StatusOK, &g, cats, form, nil)
@@ -173,12 +156,6 @@ func (h *handler) updateGroup(c *gin.Context) {
 			return err
 		}
 		if _, err := tx.UpdateGroup(ctx, in.Group); err != nil {
-			return err
-		}
-		if err := tx.SetGroupArchivePublic(ctx, g.ID, in.ArchivePublic); err != nil {
-			return err
-		}
-		if err := tx.SetGroupTrustPosts(ctx, g.ID, in.TrustPosts); err != nil {
 			return err
 		}
 		if err := tx.SetOwners(ctx, g.ID, userIDs(in.Owners)); err != nil {

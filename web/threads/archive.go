@@ -22,13 +22,13 @@ type monthView struct {
 }
 
 type archivePage struct {
-	Group       store.WebGroup
+	Group       mailflow.Group
 	Months      []monthView
 	CanDownload bool
 }
 
 type archiveMonthPage struct {
-	Group       store.WebGroup
+	Group       mailflow.Group
 	Month       monthView
 	Threads     []store.MonthThread
 	TZ          string
@@ -44,7 +44,7 @@ func (h *handler) loadArchive(c *gin.Context) (reader, bool) {
 	if !ok {
 		return r, false
 	}
-	if err := mailflow.CanReadArchive(r.user, r.group.Group, r.membership, r.group.ArchivePublic); err != nil {
+	if err := mailflow.CanReadArchive(r.user, r.group, r.membership, r.group.ArchivePublic); err != nil {
 		h.deny(c, r, err)
 		return r, false
 	}

@@ -56,7 +56,7 @@ func (h *handler) loadWriter(c *gin.Context) (reader, bool) {
 	if !ok {
 		return r, false
 	}
-	if err := mailflow.CanWriteToOwners(r.user, r.group.Group, r.membership); err != nil {
+	if err := mailflow.CanWriteToOwners(r.user, r.group, r.membership); err != nil {
 		h.Shell.Fail(c, err)
 		return r, false
 	}
@@ -65,5 +65,5 @@ func (h *handler) loadWriter(c *gin.Context) (reader, bool) {
 
 func (h *handler) renderContact(c *gin.Context, r reader, status int, form, errs map[string]string) {
 	h.Shell.HTML(c, status, "contact_owners", page.Data{Title: "Write to the owners of " + r.group.Name, Form: form, Errors: errs,
-		Page: contactPage{Group: r.group.Group}})
+		Page: contactPage{Group: r.group}})
 }

@@ -71,7 +71,7 @@ func (h *handler) loadFlaggable(c *gin.Context) (reader, store.WebThread, store.
 		h.Shell.Fail(c, err)
 		return r, t, m, false
 	}
-	g, err := h.Store.WebGroupByID(ctx, m.GroupID)
+	g, err := h.Store.GroupByID(ctx, m.GroupID)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return r, t, m, false
@@ -81,7 +81,7 @@ func (h *handler) loadFlaggable(c *gin.Context) (reader, store.WebThread, store.
 		return r, t, m, false
 	}
 	if t, err = h.Store.ThreadWithPrivacy(ctx, m.ThreadID); err == nil {
-		err = mailflow.CanReadThread(r.user, g.Group, r.membership, g.ArchivePublic, t.PrivateMemberID)
+		err = mailflow.CanReadThread(r.user, g, r.membership, g.ArchivePublic, t.PrivateMemberID)
 	}
 	if err == nil && !r.canSee(m) {
 		err = mailflow.ErrNotFound
@@ -98,7 +98,7 @@ func (h *handler) loadFlaggable(c *gin.Context) (reader, store.WebThread, store.
 
 func (h *handler) renderFlag(c *gin.Context, r reader, t store.WebThread, m store.ListedMessage, status int, form, errs map[string]string) {
 	h.Shell.HTML(c, status, "flag_confirm", page.Data{Title: "Flag a message", Form: form, Errors: errs, Page: flagPage{
-		Group: r.group.Group, Thread: t, TZ: r.tz(),
+		Group: r.group, Thread: t, TZ: r.tz(),
 		Message: messageView{ID: m.ID, CreatedAt: m.CreatedAt, Body: m.Body,
 			Author: authorOf(m.AuthorID, m.AuthorName, m.AuthorPicture, m.FromEmail, m.FromHead, r.moderator(), true)},
 	}})

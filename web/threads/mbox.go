@@ -56,7 +56,7 @@ func (h *handler) monthMbox(c *gin.Context) {
 func (h *handler) sendMbox(c *gin.Context, r reader, filename string, f store.MboxFilter) {
 	out := &lazyDownload{c: c, filename: filename}
 	bw := bufio.NewWriterSize(out, 32<<10)
-	addr := h.groupAddress(r.group.Group)
+	addr := h.groupAddress(r.group)
 	err := h.Store.EachMboxMessage(c.Request.Context(), r.group.ID, f, r.viewer(), func(m store.MboxMessage) error {
 		return writeMbox(bw, addr, m.CreatedAt, mboxSource(m, addr))
 	})

@@ -35,7 +35,7 @@ type searchResult struct {
 
 type searchPage struct {
 	Query      string
-	Group      *store.WebGroup // searching one group; nil: every group the viewer reads
+	Group      *mailflow.Group // searching one group; nil: every group the viewer reads
 	Results    []searchResult
 	Searched   bool
 	TZ         string
@@ -57,7 +57,7 @@ func (h *handler) search(c *gin.Context) {
 		if !ok {
 			return
 		}
-		if err := mailflow.CanReadArchive(r.user, r.group.Group, r.membership, r.group.ArchivePublic); err != nil {
+		if err := mailflow.CanReadArchive(r.user, r.group, r.membership, r.group.ArchivePublic); err != nil {
 			h.deny(c, r, err)
 			return
 		}
@@ -106,7 +106,7 @@ func (h *handler) renderSearch(c *gin.Context, status int, p searchPage, errs ma
 	h.Shell.HTML(c, status, "search", page.Data{Title: title, Nav: "search", Errors: errs, Page: p})
 }
 
-func searchPath(q string, g *store.WebGroup, n int) string {
+func searchPath(q string, g *mailflow.Group, n int) string {
 	v := url.Values{"q": {q}, "page": {strconv.Itoa(n)}}
 	if g != nil {
 		v.Set("group", g.Slug)

@@ -42,7 +42,7 @@ type replyBox struct {
 }
 
 type threadPage struct {
-	Group        store.WebGroup
+	Group        mailflow.Group
 	Thread       store.WebThread
 	Path         string // the thread's path, for permalinks
 	Messages     []messageView

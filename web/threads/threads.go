@@ -62,7 +62,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 // reader is who reads a group's pages: the group, the signed-in member
 // (nil for a visitor) and their membership (nil when there is none).
 type reader struct {
-	group      store.WebGroup
+	group      mailflow.Group
 	user       *mailflow.User
 	membership *mailflow.Membership
 }
@@ -95,9 +95,9 @@ func (r reader) canSee(m store.ListedMessage) bool {
 // a new thread, t nil): a private thread has rules of its own.
 func (r reader) postDecision(t *store.WebThread) (mailflow.MessageStatus, error) {
 	if t != nil && t.PrivateMemberID != nil {
-		return mailflow.PrivatePostDecision(r.user, r.group.Group, r.membership, *t.PrivateMemberID)
+		return mailflow.PrivatePostDecision(r.user, r.group, r.membership, *t.PrivateMemberID)
 	}
-	return mailflow.PostDecision(r.user, r.group.Group, r.membership)
+	return mailflow.PostDecision(r.user, r.group, r.membership)
 }
 
 // groupAddress is the group's email address, which mbox downloads put
@@ -111,7 +111,7 @@ func (h *handler) loadGroup(c *gin.Context) (reader, bool) {
 }
 
 func (h *handler) loadGroupSlug(c *gin.Context, slug string) (reader, bool) {
-	g, err := h.Store.WebGroupBySlug(c.Request.Context(), slug)
+	g, err := h.Store.GroupBySlug(c.Request.Context(), slug)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return reader{}, false
@@ -119,7 +119,7 @@ func (h *handler) loadGroupSlug(c *gin.Context, slug string) (reader, bool) {
 	return h.readerOf(c, g)
 }
 
-func (h *handler) readerOf(c *gin.Context, g store.WebGroup) (reader, bool) {
+func (h *handler) readerOf(c *gin.Context, g mailflow.Group) (reader, bool) {
 	r := reader{group: g, user: session.User(c)}
 	if r.user != nil {
 		m, err := h.Store.Membership(c.Request.Context(), g.ID, r.user.ID)
@@ -149,7 +149,7 @@ func (h *handler) loadThread(c *gin.Context) (reader, store.WebThread, bool) {
 	case errors.Is(err, mailflow.ErrNotFound) || (err == nil && t.GroupID != r.group.ID):
 		err = mailflow.ErrNotFound
 	case err == nil:
-		err = mailflow.CanReadThread(r.user, r.group.Group, r.membership, r.group.ArchivePublic, t.PrivateMemberID)
+		err = mailflow.CanReadThread(r.user, r.group, r.membership, r.group.ArchivePublic, t.PrivateMemberID)
 	}
 	if err != nil {
 		h.deny(c, r, err)
