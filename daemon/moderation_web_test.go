@@ -96,10 +96,7 @@ func TestModerationPanel(t *testing.T) {
 	}
 	// The approved messages fan out to the members (5 in the group, the
 	// poster of each excluded as for any post by API... or not: count rows).
-	deadline := time.Now().Add(30 * time.Second)
-	for w.queryInt(t, `SELECT count(DISTINCT message_id) FROM deliveries`) < 2 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	w.waitInt(t, func(n int) bool { return n >= 2 }, `SELECT count(DISTINCT message_id) FROM deliveries`)
 	if n := w.queryInt(t, `SELECT count(DISTINCT message_id) FROM deliveries WHERE message_id IN ($1, $2)`, first, second); n != 2 {
 		t.Errorf("deliveries exist for %d approved messages, want 2", n)
 	}
@@ -205,10 +202,7 @@ func TestModerateByEmail(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "Approved") {
 		t.Fatalf("approving by link: %d\n%s", code, body)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for w.queryInt(t, `SELECT count(*) FROM deliveries WHERE message_id = $1`, id) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	w.waitInt(t, func(n int) bool { return n > 0 }, `SELECT count(*) FROM deliveries WHERE message_id = $1`, id)
 	if n := w.queryInt(t, `SELECT count(*) FROM deliveries WHERE message_id = $1`, id); n == 0 {
 		t.Error("the approved message was not queued for the members")
 	}
@@ -315,10 +309,7 @@ func TestModerateByReply(t *testing.T) {
 	// Someone else answering with the moderator's address in hand: ignored.
 	answer("ann@example.org", modReply, "approve")
 	answer("mod@example.org", modReply, "Approve.")
-	deadline := time.Now().Add(30 * time.Second)
-	for w.queryInt(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'approved'`, id) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	w.waitInt(t, func(n int) bool { return n > 0 }, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'approved'`, id)
 	if n := w.queryInt(t, `SELECT count(*) FROM moderation_actions a JOIN users u ON u.id = a.moderator_id
 		WHERE a.message_id = $1 AND a.action = 'approve' AND u.email = 'mod@example.org'`, id); n != 1 {
 		t.Fatal("answering approve did not approve the message as the moderator")

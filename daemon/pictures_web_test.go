@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -173,15 +171,5 @@ func testPNG(t *testing.T, c color.Color) []byte {
 
 func queryString(t *testing.T, w *webSite, q string, args ...any) string {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, w.conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var s string
-	if err := conn.QueryRow(ctx, q, args...).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return s
+	return queryOne[string](t, w, q, args...)
 }

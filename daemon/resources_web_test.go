@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wneessen/go-mail/smtp"
 )
@@ -468,12 +467,8 @@ func TestResourceFromEmailAttachment(t *testing.T) {
 	}
 	_ = c.Quit()
 
-	deadline := time.Now().Add(30 * time.Second)
-	for w.queryInt(t, `SELECT count(*) FROM resources WHERE message_id IS NOT NULL`) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the attachment did not become a resource")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if w.waitInt(t, func(n int) bool { return n > 0 }, `SELECT count(*) FROM resources WHERE message_id IS NOT NULL`) == 0 {
+		t.Fatal("the attachment did not become a resource")
 	}
 	id := w.queryInt(t, `SELECT r.id FROM resources r JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = r.uploader_id
 		WHERE m.subject = 'Seed swap notes' AND r.filename = 'swap-notes.txt' AND r.kind = 'text' AND u.email = 'bob@example.org'`)

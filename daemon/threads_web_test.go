@@ -125,12 +125,8 @@ func threadsDeliveries(t *testing.T, w *webSite, body, want string, others ...st
 	t.Helper()
 	q := `SELECT count(*) FROM deliveries d JOIN users u ON u.id = d.user_id JOIN messages m ON m.id = d.message_id
 		WHERE m.body = $1 AND u.email = $2 || '@example.org'`
-	deadline := time.Now().Add(30 * time.Second)
-	for w.queryInt(t, q, body, want) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no delivery of %q to %s", body, want)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if w.waitInt(t, func(n int) bool { return n > 0 }, q, body, want) == 0 {
+		t.Fatalf("no delivery of %q to %s", body, want)
 	}
 	out := map[string]int{}
 	for _, o := range others {

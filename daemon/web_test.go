@@ -75,17 +75,48 @@ func (w *webSite) sql(t *testing.T, q string, args ...any) {
 
 func (w *webSite) queryInt(t *testing.T, q string, args ...any) int {
 	t.Helper()
+	return queryOne[int](t, w, q, args...)
+}
+
+// setCookie returns the Set-Cookie header a response gives for name.
+func setCookie(res *http.Response, name string) string {
+	var sc string
+	for _, h := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(h, name+"=") {
+			sc = h
+		}
+	}
+	return sc
+}
+
+// waitInt polls a counting query until ok accepts its value, for 30 s at
+// most, and returns the last value (the caller asserts on it).
+func (w *webSite) waitInt(t *testing.T, ok func(int) bool, q string, args ...any) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := w.queryInt(t, q, args...)
+		if ok(n) || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// queryOne reads the single value a query returns.
+func queryOne[T any](t *testing.T, w *webSite, q string, args ...any) T {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, w.conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+	var v T
+	if err := conn.QueryRow(ctx, q, args...).Scan(&v); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	return n
+	return v
 }
 
 // mailLink waits for an email to `to` whose text has a link to path, and
@@ -259,12 +290,7 @@ func TestSessionCookieFlags(t *testing.T) {
 	if code, _ := c.post("/login", url.Values{"email": {"ann@example.org"}, "password": {"correct horse battery"}}); code != http.StatusSeeOther {
 		t.Fatalf("login: %d, want 303", code)
 	}
-	var sc string
-	for _, h := range c.last.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(h, "parley_session=") {
-			sc = h
-		}
-	}
+	sc := setCookie(c.last, "parley_session")
 	if sc == "" {
 		t.Fatal("no session cookie set at login")
 	}
@@ -304,12 +330,7 @@ func TestSecureCookieOnHTTPSOrigin(t *testing.T) {
 	c := w.client(t)
 	c.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.get("/login")
-	var csrfCookie string
-	for _, h := range c.last.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(h, "parley_csrf=") {
-			csrfCookie = h
-		}
-	}
+	csrfCookie := setCookie(c.last, "parley_csrf")
 	if !strings.Contains(csrfCookie, "Secure") {
 		t.Fatalf("CSRF cookie %q lacks Secure on an https ORIGIN", csrfCookie)
 	}
@@ -328,12 +349,7 @@ func TestSecureCookieOnHTTPSOrigin(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d, want 303", res.StatusCode)
 	}
-	var sc string
-	for _, h := range res.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(h, "parley_session=") {
-			sc = h
-		}
-	}
+	sc := setCookie(res, "parley_session")
 	for _, want := range []string{"HttpOnly", "SameSite=Lax", "Secure"} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("session cookie %q lacks %s", sc, want)
