@@ -16,10 +16,6 @@ import (
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 30 * 24 * time.Hour
 
-// purposeSiteInvite signs invitations to Parley (and, with a group, into
-// it). The purpose is part of the MAC: no other link can pass for one.
-const purposeSiteInvite = sign.Purpose("siteinvite")
-
 // InviteResult says what became of each address.
 type InviteResult struct {
 	Sent          []string // invitation mailed (sending twice is safe: the links are alike)
@@ -70,7 +66,7 @@ func (s *Service) Invite(ctx context.Context, inviter mailflow.User, addrs []str
 			if group != nil {
 				gid, what = group.ID, "the group "+group.Name+" on "+s.Brand
 			}
-			tok := s.Keys.Token(sign.Link{Purpose: purposeSiteInvite, GroupID: gid, Value: key, Expires: s.now().Add(InviteTTL)})
+			tok := s.Keys.Token(sign.Link{Purpose: sign.PurposeSiteInvite, GroupID: gid, Value: key, Expires: s.now().Add(InviteTTL)})
 			text := fmt.Sprintf("Hello,\n\n%s invites you to %s.\n\nAccept here (the link works for 30 days):\n\n%s\n\nIf you do not want to join, ignore this email; nothing happens.\n",
 				inviter.Name, what, s.link("/invite", tok))
 			if err := s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: addr, Subject: inviter.Name + " invites you to " + what, Text: text}, nil); err != nil {
@@ -102,7 +98,7 @@ func (s *Service) CheckInvite(ctx context.Context, token string) (Invitation, er
 	var inv Invitation
 	// The token travels in the URL path, so it is the bare token here.
 	l, err := s.Keys.Verify(token, s.now())
-	if err != nil || l.Purpose != purposeSiteInvite {
+	if err != nil || l.Purpose != sign.PurposeSiteInvite {
 		return inv, ErrBadLink
 	}
 	inv.Email = l.Value

@@ -20,15 +20,17 @@ var ErrBadToken = errors.New("invalid or expired link")
 type Purpose string
 
 const (
-	PurposeUnsubscribe Purpose = "unsub"    // stop one group's email (GroupID set) or all email (GroupID 0)
-	PurposeSettings    Purpose = "settings" // change one group's delivery mode
-	PurposeUndo        Purpose = "undo"     // undo an unsubscribe, for a while
-	PurposeJoin        Purpose = "join"     // join GroupID with the address in Value (a subscribe by email)
-	PurposeReenable    Purpose = "reenable" // start mail again to the address in Value after bounces or a complaint
-	PurposeVerify      Purpose = "verify"   // confirm that UserID receives mail at the address in Value
-	PurposeNewEmail    Purpose = "newemail" // move UserID to the address in Value, which this link proves
-	PurposeReset       Purpose = "reset"    // set a new password; Value fingerprints the current one, so the link works once
-	PurposeModerate    Purpose = "moderate" // moderator UserID decides on the held message GroupID ("approve" or "veto" in Value)
+	PurposeUnsubscribe Purpose = "unsub"      // stop one group's email (GroupID set) or all email (GroupID 0)
+	PurposeSettings    Purpose = "settings"   // change one group's delivery mode
+	PurposeUndo        Purpose = "undo"       // undo an unsubscribe, for a while
+	PurposeJoin        Purpose = "join"       // join GroupID with the address in Value (a subscribe by email)
+	PurposeReenable    Purpose = "reenable"   // start mail again to the address in Value after bounces or a complaint
+	PurposeVerify      Purpose = "verify"     // confirm that UserID receives mail at the address in Value
+	PurposeNewEmail    Purpose = "newemail"   // move UserID to the address in Value, which this link proves
+	PurposeReset       Purpose = "reset"      // set a new password; Value fingerprints the current one, so the link works once
+	PurposeModerate    Purpose = "moderate"   // moderator UserID decides on the held message GroupID ("approve" or "veto" in Value)
+	PurposeInvite      Purpose = "invite"     // join the invitation-only group GroupID as the address in Value
+	PurposeSiteInvite  Purpose = "siteinvite" // sign up as the address in Value, confirmed (and join GroupID, if set)
 )
 
 // Link is what a signed link says.

@@ -16,11 +16,6 @@ import (
 	"github.com/parleymail/parley/web/session"
 )
 
-// invitePurpose signs invitation links. sign's own purposes are in
-// mailflow/sign; the purpose is part of the MAC, so a token made for any
-// other purpose never verifies as an invitation, nor this one as another.
-const invitePurpose = sign.Purpose("invite")
-
 const (
 	inviteValidity = 14 * 24 * time.Hour
 	maxInvites     = 50 // addresses a submission; more is a mailing, not an invitation
@@ -134,7 +129,7 @@ func (h *handler) invite(c *gin.Context) {
 // inviteText is the invitation email: who invites, to what, and a link
 // valid for two weeks, for that address only.
 func (h *handler) inviteText(c *gin.Context, g mailflow.Group, addr string) string {
-	tok := h.Keys.Token(sign.Link{Purpose: invitePurpose, GroupID: g.ID, Value: addr, Expires: time.Now().Add(inviteValidity)})
+	tok := h.Keys.Token(sign.Link{Purpose: sign.PurposeInvite, GroupID: g.ID, Value: addr, Expires: time.Now().Add(inviteValidity)})
 	link := h.Shell.Absolute(groupPath(g, "/accept-invite")) + "?token=" + url.QueryEscape(tok)
 	return "Hello,\n\n" + session.User(c).Name + " invites you to join the group " + g.Name + " on " + h.Shell.Brand +
 		" (" + h.address(g) + ").\n\nTo accept, open this link within 14 days:\n\n" + link + "\n\n" +
@@ -148,7 +143,7 @@ func (h *handler) inviteText(c *gin.Context, g mailflow.Group, addr string) stri
 func (h *handler) acceptInvite(c *gin.Context) {
 	ctx := c.Request.Context()
 	l, err := h.Keys.Verify(c.Query("token"), time.Now())
-	if err != nil || l.Purpose != invitePurpose {
+	if err != nil || l.Purpose != sign.PurposeInvite {
 		h.badInvite(c)
 		return
 	}
