@@ -92,14 +92,23 @@ const (
 // records it otherwise. It shares the sign-in failures' table: one
 // sliding-window count per key, the same on every daemon.
 func (s *Service) limit(ctx context.Context, key string, max int, window time.Duration, what string) error {
-	n, nth, err := s.Store.LoginFailures(ctx, key, s.now().Add(-window), max)
+	if err := s.throttled(ctx, key, max, window, what); err != nil {
+		return err
+	}
+	return s.Store.RecordEvent(ctx, s.now(), key)
+}
+
+// throttled is a *ThrottledError when max events under key happened
+// within window.
+func (s *Service) throttled(ctx context.Context, key string, max int, window time.Duration, what string) error {
+	n, nth, err := s.Store.RecentEvents(ctx, key, s.now().Add(-window), max)
 	if err != nil {
 		return err
 	}
 	if n >= max {
 		return &ThrottledError{Wait: nth.Add(window).Sub(s.now()), What: what}
 	}
-	return s.Store.RecordLoginFailure(ctx, s.now(), key)
+	return nil
 }
 
 // Mailer queues an email inside the caller's transaction, so that mail is
@@ -270,20 +279,15 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (mailflow.User,
 func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) (mailflow.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	acctKey, ipKey := "email:"+email, "ip:"+clientIP
-	for _, k := range []struct {
-		key string
-		max int
-	}{{acctKey, MaxAccountFailure}, {ipKey, MaxClientFailure}} {
-		n, nth, err := s.Store.LoginFailures(ctx, k.key, s.now().Add(-FailureWindow), k.max)
-		if err != nil {
-			return mailflow.User{}, err
-		}
-		if n >= k.max {
-			return mailflow.User{}, &ThrottledError{Wait: nth.Add(FailureWindow).Sub(s.now())}
-		}
+	// Only failures count: the check comes first, the record on failure.
+	if err := s.throttled(ctx, acctKey, MaxAccountFailure, FailureWindow, ""); err != nil {
+		return mailflow.User{}, err
+	}
+	if err := s.throttled(ctx, ipKey, MaxClientFailure, FailureWindow, ""); err != nil {
+		return mailflow.User{}, err
 	}
 	fail := func(err error) (mailflow.User, error) {
-		if rerr := s.Store.RecordLoginFailure(ctx, s.now(), acctKey, ipKey); rerr != nil {
+		if rerr := s.Store.RecordEvent(ctx, s.now(), acctKey, ipKey); rerr != nil {
 			return mailflow.User{}, rerr
 		}
 		return mailflow.User{}, err
@@ -310,7 +314,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 	if u.Status != mailflow.UserActive {
 		return u, ErrInactive
 	}
-	if err := s.Store.ClearLoginFailures(ctx, acctKey); err != nil {
+	if err := s.Store.ClearEvents(ctx, acctKey); err != nil {
 		return u, err
 	}
 	if rehash {
@@ -402,7 +406,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string) (mailflow
 		if _, err := tx.DeleteUserSessions(ctx, u.ID, nil); err != nil {
 			return err
 		}
-		if err := tx.ClearLoginFailures(ctx, "email:"+strings.ToLower(u.Email)); err != nil {
+		if err := tx.ClearEvents(ctx, "email:"+strings.ToLower(u.Email)); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, store.AuditEntry{ActorID: &u.ID, Action: "user.password_reset", TargetType: "user", TargetID: strconv.FormatInt(u.ID, 10)})

@@ -91,16 +91,17 @@ func (s *Store) PruneAccounts(ctx context.Context, keep time.Duration) error {
 	return mapErr(err, "prune login failures")
 }
 
-// RecordLoginFailure notes one failed sign-in, at at, under each key.
-func (s *Store) RecordLoginFailure(ctx context.Context, at time.Time, keys ...string) error {
+// RecordEvent notes one throttled event (a failed sign-in, a reset email
+// sent), at at, under each key. The table is named for the first use.
+func (s *Store) RecordEvent(ctx context.Context, at time.Time, keys ...string) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO login_failures (key, failed_at) SELECT unnest($1::text[]), $2`, keys, at)
-	return mapErr(err, "record login failure")
+	return mapErr(err, "record event")
 }
 
-// LoginFailures counts the failures under key since since, and returns
-// the time of the n-th most recent one (zero when there are fewer): when
-// it leaves the window, the count drops below n again.
-func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time, n int) (int, time.Time, error) {
+// RecentEvents counts the events under key since since, and returns the
+// time of the n-th most recent one (zero when there are fewer): when it
+// leaves the window, the count drops below n again.
+func (s *Store) RecentEvents(ctx context.Context, key string, since time.Time, n int) (int, time.Time, error) {
 	var count int
 	var nth *time.Time
 	err := s.db.QueryRow(ctx, `
@@ -109,7 +110,7 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time, 
 		        ORDER BY failed_at DESC OFFSET $3 - 1 LIMIT 1)
 		FROM login_failures WHERE key = $1 AND failed_at > $2`, key, since, n).Scan(&count, &nth)
 	if err != nil {
-		return 0, time.Time{}, mapErr(err, "count login failures")
+		return 0, time.Time{}, mapErr(err, "count events")
 	}
 	if nth == nil {
 		return count, time.Time{}, nil
@@ -117,10 +118,10 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time, 
 	return count, *nth, nil
 }
 
-// ClearLoginFailures forgets the failures under key (after a success).
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+// ClearEvents forgets the events under key (failed sign-ins, after a success).
+func (s *Store) ClearEvents(ctx context.Context, key string) error {
 	_, err := s.db.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
-	return mapErr(err, "clear login failures")
+	return mapErr(err, "clear events")
 }
 
 // Profile is what a member edits on "Manage my account".
