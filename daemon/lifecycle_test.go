@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 )
 
 // These tests run the real binary as a user would.
@@ -142,30 +143,12 @@ func waitHealthy(t *testing.T, url string, d time.Duration, exited <-chan error)
 type server struct {
 	cmd    *exec.Cmd
 	exited chan error
-	log    *syncBuffer
-}
-
-// syncBuffer collects a process's output while a test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	log    *mailtest.Buffer
 }
 
 func startServe(t *testing.T, env []string) *server {
 	t.Helper()
-	s := &server{cmd: parleyd(env, "serve"), exited: make(chan error, 1), log: &syncBuffer{}}
+	s := &server{cmd: parleyd(env, "serve"), exited: make(chan error, 1), log: &mailtest.Buffer{}}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 )
 
 func TestParseURL(t *testing.T) {
@@ -98,7 +100,7 @@ func TestEndpointPlaintext(t *testing.T) {
 }
 
 func TestConfigLogValueHidesPassword(t *testing.T) {
-	var buf syncBuffer
+	var buf mailtest.Buffer
 	cfg := Config{URL: "imaps://u:Sup3rSecret@h/INBOX"}
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "imap", cfg)
 	if out := buf.String(); strings.Contains(out, "Sup3rSecret") || !strings.Contains(out, "imaps://u:xxxxx@h/INBOX") {

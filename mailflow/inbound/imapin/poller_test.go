@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 )
 
 func TestPollerMarksSeen(t *testing.T) {
@@ -216,7 +218,7 @@ func TestPollerReconnects(t *testing.T) {
 	px := startProxy(t, ts.addr)
 	ts.add(1, 5)
 
-	var logs syncBuffer
+	var logs mailtest.Buffer
 	p := testPoller(t, Config{URL: strings.Replace(ts.url("imap"), ts.addr, px.addr(), 1)}, rec.ingest)
 	p.log = slog.New(slog.NewTextHandler(&logs, nil))
 	stop := start(t, p)
@@ -380,23 +382,6 @@ func (px *proxy) refused() int {
 	px.mu.Lock()
 	defer px.mu.Unlock()
 	return px.nrefused
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // testTLS makes a self-signed certificate for 127.0.0.1 and the configs
