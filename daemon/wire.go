@@ -18,6 +18,7 @@ import (
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
@@ -127,7 +128,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
-		Library: &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}}
+		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
+		SenderAuth: newSenderAuth(cfg)}
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}
 	river.AddWorker(workers, warnings)
@@ -205,4 +207,14 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		return float64(d + j)
 	})
 	return c, nil
+}
+
+// newSenderAuth builds the checker of who sent a post from the MAIL_AUTH_*
+// settings.
+func newSenderAuth(cfg *config.Config) *senderauth.Checker {
+	sc := senderauth.Config{Timeout: cfg.MailAuthDNSTimeout, AuthServID: cfg.MailAuthServID, TrustedRelays: cfg.MailAuthRelays}
+	if cfg.MailAuthDNSServer != "" {
+		sc.Resolver = senderauth.ServerResolver(cfg.MailAuthDNSServer)
+	}
+	return senderauth.New(sc)
 }

@@ -65,6 +65,14 @@ func ParseReplyTo(s string) (ReplyTo, error) {
 	return "", Invalid("reply_to", "must be group or sender")
 }
 
+// ParseDMARCFailure reads a group's DMARC failure setting.
+func ParseDMARCFailure(s string) (DMARCFailure, error) {
+	if d := DMARCFailure(s); d.Valid() {
+		return d, nil
+	}
+	return "", Invalid("dmarc_failure", "must be hold or refuse")
+}
+
 var (
 	categorySlugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62})$`)
 	colorRE        = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)

@@ -297,3 +297,14 @@ func TrustHold(required, approved int, author *User, m *Membership) bool {
 	}
 	return !IsGroupModerator(author, m) && !(m != nil && m.Whitelisted)
 }
+
+// UnauthenticatedHold reports whether a post that the rules above
+// approved is held all the same because its From was not authenticated
+// (SenderAuth): the approval then rests on a privilege — moderator or
+// owner, whitelisted, trusted after the group's first posts, superuser
+// posting from outside — that a forged From must not borrow. In an
+// unmoderated group with no first-posts rule, membership alone lets a
+// member post, and nothing is borrowed.
+func UnauthenticatedHold(g Group, m *Membership) bool {
+	return g.Moderated || g.TrustPosts > 0 || !m.Active()
+}

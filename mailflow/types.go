@@ -94,6 +94,31 @@ const (
 // Valid reports whether r is a known reply-to policy.
 func (r ReplyTo) Valid() bool { return r == ReplyToGroup || r == ReplyToSender }
 
+// DMARCFailure says what a group does with a post whose From fails DMARC
+// for a domain that publishes p=quarantine or p=reject.
+type DMARCFailure string
+
+const (
+	DMARCHold   DMARCFailure = "hold"   // held for a moderator, who sees why
+	DMARCRefuse DMARCFailure = "refuse" // not posted; the poster is told why
+)
+
+// Valid reports whether d is a known setting.
+func (d DMARCFailure) Valid() bool { return d == DMARCHold || d == DMARCRefuse }
+
+// SenderAuth is what checking a mailed post's From found (web and API
+// posts have none: the session or token says who posts).
+type SenderAuth struct {
+	// Authenticated: the From domain is vouched for by DKIM or SPF aligned
+	// with it (DMARC's test), whatever policy the domain publishes.
+	Authenticated bool
+	// DMARCFailed: the From fails DMARC for a domain that publishes
+	// p=quarantine or p=reject.
+	DMARCFailed bool
+	// Summary says it in words: "sender verified by DKIM example.org".
+	Summary string
+}
+
 // UserStatus is an account's standing.
 type UserStatus string
 
@@ -212,25 +237,26 @@ type Category struct {
 
 // Group is a mailing list: every option of Connect's "Create a Group".
 type Group struct {
-	ID                   int64      `json:"id"`
-	Slug                 string     `json:"slug"`
-	Name                 string     `json:"name"`
-	Description          string     `json:"description"`
-	CategoryID           *int64     `json:"category_id"`
-	PictureKey           string     `json:"picture_key,omitempty"`
-	Official             bool       `json:"official"`
-	JoinPolicy           JoinPolicy `json:"join_policy"`
-	Listed               bool       `json:"listed"`
-	Moderated            bool       `json:"moderated"`
-	MemberListVisibility Visibility `json:"member_list_visibility"`
-	ReplyTo              ReplyTo    `json:"reply_to"`
-	Location             string     `json:"location"`
-	DisplayLocation      string     `json:"display_location"`
-	ArchivePublic        bool       `json:"archive_public"` // the archive is readable without signing in
-	TrustPosts           int        `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
-	CreatedBy            *int64     `json:"created_by"`
-	CreatedAt            time.Time  `json:"created_at"`
-	UpdatedAt            time.Time  `json:"updated_at"`
+	ID                   int64        `json:"id"`
+	Slug                 string       `json:"slug"`
+	Name                 string       `json:"name"`
+	Description          string       `json:"description"`
+	CategoryID           *int64       `json:"category_id"`
+	PictureKey           string       `json:"picture_key,omitempty"`
+	Official             bool         `json:"official"`
+	JoinPolicy           JoinPolicy   `json:"join_policy"`
+	Listed               bool         `json:"listed"`
+	Moderated            bool         `json:"moderated"`
+	MemberListVisibility Visibility   `json:"member_list_visibility"`
+	ReplyTo              ReplyTo      `json:"reply_to"`
+	Location             string       `json:"location"`
+	DisplayLocation      string       `json:"display_location"`
+	ArchivePublic        bool         `json:"archive_public"` // the archive is readable without signing in
+	TrustPosts           int          `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
+	DMARCFailure         DMARCFailure `json:"dmarc_failure"`  // a post whose From fails DMARC with p=quarantine or reject: hold or refuse
+	CreatedBy            *int64       `json:"created_by"`
+	CreatedAt            time.Time    `json:"created_at"`
+	UpdatedAt            time.Time    `json:"updated_at"`
 }
 
 // Public reports whether anyone signed in may read the group's threads:
@@ -290,6 +316,9 @@ type Message struct {
 	Source     Source        `json:"source"`
 	Status     MessageStatus `json:"status"`
 	CreatedAt  time.Time     `json:"created_at"`
+	// SenderAuth is, for mail, what checking its From found, in words
+	// ("" for web and API posts).
+	SenderAuth string `json:"-"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)

@@ -112,6 +112,12 @@ type Config struct {
 	S3SecretAccessKey string
 	S3UseSSL          bool
 	ResourceMaxBytes  int64 // larger uploads are refused
+
+	// Who sent a post (mailflow/inbound/senderauth).
+	MailAuthServID     string         // the authserv-id whose Authentication-Results are believed
+	MailAuthRelays     []netip.Prefix // SMTP clients that are an MTA in front of Parley
+	MailAuthDNSTimeout time.Duration  // all the DNS of one message's check
+	MailAuthDNSServer  string         // host:port of the DNS server to ask; "": the system's
 }
 
 // Production reports whether PARLEY_ENV is production.
@@ -400,6 +406,9 @@ func Load(lookup Lookup) (*Config, error) {
 	if err := c.loadStorage(get); err != nil {
 		return nil, err
 	}
+	if err := c.loadMailAuth(get); err != nil {
+		return nil, err
+	}
 
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
@@ -422,6 +431,42 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, &Error{"EMAIL_SECRET_KEY", "must differ from SECRET_KEY"}
 	}
 	return c, nil
+}
+
+// loadMailAuth reads how the senders of posts are checked (see
+// mailflow/inbound/senderauth).
+func (c *Config) loadMailAuth(get func(name, def string) string) error {
+	c.MailAuthServID = strings.ToLower(strings.TrimSpace(get("MAIL_AUTH_SERV_ID", "")))
+	// RFC 8601 section 2.5: the authserv-id is a value, in practice a
+	// host name; anything with spaces or separators cannot match a header.
+	if strings.ContainsAny(c.MailAuthServID, " \t;()\"") {
+		return &Error{"MAIL_AUTH_SERV_ID", fmt.Sprintf("%q is not an authserv-id such as mx.example.org", c.MailAuthServID)}
+	}
+	for _, p := range strings.Split(get("MAIL_AUTH_TRUSTED_RELAYS", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return &Error{"MAIL_AUTH_TRUSTED_RELAYS", fmt.Sprintf("%q is not an IP address or CIDR range such as 10.0.0.0/8", p)}
+			}
+			prefix = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		c.MailAuthRelays = append(c.MailAuthRelays, prefix.Masked())
+	}
+	timeout, err := intIn("MAIL_AUTH_DNS_TIMEOUT", get("MAIL_AUTH_DNS_TIMEOUT", "10"), 1, 120)
+	if err != nil {
+		return err
+	}
+	c.MailAuthDNSTimeout = time.Duration(timeout) * time.Second
+	if v := strings.TrimSpace(get("MAIL_AUTH_DNS_SERVER", "")); v != "" {
+		if c.MailAuthDNSServer, err = hostPort("MAIL_AUTH_DNS_SERVER", v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadStorage reads where uploaded files live (see mailflow/blobstore).
@@ -676,6 +721,10 @@ func (c *Config) Describe() []string {
 		"S3_SECRET_ACCESS_KEY":          mask(c.S3SecretAccessKey, false, ""),
 		"S3_USE_SSL":                    strconv.FormatBool(c.S3UseSSL),
 		"RESOURCE_MAX_BYTES":            strconv.FormatInt(c.ResourceMaxBytes, 10),
+		"MAIL_AUTH_SERV_ID":             c.MailAuthServID,
+		"MAIL_AUTH_TRUSTED_RELAYS":      joinPrefixes(c.MailAuthRelays),
+		"MAIL_AUTH_DNS_TIMEOUT":         strconv.Itoa(int(c.MailAuthDNSTimeout / time.Second)),
+		"MAIL_AUTH_DNS_SERVER":          c.MailAuthDNSServer,
 	}
 	if c.ResourceStorage == "local" {
 		m["RESOURCE_STORAGE"] += " (files in " + c.BlobDir() + ")"
@@ -799,3 +848,11 @@ func unwrapPathErr(err error) error {
 // TermsFile is where an operator puts their own terms of service
 // (Markdown); without it Parley shows its default text.
 func (c *Config) TermsFile() string { return filepath.Join(c.DataDir, "terms.md") }
+
+func joinPrefixes(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 )
@@ -17,8 +18,9 @@ import (
 // first word of their new text is "approve" (or "yes", "ok") or "veto"
 // (or "reject", "no"), and for a veto the rest is the reason. The answer
 // must come from the moderator the address was made for: a notice
-// forwarded to someone else does not make them a moderator.
-func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string, m *parse.Message, r Route) (string, error) {
+// forwarded to someone else does not make them a moderator, and the
+// moderator's From must be authenticated (a forged one decides nothing).
+func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
 	mod, err := p.Store.UserByID(ctx, r.ModeratorID)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return "rejected: the moderator's account is gone", nil
@@ -28,6 +30,17 @@ func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string,
 	}
 	if !strings.EqualFold(from, mod.Email) {
 		return "rejected: a moderation answer from another address than the moderator's", nil
+	}
+	if !auth.Authenticated {
+		// Told at most once a day: a forger must not be able to flood the
+		// moderator, and a moderator whose provider signs nothing learns why.
+		_, err := p.explain(ctx, mod.Email, "moderate-unauthenticated:"+g.Slug, "Your moderation answer for "+g.Name+" was not applied",
+			"Parley received an answer to a moderation notice from your address, but could not verify that it came from you ("+auth.Summary+
+				"), so it decided nothing. Please use the Approve or Veto link in the notice, or the moderation page: "+p.groupURL(g)+"/moderation\n", m)
+		if err != nil {
+			return "", err
+		}
+		return "rejected: a moderation answer whose From is not authenticated (" + auth.Summary + ")", nil
 	}
 	d, reason, ok := moderationAnswer(m.Text)
 	if !ok {

@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -49,6 +51,10 @@ type Processor struct {
 	// Library stores the attachments of posted messages as resources of
 	// their group (in its blob store); nil keeps them in the raw message only.
 	Library *library.Library
+	// SenderAuth checks who sent a post (SPF, DKIM, DMARC, or a trusted
+	// MTA's Authentication-Results); nil checks nothing, and then no
+	// mailed post is authenticated.
+	SenderAuth *senderauth.Checker
 }
 
 // Work processes one received message.
@@ -72,6 +78,7 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[ProcessArgs]) error
 
 func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, error) {
 	msg, perr := parse.Parse(in.Raw, p.Limits)
+	var auth *senderauth.Result // checked once, when a recipient needs it
 	var outcomes []string
 	seen := map[string]bool{}
 	for _, rcpt := range in.RcptTo {
@@ -103,7 +110,14 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, er
 			outcomes = append(outcomes, rcpt+": dropped: "+why)
 			continue
 		}
-		out, err := p.route(ctx, in, msg, r)
+		if auth == nil {
+			a, err := p.checkSender(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			auth = &a
+		}
+		out, err := p.route(ctx, in, msg, r, *auth)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +171,30 @@ func (p *Processor) bounce(ctx context.Context, in store.Inbound, token string) 
 	return "kept as a delivery report", nil
 }
 
-func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Message, r Route) (string, error) {
+// checkSender checks who sent the message, once: the result is stored
+// with it, and a retried job reads it back instead of asking DNS again.
+func (p *Processor) checkSender(ctx context.Context, in store.Inbound) (senderauth.Result, error) {
+	var res senderauth.Result
+	if in.SenderAuth != nil && json.Unmarshal(in.SenderAuth, &res) == nil {
+		return res, nil
+	}
+	if p.SenderAuth == nil {
+		res = senderauth.Result{DMARC: "none", Summary: "From not authenticated: sender checks are off"}
+	} else {
+		res = p.SenderAuth.Check(ctx, senderauth.Input{Raw: in.Raw, RemoteAddr: in.RemoteAddr, Helo: in.Helo, MailFrom: in.MailFrom, Transport: in.Transport})
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return res, fmt.Errorf("encoding sender check: %w", err)
+	}
+	if err := p.Store.SetInboundSenderAuth(ctx, in.ID, b); err != nil {
+		return res, err
+	}
+	p.Log.Info("sender checked", "inbound_id", in.ID, "authenticated", res.Authenticated, "summary", res.Summary)
+	return res, nil
+}
+
+func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
 	g, err := p.Store.GroupBySlug(ctx, r.Slug)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return "rejected: the group no longer exists", nil
@@ -175,16 +212,18 @@ func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Messag
 	} else if err != nil && !errors.Is(err, mailflow.ErrNotFound) {
 		return "", err
 	}
+	// Commands act only through the confirmation links they mail to the
+	// From address, so they work whatever the authentication says.
 	if r.Kind == KindCommand {
 		return p.command(ctx, g, author, from, m, r.Command)
 	}
 	if r.Kind == KindModerate {
-		return p.moderate(ctx, g, from, m, r)
+		return p.moderate(ctx, g, from, m, r, auth)
 	}
-	return p.post(ctx, g, author, from, in, m, r)
+	return p.post(ctx, g, author, from, in, m, r, auth)
 }
 
-func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, in store.Inbound, m *parse.Message, r Route) (string, error) {
+func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, in store.Inbound, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
 	threadID := r.ThreadID
 	if threadID == 0 {
 		// A reply finds its thread by the Message-IDs it answers, newest
@@ -224,6 +263,7 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	sub := posting.Submission{
 		Author: author, FromEmail: from, ThreadID: threadID, Subject: m.Subject, Body: body,
 		Source: mailflow.SourceEmail, RawSource: in.Raw, MessageID: msgID,
+		Sender: &mailflow.SenderAuth{Authenticated: auth.Authenticated, DMARCFailed: auth.DMARCFailed(), Summary: auth.Summary},
 	}
 	if len(m.InReplyTo) > 0 {
 		sub.InReplyTo = m.InReplyTo[0]
@@ -237,8 +277,17 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 		sub.Subject = ""
 	}
 	acc, err := p.Posting.Accept(ctx, sub)
+	var unauth *posting.UnauthenticatedError
 	switch {
 	case err == nil:
+	case errors.As(err, &unauth):
+		// The group refuses mail its From domain disowns (DMARC
+		// p=quarantine or p=reject): say why, at most once a day.
+		_, err := p.explain(ctx, from, "dmarc:"+g.Slug, "Your message to "+g.Name+" was not posted",
+			"Your message to "+p.groupAddress(g)+" was not posted: "+unauth.Error()+
+				".\n\nThe domain of your address publishes a DMARC policy asking receivers to refuse mail that it does not authenticate, and this group follows it. "+
+				"Please send from your own mail provider's servers, or post on the web: "+p.groupURL(g)+"\n", m)
+		return "refused: " + auth.Summary, err
 	case errors.Is(err, mailflow.ErrDuplicate):
 		// The run that posted it may have stopped before its files were
 		// stored: store them now (those stored already are skipped).
@@ -263,7 +312,7 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	files := p.storeAttachments(ctx, g, author, acc.Message.ID, m)
 	if acc.Message.Status == mailflow.MessageHeld {
 		p.notifyHeld(ctx, g, acc, from, m)
-		return fmt.Sprintf("held for moderation (message %d)%s", acc.Message.ID, files), nil
+		return fmt.Sprintf("held for moderation (message %d; %s)%s", acc.Message.ID, auth.Summary, files), nil
 	}
 	return fmt.Sprintf("posted (message %d in thread %d)%s", acc.Message.ID, acc.Thread.ID, files), nil
 }

@@ -103,7 +103,7 @@ func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if c.Conn() != nil {
 		remote = c.Conn().RemoteAddr().String()
 	}
-	return &session{s: s, remote: remote, transport: map[bool]string{true: "lmtp", false: "smtp"}[s.cfg.LMTP]}, nil
+	return &session{s: s, conn: c, remote: remote, transport: map[bool]string{true: "lmtp", false: "smtp"}[s.cfg.LMTP]}, nil
 }
 
 func (s *Server) allow(remote string) bool {
@@ -132,6 +132,7 @@ var (
 
 type session struct {
 	s         *Server
+	conn      *smtp.Conn // its HELO name goes with the message, for SPF
 	remote    string
 	transport string
 	from      string
@@ -204,7 +205,7 @@ func (ss *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	id, created, err := ss.s.Accept(ctx, store.Inbound{
-		Transport: ss.transport, RemoteAddr: ss.remote, MailFrom: ss.from, RcptTo: ss.rcpts, Raw: raw,
+		Transport: ss.transport, RemoteAddr: ss.remote, Helo: ss.conn.Hostname(), MailFrom: ss.from, RcptTo: ss.rcpts, Raw: raw,
 		MessageID: headerMessageID(raw),
 	})
 	if err != nil {

@@ -80,7 +80,13 @@ func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mai
 		body = string(r[:4000]) + "\n[…]"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "A message to %s is waiting for a moderator.\n\nFrom: %s\nSubject: %s\n\n", g.Name, from, m.Subject)
+	fmt.Fprintf(&b, "A message to %s is waiting for a moderator.\n\nFrom: %s\nSubject: %s\n", g.Name, from, m.Subject)
+	if m.SenderAuth != "" {
+		// Why a trusted member's mail may be here: its From was not
+		// authenticated (or its domain's DMARC policy failed).
+		fmt.Fprintf(&b, "Sender check: %s\n", m.SenderAuth)
+	}
+	b.WriteString("\n")
 	for _, line := range strings.Split(body, "\n") {
 		b.WriteString("| " + line + "\n")
 	}

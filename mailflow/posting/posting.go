@@ -67,6 +67,12 @@ type Submission struct {
 	// are mailed it (mailflow.PrivatePostDecision). A reply follows its
 	// thread, whatever this says.
 	PrivateMemberID int64
+	// Sender is, for mail, what checking its From found; nil for web and
+	// API posts, whose session or token says who posts. A From that is
+	// not authenticated gets no trusted member's privileges
+	// (mailflow.UnauthenticatedHold), and one failing DMARC for a domain
+	// with p=quarantine or p=reject is held or refused as the group says.
+	Sender *mailflow.SenderAuth
 }
 
 // Accepted is the outcome of a successful submission.
@@ -136,6 +142,17 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 			status = mailflow.MessageHeld
 		}
 	}
+	if sub.Sender != nil {
+		if sub.Sender.DMARCFailed {
+			if g.DMARCFailure == mailflow.DMARCRefuse {
+				return out, &UnauthenticatedError{Summary: sub.Sender.Summary}
+			}
+			status = mailflow.MessageHeld
+		}
+		if status == mailflow.MessageApproved && private == 0 && !sub.Sender.Authenticated && mailflow.UnauthenticatedHold(g, membership) {
+			status = mailflow.MessageHeld
+		}
+	}
 
 	subject, err := cleanSubject(sub.Subject)
 	if err != nil {
@@ -162,6 +179,9 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 		Source:    sub.Source,
 		Status:    status,
 		InReplyTo: strings.Trim(sub.InReplyTo, "<>"),
+	}
+	if sub.Sender != nil {
+		msg.SenderAuth = sub.Sender.Summary
 	}
 	if sub.Author != nil {
 		msg.AuthorID = &sub.Author.ID
@@ -211,6 +231,15 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 	}
 	s.log.Info("message accepted", "group", g.Slug, "thread_id", thread.ID, "message_id", msg.ID, "status", msg.Status, "source", msg.Source)
 	return Accepted{Group: g, Thread: thread, Message: msg}, nil
+}
+
+// UnauthenticatedError refuses a mailed post whose From fails DMARC for a
+// domain that asks for such mail to be quarantined or rejected, in a group
+// set to refuse it.
+type UnauthenticatedError struct{ Summary string }
+
+func (e *UnauthenticatedError) Error() string {
+	return "the sender's domain says mail from it must be authenticated, and this message is not (" + e.Summary + ")"
 }
 
 // cleanSubject keeps a subject to one line: it ends up in a mail header,

@@ -24,6 +24,10 @@ type Inbound struct {
 	MessageID  string
 	State      string
 	Outcome    string
+	Helo       string // the name the SMTP client gave in HELO/EHLO
+	// SenderAuth is the stored result of checking the sender (JSON, as
+	// mailflow/inbound/senderauth writes it); nil until checked.
+	SenderAuth []byte
 }
 
 // InsertInbound stores a received message and reports whether it is new.
@@ -35,11 +39,11 @@ func (s *Store) InsertInbound(ctx context.Context, in Inbound, after func(tx *St
 	sum := sha256.Sum256(in.Raw)
 	err = s.Tx(ctx, func(tx *Store) error {
 		err := tx.db.QueryRow(ctx, `
-			INSERT INTO inbound_messages (transport, remote_addr, mail_from, rcpt_to, raw, size_bytes, sha256, message_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO inbound_messages (transport, remote_addr, mail_from, rcpt_to, raw, size_bytes, sha256, message_id, helo)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (sha256) DO NOTHING
 			RETURNING id`,
-			in.Transport, in.RemoteAddr, in.MailFrom, in.RcptTo, in.Raw, len(in.Raw), sum[:], in.MessageID).Scan(&id)
+			in.Transport, in.RemoteAddr, in.MailFrom, in.RcptTo, in.Raw, len(in.Raw), sum[:], in.MessageID, in.Helo).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tx.db.QueryRow(ctx, `SELECT id FROM inbound_messages WHERE sha256 = $1`, sum[:]).Scan(&id)
 		}
@@ -59,10 +63,19 @@ func (s *Store) InsertInbound(ctx context.Context, in Inbound, after func(tx *St
 func (s *Store) InboundByID(ctx context.Context, id int64) (Inbound, error) {
 	var in Inbound
 	err := s.db.QueryRow(ctx, `
-		SELECT id, received_at, transport, remote_addr, mail_from, rcpt_to, raw, message_id, state, outcome
+		SELECT id, received_at, transport, remote_addr, mail_from, rcpt_to, raw, message_id, state, outcome, helo, sender_auth
 		FROM inbound_messages WHERE id = $1`, id).
-		Scan(&in.ID, &in.ReceivedAt, &in.Transport, &in.RemoteAddr, &in.MailFrom, &in.RcptTo, &in.Raw, &in.MessageID, &in.State, &in.Outcome)
+		Scan(&in.ID, &in.ReceivedAt, &in.Transport, &in.RemoteAddr, &in.MailFrom, &in.RcptTo, &in.Raw, &in.MessageID, &in.State, &in.Outcome,
+			&in.Helo, &in.SenderAuth)
 	return in, mapErr(err, fmt.Sprintf("get inbound message %d", id))
+}
+
+// SetInboundSenderAuth keeps the result of checking a received message's
+// sender (JSON), so that a retried job reads it instead of asking DNS
+// again, and admins see it.
+func (s *Store) SetInboundSenderAuth(ctx context.Context, id int64, result []byte) error {
+	_, err := s.db.Exec(ctx, `UPDATE inbound_messages SET sender_auth = $2 WHERE id = $1`, id, result)
+	return mapErr(err, "record sender authentication")
 }
 
 // FinishInbound records what became of a received message.

@@ -56,12 +56,13 @@ type HeldMessage struct {
 	FromEmail  string
 	Source     string
 	CreatedAt  time.Time
+	SenderAuth string // for mail: what checking the From found
 }
 
 // HeldMessages lists a group's held messages, oldest first.
 func (s *Store) HeldMessages(ctx context.Context, groupID int64, limit int) ([]HeldMessage, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT m.id, m.thread_id, t.subject, m.subject, m.body, m.author_id, coalesce(u.name, ''), m.from_email, m.source, m.created_at
+		SELECT m.id, m.thread_id, t.subject, m.subject, m.body, m.author_id, coalesce(u.name, ''), m.from_email, m.source, m.created_at, m.sender_auth
 		FROM messages m JOIN threads t ON t.id = m.thread_id LEFT JOIN users u ON u.id = m.author_id
 		WHERE m.group_id = $1 AND m.status = 'held'
 		ORDER BY m.created_at, m.id LIMIT $2`, groupID, limit)
@@ -70,7 +71,7 @@ func (s *Store) HeldMessages(ctx context.Context, groupID int64, limit int) ([]H
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (HeldMessage, error) {
 		var h HeldMessage
-		return h, r.Scan(&h.ID, &h.ThreadID, &h.Thread, &h.Subject, &h.Body, &h.AuthorID, &h.AuthorName, &h.FromEmail, &h.Source, &h.CreatedAt)
+		return h, r.Scan(&h.ID, &h.ThreadID, &h.Thread, &h.Subject, &h.Body, &h.AuthorID, &h.AuthorName, &h.FromEmail, &h.Source, &h.CreatedAt, &h.SenderAuth)
 	})
 }
 

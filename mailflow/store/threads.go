@@ -18,14 +18,14 @@ func scanThread(row pgx.Row) (mailflow.Thread, error) {
 }
 
 const messageCols = `m.id, m.thread_id, m.group_id, m.parent_id, m.author_id, coalesce(u.name, ''), m.from_email,
-	m.message_id, m.in_reply_to, m.subject, m.body, m.raw_source, m.source, m.status, m.created_at`
+	m.message_id, m.in_reply_to, m.subject, m.body, m.raw_source, m.source, m.status, m.created_at, m.sender_auth`
 
 const messageFrom = ` FROM messages m LEFT JOIN users u ON u.id = m.author_id `
 
 func scanMessage(row pgx.Row) (mailflow.Message, error) {
 	var m mailflow.Message
 	err := row.Scan(&m.ID, &m.ThreadID, &m.GroupID, &m.ParentID, &m.AuthorID, &m.AuthorName, &m.FromEmail,
-		&m.MessageID, &m.InReplyTo, &m.Subject, &m.Body, &m.RawSource, &m.Source, &m.Status, &m.CreatedAt)
+		&m.MessageID, &m.InReplyTo, &m.Subject, &m.Body, &m.RawSource, &m.Source, &m.Status, &m.CreatedAt, &m.SenderAuth)
 	return m, err
 }
 
@@ -44,11 +44,11 @@ func (s *Store) InsertMessage(ctx context.Context, m mailflow.Message) (mailflow
 	var id int64
 	err := s.db.QueryRow(ctx, `
 		INSERT INTO messages (thread_id, group_id, parent_id, author_id, from_email, message_id, in_reply_to,
-			subject, body, raw_source, source, status, approved_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $12 = 'approved' THEN now() END)
+			subject, body, raw_source, source, status, approved_at, sender_auth)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $12 = 'approved' THEN now() END, $13)
 		RETURNING id`,
 		m.ThreadID, m.GroupID, m.ParentID, m.AuthorID, m.FromEmail, m.MessageID, m.InReplyTo,
-		m.Subject, m.Body, m.RawSource, m.Source, m.Status).Scan(&id)
+		m.Subject, m.Body, m.RawSource, m.Source, m.Status, m.SenderAuth).Scan(&id)
 	if err != nil {
 		return m, mapErr(err, "insert message")
 	}

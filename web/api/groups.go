@@ -35,6 +35,7 @@ type groupIn struct {
 	Location             *string `json:"location"`
 	DisplayLocation      *string `json:"display_location"`
 	Official             *bool   `json:"official"`
+	DMARCFailure         *string `json:"dmarc_failure"`
 }
 
 // apply merges the given fields into g, validating each.
@@ -91,6 +92,13 @@ func (in groupIn) apply(ctx context.Context, st *store.Store, a *mailflow.User, 
 			return err
 		}
 		g.ReplyTo = r
+	}
+	if in.DMARCFailure != nil {
+		d, err := mailflow.ParseDMARCFailure(*in.DMARCFailure)
+		if err != nil {
+			return err
+		}
+		g.DMARCFailure = d
 	}
 	for field, p := range map[string]*string{"location": in.Location, "display_location": in.DisplayLocation} {
 		if p == nil {

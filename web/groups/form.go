@@ -18,7 +18,7 @@ import (
 
 // groupFields are the inputs of the group form, kept to fill it again.
 var groupFields = []string{"name", "slug", "category", "description", "owners", "whitelist", "official", "join_policy",
-	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts"}
+	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure"}
 
 // groupInput is the checked group form.
 type groupInput struct {
@@ -135,6 +135,12 @@ func parseGroupOptions(form map[string]string, actor *mailflow.User, in *groupIn
 		g.ArchivePublic = form["archive"] == "public"
 	default:
 		errs.Add("archive", "Choose who can read the archive.")
+	}
+	g.DMARCFailure = mailflow.DMARCHold // the default, also for a form from before the setting
+	if v := form["dmarc_failure"]; v != "" {
+		if g.DMARCFailure, err = mailflow.ParseDMARCFailure(v); err != nil {
+			errs.Add("dmarc_failure", "Choose what happens to mail failing its domain's DMARC policy.")
+		}
 	}
 	g.Listed, g.Moderated = form["listed"] == "1", form["moderated"] == "1"
 	g.TrustPosts = 0 // an empty field means none
@@ -269,7 +275,10 @@ func groupFormValues(g mailflow.Group, cats []mailflow.Category) map[string]stri
 		"name": g.Name, "slug": g.Slug, "description": g.Description, "join_policy": string(g.JoinPolicy),
 		"member_list_visibility": string(g.MemberListVisibility), "reply_to": string(g.ReplyTo),
 		"location": g.Location, "display_location": g.DisplayLocation, "archive": "members",
-		"trust_posts": strconv.Itoa(g.TrustPosts),
+		"trust_posts": strconv.Itoa(g.TrustPosts), "dmarc_failure": string(g.DMARCFailure),
+	}
+	if f["dmarc_failure"] == "" {
+		f["dmarc_failure"] = string(mailflow.DMARCHold)
 	}
 	if g.ArchivePublic {
 		f["archive"] = "public"
