@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
+	"github.com/parleymail/parley/mailflow/inbound/senderauth/dnstest"
 )
 
 // sign DKIM-signs msg for domain with a new key, and publishes the key
@@ -134,4 +135,18 @@ func FuzzAuthResults(f *testing.F) {
 		senderauth.New(senderauth.Config{Resolver: senderauth.Zone{}, AuthServID: "mx.lists.test"}).
 			Check(context.Background(), senderauth.Input{Raw: raw, Transport: "lmtp"})
 	})
+}
+
+// The checker asks a real DNS server through ServerResolver.
+func TestServerResolver(t *testing.T) {
+	addr := dnstest.Serve(t, map[string][]string{"example.org": {"v=spf1 ip4:127.0.0.0/8 -all"}, "_dmarc.example.org": {"v=DMARC1; p=reject"}})
+	c := senderauth.New(senderauth.Config{Resolver: senderauth.ServerResolver(addr)})
+	r := c.Check(context.Background(), senderauth.Input{Raw: []byte(plain), RemoteAddr: "127.0.0.1:5000", MailFrom: "ann@example.org", Transport: "smtp"})
+	if !r.Authenticated || r.Summary != "sender verified by SPF example.org" || r.DMARC != "pass" || r.Policy != "reject" {
+		t.Errorf("from loopback: %+v", r)
+	}
+	r = c.Check(context.Background(), senderauth.Input{Raw: []byte(plain), RemoteAddr: "198.51.100.1:5000", MailFrom: "ann@example.org", Transport: "smtp"})
+	if r.Authenticated || !r.DMARCFailed() {
+		t.Errorf("from elsewhere: %+v", r)
+	}
 }
