@@ -2,6 +2,9 @@ package inbound_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +34,9 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/mailtest"
+	"github.com/parleymail/parley/mailflow/modmail"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -61,6 +66,35 @@ type rig struct {
 	post     *posting.Service
 	bounces  *bounce.Service
 	proc     *inbound.Processor
+	dkimKeys map[string]ed25519.PrivateKey // a DKIM key per test domain, published in the rig's DNS
+}
+
+// authServID is the MTA in front of Parley in the LMTP tests.
+const authServID = "mx.lists.test"
+
+// rigZone is the DNS the rig's sender checks ask. example.org, which most
+// tests write from, authorises the loopback client by SPF, so that its
+// members' mail is authenticated; mods.example and strict.example do not
+// (a forged From), and strict.example publishes DMARC p=reject. Each of
+// them has a DKIM key (selector "sel") that rig.sign signs with.
+func rigZone(t testing.TB) (senderauth.Zone, map[string]ed25519.PrivateKey) {
+	zone := senderauth.Zone{TXT: map[string][]string{
+		"example.org":           {"v=spf1 ip4:127.0.0.0/8 ip6:::1 -all"},
+		"mods.example":          {"v=spf1 ip4:192.0.2.1 -all"},
+		"_dmarc.mods.example":   {"v=DMARC1; p=none"},
+		"strict.example":        {"v=spf1 -all"},
+		"_dmarc.strict.example": {"v=DMARC1; p=reject"},
+	}}
+	keys := map[string]ed25519.PrivateKey{}
+	for _, d := range []string{"example.org", "mods.example", "strict.example"} {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zone.TXT["sel._domainkey."+d] = []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}
+		keys[d] = priv
+	}
+	return zone, keys
 }
 
 func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
@@ -80,7 +114,10 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	}
 	m := metrics.New()
 	sender := outbound.NewSender(st, renderer, transport, r.keys, origin, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond})
-	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log}
+	zone, dkimKeys := rigZone(t)
+	r.dkimKeys = dkimKeys
+	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
+		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: sender.Wake, Log: log})
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: "Parley <no-reply@" + domain + ">", MailDomain: domain, Log: log})
@@ -91,6 +128,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	}
 	post := posting.New(st, domain, log)
 	post.OnAccept(outbound.EnqueueFanout(q))
+	post.OnAccept(modmail.Notices(q, r.keys, origin, "Parley", domain))
 	proc.Posting, proc.Queue = post, q
 	r.post = post
 	r.proc = proc
