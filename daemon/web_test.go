@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/parleymail/parley/mailflow/inbound/senderauth/dnstest"
 	"github.com/parleymail/parley/web/sso/oidctest"
 )
 
@@ -34,13 +35,23 @@ type webSite struct {
 
 // startWeb starts parleyd with mail written to DATA_DIR/outbox. prefix is
 // ORIGIN's path ("" or "/lists"); extra adds settings.
+// testZone is the DNS a daemon under test checks senders against: mail
+// from example.org is authenticated by SPF when it comes from loopback,
+// as the tests send it; forged.example authorises no such client, so its
+// mail from loopback is a forged From.
+var testZone = map[string][]string{
+	"example.org":           {"v=spf1 ip4:127.0.0.0/8 ip6:::1 -all"},
+	"forged.example":        {"v=spf1 ip4:192.0.2.1 -all"},
+	"_dmarc.forged.example": {"v=DMARC1; p=none"},
+}
+
 func startWeb(t *testing.T, prefix string, extra ...string) *webSite {
 	t.Helper()
 	dir := dataDir(t)
 	addr := freeAddr(t)
 	origin := "http://" + addr + prefix
 	env := append([]string{"DATA_DIR=" + dir, "HTTP_ADDR=" + addr, "SMTP_ADDR=" + freeAddr(t), "ORIGIN=" + origin,
-		"EMAIL_BACKEND=file", "MAIL_DOMAIN=lists.test"}, extra...)
+		"EMAIL_BACKEND=file", "MAIL_DOMAIN=lists.test", "MAIL_AUTH_DNS_SERVER=" + dnstest.Serve(t, testZone)}, extra...)
 	s := startServe(t, env)
 	waitHealthy(t, origin, 60*time.Second, s.exited)
 	return &webSite{url: origin, dir: dir, conn: "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable", env: env}
