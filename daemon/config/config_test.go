@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func lookup(m map[string]string) Lookup {
@@ -121,6 +122,10 @@ func TestBadValues(t *testing.T) {
 		{"resource max too small", with(nil, "RESOURCE_MAX_BYTES", "1000"), "RESOURCE_MAX_BYTES"},
 		{"resource max too large", with(nil, "RESOURCE_MAX_BYTES", "6000000000"), "RESOURCE_MAX_BYTES"},
 		{"resource max not a number", with(nil, "RESOURCE_MAX_BYTES", "50MB"), "RESOURCE_MAX_BYTES"},
+		{"authserv-id with a space", with(nil, "MAIL_AUTH_SERV_ID", "mx example"), "MAIL_AUTH_SERV_ID"},
+		{"trusted relay not an address", with(nil, "MAIL_AUTH_TRUSTED_RELAYS", "10.0.0.1,mx.example.org"), "MAIL_AUTH_TRUSTED_RELAYS"},
+		{"dns timeout zero", with(nil, "MAIL_AUTH_DNS_TIMEOUT", "0"), "MAIL_AUTH_DNS_TIMEOUT"},
+		{"dns server without port", with(nil, "MAIL_AUTH_DNS_SERVER", "127.0.0.1"), "MAIL_AUTH_DNS_SERVER"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,5 +242,23 @@ func TestDescribeCoversTheREADME(t *testing.T) {
 	}
 	if names < 50 {
 		t.Fatalf("found only %d settings in README.md's configuration table", names)
+	}
+}
+
+// The sender-check settings: relays as ranges (a bare address is one
+// host), the authserv-id without case.
+func TestMailAuthSettings(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"DATA_DIR": t.TempDir(), "MAIL_AUTH_SERV_ID": "MX.Example.org",
+		"MAIL_AUTH_TRUSTED_RELAYS": "10.0.0.5, 192.0.2.0/24,::ffff:198.51.100.7", "MAIL_AUTH_DNS_SERVER": "127.0.0.1:53"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var relays []string
+	for _, p := range c.MailAuthRelays {
+		relays = append(relays, p.String())
+	}
+	if c.MailAuthServID != "mx.example.org" || strings.Join(relays, ",") != "10.0.0.5/32,192.0.2.0/24,198.51.100.7/32" ||
+		c.MailAuthDNSTimeout != 10*time.Second || c.MailAuthDNSServer != "127.0.0.1:53" {
+		t.Errorf("got %q %v %v %q", c.MailAuthServID, relays, c.MailAuthDNSTimeout, c.MailAuthDNSServer)
 	}
 }
