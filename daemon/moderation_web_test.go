@@ -245,12 +245,19 @@ func TestTrustFirstPosts(t *testing.T) {
 	form.Set("owners", "owner@example.org")
 	form.Set("whitelist", "wes@example.org")
 	form.Set("trust_posts", "2")
+	if form.Get("dmarc_failure") != "hold" {
+		t.Errorf("the form's DMARC setting shows %q, want hold by default", form.Get("dmarc_failure"))
+	}
+	form.Set("dmarc_failure", "refuse")
 	form.Del("csrf_token")
 	if code, body := owner.post("/g/ibis/edit", form); code != 200 {
 		t.Fatalf("saving the trust setting: %d\n%s", code, body)
 	}
 	if n := w.queryInt(t, `SELECT trust_posts FROM groups WHERE slug = 'ibis'`); n != 2 {
 		t.Fatalf("trust_posts = %d, want 2", n)
+	}
+	if n := w.queryInt(t, `SELECT count(*) FROM groups WHERE slug = 'ibis' AND dmarc_failure = 'refuse'`); n != 1 {
+		t.Fatal("the group form did not save the DMARC setting")
 	}
 	status := func(id int) string {
 		if w.queryInt(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'held'`, id) == 1 {

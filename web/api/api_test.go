@@ -184,6 +184,15 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("PATCH should change only what it names: %s", r.raw)
 	}
 	e.expect(e.do(owner, "PATCH", "/api/v1/groups/garden", map[string]any{"slug": "renamed"}), 422, "slug")
+	// Mail failing its domain's DMARC policy: held by default, or refused.
+	if r.body["dmarc_failure"] != "hold" {
+		t.Fatalf("dmarc_failure should default to hold: %s", r.raw)
+	}
+	r = e.do(owner, "PATCH", "/api/v1/groups/garden", map[string]any{"dmarc_failure": "refuse"})
+	if e.expect(r, 200, ""); r.body["dmarc_failure"] != "refuse" {
+		t.Fatalf("dmarc_failure not changed: %s", r.raw)
+	}
+	e.expect(e.do(owner, "PATCH", "/api/v1/groups/garden", map[string]any{"dmarc_failure": "bounce"}), 422, "dmarc_failure")
 	e.expect(e.do(admin, "PATCH", "/api/v1/groups/garden", map[string]any{"official": true}), 200, "")
 
 	// Private (unlisted, invitation-only) groups are invisible to others.
