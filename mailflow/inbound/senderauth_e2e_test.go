@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
 	"github.com/emersion/go-msgauth/dkim"
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/inbound"
