@@ -237,26 +237,29 @@ type Category struct {
 
 // Group is a mailing list: every option of Connect's "Create a Group".
 type Group struct {
-	ID                   int64        `json:"id"`
-	Slug                 string       `json:"slug"`
-	Name                 string       `json:"name"`
-	Description          string       `json:"description"`
-	CategoryID           *int64       `json:"category_id"`
-	PictureKey           string       `json:"picture_key,omitempty"`
-	Official             bool         `json:"official"`
-	JoinPolicy           JoinPolicy   `json:"join_policy"`
-	Listed               bool         `json:"listed"`
-	Moderated            bool         `json:"moderated"`
-	MemberListVisibility Visibility   `json:"member_list_visibility"`
-	ReplyTo              ReplyTo      `json:"reply_to"`
-	Location             string       `json:"location"`
-	DisplayLocation      string       `json:"display_location"`
-	ArchivePublic        bool         `json:"archive_public"` // the archive is readable without signing in
-	TrustPosts           int          `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
-	DMARCFailure         DMARCFailure `json:"dmarc_failure"`  // a post whose From fails DMARC with p=quarantine or reject: hold or refuse
-	CreatedBy            *int64       `json:"created_by"`
-	CreatedAt            time.Time    `json:"created_at"`
-	UpdatedAt            time.Time    `json:"updated_at"`
+	ID                   int64      `json:"id"`
+	Slug                 string     `json:"slug"`
+	Name                 string     `json:"name"`
+	Description          string     `json:"description"`
+	CategoryID           *int64     `json:"category_id"`
+	PictureKey           string     `json:"picture_key,omitempty"`
+	Official             bool       `json:"official"`
+	JoinPolicy           JoinPolicy `json:"join_policy"`
+	Listed               bool       `json:"listed"`
+	Moderated            bool       `json:"moderated"`
+	MemberListVisibility Visibility `json:"member_list_visibility"`
+	ReplyTo              ReplyTo    `json:"reply_to"`
+	Location             string     `json:"location"`
+	DisplayLocation      string     `json:"display_location"`
+	ArchivePublic        bool       `json:"archive_public"` // the archive is readable without signing in
+	TrustPosts           int        `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
+	CreatedBy            *int64     `json:"created_by"`
+	CreatedAt            time.Time  `json:"created_at"`
+	UpdatedAt            time.Time  `json:"updated_at"`
+
+	// DMARCFailure: what becomes of a mailed post whose From fails DMARC
+	// for a domain with p=quarantine or p=reject (hold or refuse).
+	DMARCFailure DMARCFailure `json:"dmarc_failure"`
 }
 
 // Public reports whether anyone signed in may read the group's threads:
