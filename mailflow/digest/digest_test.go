@@ -325,7 +325,7 @@ func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
 				AuthorName: "Someone", CreatedAt: time.Now(), Body: strings.Repeat("A long message. ", 70)})
 		}
 	}
-	msg, err := r.Render(store.DigestMember{UserID: 1, Email: "x@example.org", Name: "X", Timezone: "UTC"}, digest.Daily, items, time.UTC, time.Now())
+	msg, err := r.Render(store.DigestMember{UserID: 1, Email: "x@example.org", Name: "X", Timezone: "UTC"}, 0, digest.Daily, items, time.UTC, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

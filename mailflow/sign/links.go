@@ -233,6 +233,10 @@ const (
 	SentDigest SentKind = "d" // a row of digests: one digest to one member
 )
 
+// DeliveryHeaderField is the header field that carries DeliveryHeader's
+// value in every copy of a post and every digest.
+const DeliveryHeaderField = "X-Parley-Delivery"
+
 // DeliveryHeader returns the value of a copy's X-Parley-Delivery header:
 // the kind, a dot, and an id token (lowercase, like VERP tokens, since
 // some mailers rewrite header case when they return a message).

@@ -21,10 +21,6 @@ const (
 	SourceUnsubscribe    Source = "list-unsubscribe"  // the /u/TOKEN link of the copy's List-Unsubscribe header
 )
 
-// DeliveryHeader is the header field Parley adds to every copy of a post
-// and every digest, with a value made by sign.Keys.DeliveryHeader.
-const DeliveryHeader = "X-Parley-Delivery"
-
 // Token is one Parley token found in a report, checked.
 type Token struct {
 	Source Source `json:"source"`
@@ -63,7 +59,8 @@ var (
 	// A VERP address anywhere in the body: base36 id, "-", 16 base32
 	// characters (sign.Keys.VERPToken), any domain: the MAC is the proof.
 	verpRE = regexp.MustCompile(`(?i)bounces\+([0-9a-z]{1,13}-[a-z2-7]{16})@`)
-	// Header fields of the returned copy, unfolded (RFC 5322 §2.2.3).
+	// Header fields of the returned copy (sign.DeliveryHeaderField and
+	// List-Unsubscribe), unfolded (RFC 5322 §2.2.3).
 	// Some reports quote the returned header with "> " or indent it.
 	deliveryRE  = regexp.MustCompile(`(?im)^[ \t>]*x-parley-delivery[ \t]*:[ \t]*([0-9a-z.-]{1,60})`)
 	listUnsubRE = regexp.MustCompile(`(?im)^[ \t>]*list-unsubscribe[ \t]*:([^\n]*)`)
