@@ -229,25 +229,28 @@ func (s *Service) unverified(ctx context.Context, in store.Inbound, rep dsn.Repo
 	if len(rcs) == 0 {
 		rcs = []dsn.Recipient{{}}
 	}
+	rcs = rcs[:min(len(rcs), maxUnverified)]
+	events := make([]store.BounceEvent, 0, len(rcs))
+	for _, rc := range rcs {
+		k, class := kind, ""
+		if kind == KindHard && rc.Class == dsn.ClassSoft {
+			k = KindSoft
+		}
+		if k == KindHard || k == KindSoft {
+			class = k
+		}
+		note := why
+		if known, err := s.knownAddress(ctx, rc.Address); err != nil {
+			return "", err
+		} else if !known && rc.Address != "" {
+			note += "; " + rc.Address + " is no account's address"
+		}
+		events = append(events, store.BounceEvent{Email: rc.Address, Kind: k, Class: class, Status: rc.Status,
+			Reason: rc.Reason, Diagnostic: rc.Diagnostic, Provider: "dsn", InboundID: &in.ID, Verified: false, Proof: note})
+	}
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		for _, rc := range rcs[:min(len(rcs), maxUnverified)] {
-			k, class := kind, ""
-			if kind == KindHard && rc.Class == dsn.ClassSoft {
-				k = KindSoft
-			}
-			if k == KindHard || k == KindSoft {
-				class = k
-			}
-			note := why
-			if rc.Address != "" {
-				if known, err := s.knownAddress(ctx, rc.Address); err != nil {
-					return err
-				} else if !known {
-					note += "; " + rc.Address + " is no account's address"
-				}
-			}
-			if _, err := tx.RecordBounceEvent(ctx, store.BounceEvent{Email: rc.Address, Kind: k, Class: class, Status: rc.Status,
-				Reason: rc.Reason, Diagnostic: rc.Diagnostic, Provider: "dsn", InboundID: &in.ID, Verified: false, Proof: note}); err != nil {
+		for _, e := range events {
+			if _, err := tx.RecordBounceEvent(ctx, e); err != nil {
 				return err
 			}
 		}
