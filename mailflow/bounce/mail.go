@@ -139,10 +139,10 @@ func (s *Service) prove(ctx context.Context, raw []byte, envToken string) (prove
 	}
 	toks := proof.Find(raw, s.Keys)
 	var found []proven
-	invalid := 0
+	var invalid []proof.Token
 	for _, t := range toks {
 		if !t.Valid {
-			invalid++
+			invalid = append(invalid, t)
 			continue
 		}
 		email, err := s.tokenRecipient(ctx, t)
@@ -178,10 +178,8 @@ func (s *Service) prove(ctx context.Context, raw []byte, envToken string) (prove
 		}
 		slices.Sort(names)
 		notes = append(notes, "its tokens name several recipients ("+strings.Join(names, ", ")+")")
-	case invalid > 0:
-		notes = append(notes, fmt.Sprintf("the returned message carries %d Parley-like token(s), none valid", invalid))
-	case len(notes) == 0 || envToken != "":
-		notes = append(notes, "it returns no Parley token (no VERP Return-Path, X-Parley-Delivery header or List-Unsubscribe link of ours)")
+	case len(invalid) > 0 || len(notes) == 0 || envToken != "":
+		notes = append(notes, proof.Missing(invalid))
 	}
 	return proven{}, strings.Join(notes, "; "), nil
 }

@@ -2,6 +2,7 @@ package proof
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -157,4 +158,13 @@ func bodies(raw []byte) [][]byte {
 		keep(a.Data)
 	}
 	return out
+}
+
+// Missing says why toks prove nothing, when none of them is valid: the
+// reason an unverified report is recorded with.
+func Missing(toks []Token) string {
+	if len(toks) > 0 {
+		return fmt.Sprintf("the returned message carries %d Parley-like token(s), none valid", len(toks))
+	}
+	return "it returns no Parley token (no VERP Return-Path, X-Parley-Delivery header or List-Unsubscribe link of ours)"
 }
