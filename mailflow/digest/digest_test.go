@@ -241,6 +241,11 @@ func TestDigestEmail(t *testing.T) {
 	if mr.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.Contains(mr.Header.Get("List-Unsubscribe"), "/u/") {
 		t.Fatalf("digest List-Unsubscribe headers: %q", mr.Header.Get("List-Unsubscribe"))
 	}
+	// The signed delivery header names this digest, so that a complaint
+	// returning it proves whom it is about.
+	if got, err := keys.VerifyDeliveryHeader(mr.Header.Get("X-Parley-Delivery")); err != nil || got != (sign.Sent{Kind: sign.SentDigest, ID: res.Created[0]}) {
+		t.Errorf("X-Parley-Delivery %q: %+v %v", mr.Header.Get("X-Parley-Delivery"), got, err)
+	}
 	var text, html string
 	for {
 		part, err := mr.NextPart()
