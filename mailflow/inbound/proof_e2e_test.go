@@ -175,6 +175,12 @@ func TestForgedReportsChangeNothing(t *testing.T) {
 			}
 		}
 	}
+	// A feedback loop's complaint comes from an ordinary address: it is
+	// still a report (not a post, nor answered), and still needs proof.
+	if err := r.send("fbl@isp.example", []string{"club@" + domain}, forgedARF("club@"+domain, "x@example.org", n)); err != nil {
+		t.Fatal(err)
+	}
+	n++
 	outcomes := r.waitInbound(n)
 	for i, o := range outcomes {
 		if !strings.Contains(o, "unverified report") {
@@ -253,7 +259,8 @@ Original-Rcpt-To: <y@example.org>
 Content-Type: message/rfc822
 
 ` + r.copies["y@example.org"] + "\n--f2--\n"
-	if err := r.send("", []string{"club@" + domain}, arf); err != nil {
+	// Feedback loops send from an ordinary address, not the null sender.
+	if err := r.send("fbl@isp.example", []string{"club@" + domain}, arf); err != nil {
 		t.Fatal(err)
 	}
 	r.waitInbound(2)
