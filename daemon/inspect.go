@@ -30,9 +30,10 @@ func inspectFlags(o *inspectOptions) func(fs *flag.FlagSet) {
 // cmdInspect implements `parleyd inspect message FILE…`, `parleyd
 // inspect reply FILE…` and `parleyd inspect bounce FILE…`: it shows what
 // Parley reads in a message, what the web would show of a reply, or what
-// Parley makes of a delivery report, one JSON line per file. It needs no
-// configuration and no database, so it is safe to run on mail a user
-// reports as misread.
+// Parley makes of a delivery report (and, given the token key, whether
+// it proves itself), one JSON line per file. It needs no configuration
+// and no database, so it is safe to run on mail a user reports as
+// misread.
 func cmdInspect(o *inspectOptions) func(e *env, fs *flag.FlagSet, args []string) int {
 	return func(e *env, _ *flag.FlagSet, args []string) int { return o.run(e, args) }
 }
