@@ -48,6 +48,7 @@ func commands() []command {
 	var cu createUserOpts
 	var tokenName string
 	var membersGroup, mboxGroup string
+	var io inspectOptions
 	return []command{
 		{name: "serve", short: "run Parley: web UI and JSON API, inbound SMTP, job workers, scheduler", run: cmdServe},
 		{name: "migrate", short: "apply database migrations and exit", run: cmdMigrate},
@@ -55,7 +56,7 @@ func commands() []command {
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken(&tokenName), flags: createTokenFlags(&tokenName)},
 		{name: "bench", args: "fanout [--recipients N] [--smtp HOST:PORT] [--conns N] | digests [--members N] [--groups N] [--messages N]", short: "measure the fan-out or the digests on a throwaway database: throughput, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
-		{name: "inspect", args: "message|reply|bounce FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports and provider webhooks", run: cmdInspect},
+		{name: "inspect", args: "message|reply|bounce [--key K] [--rcpt ADDRESS] FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports (and their proof) and provider webhooks", run: cmdInspect(&io), flags: inspectFlags(&io)},
 		{name: "import-members", args: "--group SLUG FILE.csv", short: "add the people of a CSV file (email, name, delivery) to a group, making verified accounts as needed", run: cmdImportMembers(&membersGroup), flags: importFlags(&membersGroup)},
 		{name: "import-mbox", args: "--group SLUG FILE.mbox", short: "import a list's archive (mbox, as Mailman and Google Groups export it) into a group's threads, mailing no one", run: cmdImportMbox(&mboxGroup), flags: importFlags(&mboxGroup)},
 		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send the digests that are due now (the daemon does this on DIGEST_CRON)", run: cmdSendDigests(&do), flags: digestFlags(&do)},

@@ -6,27 +6,56 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/mailflow/bounce/dsn"
+	"github.com/parleymail/parley/mailflow/bounce/proof"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/sign"
 )
+
+// inspectOptions are the flags of `parleyd inspect bounce`.
+type inspectOptions struct{ key, rcpt string }
+
+func inspectFlags(o *inspectOptions) func(fs *flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.StringVar(&o.key, "key", "", "bounce: the EMAIL_SECRET_KEY to check a report's proof with (default: EMAIL_SECRET_KEY)")
+		fs.StringVar(&o.rcpt, "rcpt", "", "bounce: the address the report came to (bounces+TOKEN@… proves it by itself)")
+	}
+}
 
 // cmdInspect implements `parleyd inspect message FILE…`, `parleyd
 // inspect reply FILE…` and `parleyd inspect bounce FILE…`: it shows what
 // Parley reads in a message, what the web would show of a reply, or what
-// Parley makes of a delivery report, one JSON line per file. It needs no
-// configuration and no database, so it is safe to run on mail a user
-// reports as misread.
-func cmdInspect(e *env, fs *flag.FlagSet, args []string) int {
+// Parley makes of a delivery report (and, given the token key, whether
+// it proves itself), one JSON line per file. It needs no configuration
+// and no database, so it is safe to run on mail a user reports as
+// misread.
+func cmdInspect(o *inspectOptions) func(e *env, fs *flag.FlagSet, args []string) int {
+	return func(e *env, _ *flag.FlagSet, args []string) int { return o.run(e, args) }
+}
+
+func (o *inspectOptions) run(e *env, args []string) int {
 	if len(args) < 2 || (args[0] != "message" && args[0] != "reply" && args[0] != "bounce") {
 		fmt.Fprintln(e.stderr, "usage: parleyd inspect message FILE…   (one JSON line per message: header fields, text, attachments, warnings)")
 		fmt.Fprintln(e.stderr, "       parleyd inspect reply FILE…     (one JSON line per reply: the new text and the signature;")
 		fmt.Fprintln(e.stderr, "                                        FILE is a raw message, a plain-text body or an HTML body)")
 		fmt.Fprintln(e.stderr, "       parleyd inspect bounce FILE…    (one JSON line per message: bounce, delay, complaint, auto-reply or")
-		fmt.Fprintln(e.stderr, "                                        ordinary mail, and each reported recipient with its status and reason)")
+		fmt.Fprintln(e.stderr, "                                        ordinary mail, and each reported recipient with its status and reason;")
+		fmt.Fprintln(e.stderr, "                                        with --key or EMAIL_SECRET_KEY, whether it proves it is about Parley's mail;")
+		fmt.Fprintln(e.stderr, "                                        --rcpt ADDRESS: the address it came to, for bounces+TOKEN@)")
 		return exitConfig
+	}
+	var keys sign.Keys
+	if args[0] == "bounce" {
+		var err error
+		if keys, err = inspectKeys(e, o.key); err != nil {
+			fmt.Fprintf(e.stderr, "parleyd: inspect: %v\n", err)
+			return exitConfig
+		}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
@@ -48,7 +77,7 @@ func cmdInspect(e *env, fs *flag.FlagSet, args []string) int {
 		case "message":
 			out = inspectMessage(file, raw)
 		case "bounce":
-			out = inspectBounce(file, raw)
+			out = inspectBounce(file, raw, keys, o.rcpt)
 		default:
 			out = inspectReply(e, file, raw)
 		}
@@ -153,6 +182,7 @@ type inspectedBounce struct {
 	Kind       string               `json:"kind"`
 	Reporter   string               `json:"reporter"`
 	Recipients []inspectedRecipient `json:"recipients"`
+	Proof      inspectedProof       `json:"proof"`
 }
 
 type inspectedRecipient struct {
@@ -165,7 +195,15 @@ type inspectedRecipient struct {
 	Diagnostic string `json:"diagnostic"`
 }
 
-func inspectBounce(file string, raw []byte) inspectedBounce {
+// inspectedProof is what the intake would decide about the report's
+// proof, short of the database look-up of the token's recipient.
+type inspectedProof struct {
+	Decision string        `json:"decision"` // verified, unverified, ignored, or unchecked (no key)
+	Why      string        `json:"why"`
+	Tokens   []proof.Token `json:"tokens"`
+}
+
+func inspectBounce(file string, raw []byte, keys sign.Keys, rcpt string) inspectedBounce {
 	r := dsn.Classify(raw)
 	out := inspectedBounce{File: file, Kind: string(r.Kind), Reporter: r.Reporter, Recipients: []inspectedRecipient{}}
 	for _, rc := range r.Recipients {
@@ -174,7 +212,90 @@ func inspectBounce(file string, raw []byte) inspectedBounce {
 			Reason: rc.Reason, Scores: rc.Scores, Diagnostic: rc.Diagnostic,
 		})
 	}
+	out.Proof = judgeProof(r, raw, keys, rcpt)
 	return out
+}
+
+// judgeProof mirrors bounce.Service.FromMail up to its look-ups: a
+// verified report acts on the recipient of the delivery its token names
+// (when that delivery exists), never on the addresses its text names.
+func judgeProof(r dsn.Report, raw []byte, keys sign.Keys, rcpt string) inspectedProof {
+	p := inspectedProof{Tokens: []proof.Token{}}
+	switch {
+	case r.Kind == dsn.KindAutoReply:
+		p.Decision, p.Why = "ignored", "an automatic reply"
+		return p
+	case r.Kind == dsn.KindComplaint && strings.EqualFold(r.FeedbackType, "not-spam"):
+		p.Decision, p.Why = "ignored", "a retracted complaint (not-spam)"
+		return p
+	case keys.Current == "":
+		p.Decision, p.Why = "unchecked", "proof cannot be checked without the token key (--key, or EMAIL_SECRET_KEY in the environment or --env-file)"
+		return p
+	}
+	var notes []string
+	if local, _, _ := strings.Cut(strings.ToLower(strings.Trim(rcpt, "<> ")), "@"); strings.HasPrefix(local, "bounces+") {
+		if id, err := keys.VerifyVERP(strings.TrimPrefix(local, "bounces+")); err == nil {
+			p.Decision, p.Why = "verified", fmt.Sprintf("arrived at the VERP address of delivery %d: Parley acts on that delivery's recipient", id)
+			p.Tokens = append(p.Tokens, proof.Find(raw, keys)...)
+			return p
+		}
+		notes = append(notes, "its bounces+ address has no valid token")
+	}
+	if r.Kind == dsn.KindNotBounce {
+		p.Decision, p.Why = "ignored", "not a delivery report"
+		return p
+	}
+	toks := proof.Find(raw, keys)
+	p.Tokens = append(p.Tokens, toks...)
+	names := map[string]bool{}
+	var invalid []proof.Token
+	for _, t := range toks {
+		if t.Valid {
+			names[t.Names()] = true
+		} else {
+			invalid = append(invalid, t)
+		}
+	}
+	switch {
+	case len(names) == 1:
+		for n := range names {
+			p.Decision, p.Why = "verified", "the returned message carries a valid Parley token for "+n+": Parley acts on its recipient, if it exists"
+		}
+		return p
+	case len(names) > 1:
+		notes = append(notes, fmt.Sprintf("its valid tokens name %d deliveries or users: Parley acts only if they are one recipient", len(names)))
+		p.Decision = "verified"
+	default:
+		notes = append(notes, proof.Missing(invalid))
+		p.Decision = "unverified"
+	}
+	p.Why = strings.Join(notes, "; ")
+	return p
+}
+
+// inspectKeys is the token key for checking proof: --key, else
+// EMAIL_SECRET_KEY (and EMAIL_SECRET_KEY_PREVIOUS) from the environment
+// or the --env-file. No key is no error: the proof is then unchecked.
+func inspectKeys(e *env, key string) (sign.Keys, error) {
+	lookup := config.Lookup(os.LookupEnv)
+	if e.envFile != "" {
+		f, err := os.Open(e.envFile)
+		if err != nil {
+			return sign.Keys{}, err
+		}
+		defer f.Close()
+		m, err := config.ReadEnvFile(f)
+		if err != nil {
+			return sign.Keys{}, fmt.Errorf("%s: %w", e.envFile, err)
+		}
+		lookup = config.EnvWithFile(m)
+	}
+	prev, _ := lookup("EMAIL_SECRET_KEY_PREVIOUS")
+	if key != "" {
+		return sign.Keys{Current: key, Previous: prev}, nil
+	}
+	cur, _ := lookup("EMAIL_SECRET_KEY")
+	return sign.Keys{Current: cur, Previous: prev}, nil
 }
 
 // looksLikeMessage reports a raw message: it starts with header fields

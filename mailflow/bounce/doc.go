@@ -5,4 +5,7 @@
 // start it again), complaints that suppress at once, and the record an
 // admin reads. Reports arrive as mail (parsed by bounce/dsn), as
 // provider webhooks (bounce/webhook), and as the relay's own 5xx replies.
+// A report by mail acts only with proof (bounce/proof: a signed token
+// naming the delivery); every other one is recorded as unverified, with
+// why, and changes nothing.
 package bounce

@@ -40,6 +40,11 @@ type Report struct {
 	Scores     bool // counts against the address (a mailbox failure, not a policy block)
 	DeliveryID int64
 	InboundID  int64
+	// Proof says how the report is known to be about mail Parley sent to
+	// Email (a VERP token, a returned delivery header); empty for the
+	// relay's own replies and the providers' signed webhooks, which
+	// Apply describes itself.
+	Proof string
 }
 
 // Inserter enqueues a job inside a transaction (queue.Queue is one).
@@ -68,7 +73,18 @@ func (s *Service) Apply(ctx context.Context, r Report) (string, error) {
 		return "no recipient", nil
 	}
 	ev := store.BounceEvent{Email: r.Email, Kind: r.Kind, Status: r.Status, Reason: r.Reason, Diagnostic: r.Diagnostic,
-		Provider: r.Provider, ProviderEventID: r.EventID, Scored: r.Scores && (r.Kind == KindHard || r.Kind == KindSoft)}
+		Provider: r.Provider, ProviderEventID: r.EventID, Scored: r.Scores && (r.Kind == KindHard || r.Kind == KindSoft),
+		Verified: true, Proof: r.Proof}
+	if ev.Proof == "" {
+		switch r.Provider {
+		case "smtp":
+			ev.Proof = "the relay's own reply to Parley"
+		case "dsn":
+			ev.Proof = "a report by mail"
+		default:
+			ev.Proof = "a signed " + r.Provider + " webhook"
+		}
+	}
 	if ev.Kind != KindHard && ev.Kind != KindSoft && ev.Kind != KindComplaint && ev.Kind != KindDelayed && ev.Kind != KindUnparsed {
 		ev.Kind = KindUnparsed
 	}
@@ -136,7 +152,7 @@ func (s *Service) Apply(ctx context.Context, r Report) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.Log.Info("bounce report applied", "email", r.Email, "kind", r.Kind, "provider", r.Provider, "outcome", out)
+	s.Log.Info("bounce report applied", "email", r.Email, "kind", r.Kind, "provider", r.Provider, "proof", ev.Proof, "outcome", out)
 	return out, nil
 }
 

@@ -197,7 +197,7 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	}
 	loc, _ := mailflow.Location(d.Timezone)
 	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
-	msg, err := s.Renderer.Render(member, Period(d.Period), items, loc, time.Now())
+	msg, err := s.Renderer.Render(member, d.ID, Period(d.Period), items, loc, time.Now())
 	if err == nil {
 		msg, err = s.DKIM.Sign(msg)
 	}

@@ -241,6 +241,11 @@ func TestDigestEmail(t *testing.T) {
 	if mr.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.Contains(mr.Header.Get("List-Unsubscribe"), "/u/") {
 		t.Fatalf("digest List-Unsubscribe headers: %q", mr.Header.Get("List-Unsubscribe"))
 	}
+	// The signed delivery header names this digest, so that a complaint
+	// returning it proves whom it is about.
+	if got, err := keys.VerifyDeliveryHeader(mr.Header.Get("X-Parley-Delivery")); err != nil || got != (sign.Sent{Kind: sign.SentDigest, ID: res.Created[0]}) {
+		t.Errorf("X-Parley-Delivery %q: %+v %v", mr.Header.Get("X-Parley-Delivery"), got, err)
+	}
 	var text, html string
 	for {
 		part, err := mr.NextPart()
@@ -325,7 +330,7 @@ func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
 				AuthorName: "Someone", CreatedAt: time.Now(), Body: strings.Repeat("A long message. ", 70)})
 		}
 	}
-	msg, err := r.Render(store.DigestMember{UserID: 1, Email: "x@example.org", Name: "X", Timezone: "UTC"}, digest.Daily, items, time.UTC, time.Now())
+	msg, err := r.Render(store.DigestMember{UserID: 1, Email: "x@example.org", Name: "X", Timezone: "UTC"}, 0, digest.Daily, items, time.UTC, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,8 +137,10 @@ type fragKey struct {
 }
 
 // Render builds the digest email for a member. loc is the member's
-// timezone, for the times shown.
-func (r *Renderer) Render(m store.DigestMember, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
+// timezone, for the times shown. digestID names the digest in the
+// signed X-Parley-Delivery header, by which a report that returns the
+// digest proves whom it is about (0 for none).
+func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
 	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
 		StopDigestsURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, Value: "digest"})}
 	threads, shown := 0, 0
@@ -210,6 +212,9 @@ func (r *Renderer) Render(m store.DigestMember, period Period, items []store.Dig
 	// RFC 2369 and 8058: one-click unsubscribe from digests as a whole.
 	h.Set("List-Unsubscribe", "<"+v.StopDigestsURL+">")
 	h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	if digestID != 0 {
+		h.Set(sign.DeliveryHeaderField, r.keys.DeliveryHeader(sign.Sent{Kind: sign.SentDigest, ID: digestID}))
+	}
 	h.Set("Auto-Submitted", "auto-generated")
 	h.Set("Precedence", "bulk")
 	h.Set("X-Auto-Response-Suppress", "All")

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -153,14 +155,34 @@ func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *parse.M
 	return ""
 }
 
-// isBounceLike: mail from the null sender or from a mailer daemon is a
-// delivery report whatever address it came to.
+// isBounceLike: mail from the null sender or from a mailer daemon, and
+// any multipart/report (RFC 6522: feedback loops send complaints from
+// ordinary addresses), is a delivery report whatever address it came
+// to. The bounce code acts on it only if it proves itself.
 func isBounceLike(in store.Inbound, m *parse.Message) bool {
 	local := strings.ToLower(m.FromAddress)
 	if at := strings.IndexByte(local, '@'); at >= 0 {
 		local = local[:at]
 	}
-	return in.MailFrom == "" || local == "mailer-daemon" || local == "postmaster"
+	return in.MailFrom == "" || local == "mailer-daemon" || local == "postmaster" || isReport(in.Raw)
+}
+
+// isReport reports a top-level multipart/report (RFC 6522 §3) of a
+// delivery status (RFC 3464) or feedback (RFC 5965) report.
+func isReport(raw []byte) bool {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return false
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/report" {
+		return false
+	}
+	switch strings.ToLower(params["report-type"]) {
+	case "delivery-status", "feedback-report":
+		return true
+	}
+	return false
 }
 
 // bounce hands a delivery report to the bounce code, or keeps it.

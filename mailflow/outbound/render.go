@@ -28,6 +28,7 @@ import (
 	xhtml "golang.org/x/net/html"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/templates"
 )
 
@@ -57,6 +58,10 @@ type Recipient struct {
 	UnsubscribeURL    string // one-click https URL for this group (List-Unsubscribe and footer)
 	UnsubscribeAllURL string // stops all email from this site
 	SettingsURL       string // changes the recipient's email setting for this group
+	// Delivery is the signed X-Parley-Delivery value naming this one
+	// delivery (sign.Keys.DeliveryHeader): a report that returns the copy
+	// proves with it whom it is about, wherever the report is sent.
+	Delivery string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -385,6 +390,11 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		(s.text.Len()+s.html.Len())*3/2+len(s.view.UnsubscribeURL)+256)
 	dst = append(dst, p.head...)
 	dst = p.appendListUnsubscribe(dst, s.view.UnsubscribeURL)
+	if d := cleanToken(rc.Delivery); d != "" {
+		dst = append(dst, sign.DeliveryHeaderField+": "...)
+		dst = append(dst, d...)
+		dst = append(dst, "\r\n"...)
+	}
 	dst = append(dst, p.mid...)
 	dst = appendQP(dst, endLine(s.text.Bytes()))
 	dst = append(dst, p.html...)
@@ -421,6 +431,20 @@ func (p *Prepared) appendListUnsubscribe(dst []byte, u string) []byte {
 	dst = append(dst, p.mailto...)
 	dst = append(dst, ">\r\n"...)
 	return append(dst, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"...)
+}
+
+// cleanToken keeps a header token only if it is the characters
+// sign.Keys.DeliveryHeader writes, so no value can break the header.
+func cleanToken(s string) string {
+	if len(s) > 60 {
+		return ""
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return ""
+		}
+	}
+	return s
 }
 
 // references builds the References field (RFC 5322 §3.6.4): the thread's

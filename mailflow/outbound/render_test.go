@@ -117,6 +117,7 @@ func testRecipient() Recipient {
 		UnsubscribeURL:    "https://lists.example.org/community/u/unsub-gardeners-bruno",
 		UnsubscribeAllURL: "https://lists.example.org/community/u/unsub-all-bruno",
 		SettingsURL:       "https://lists.example.org/community/email-settings/bruno",
+		Delivery:          "p.1-abcdefghijklmnop",
 	}
 }
 
@@ -452,7 +453,7 @@ var allowedFields = map[string]bool{
 	"Subject": true, "Message-ID": true, "In-Reply-To": true, "References": true, "List-Id": true,
 	"List-Post": true, "List-Help": true, "List-Archive": true, "List-Unsubscribe": true,
 	"List-Unsubscribe-Post": true, "Precedence": true, "X-Auto-Response-Suppress": true,
-	"MIME-Version": true, "Content-Type": true,
+	"MIME-Version": true, "Content-Type": true, "X-Parley-Delivery": true,
 }
 
 func TestRenderHostileInput(t *testing.T) {
@@ -471,6 +472,7 @@ func TestRenderHostileInput(t *testing.T) {
 	rc.UnsubscribeURL += inject
 	rc.UnsubscribeAllURL += inject
 	rc.SettingsURL += "\x00\x1b\x7f\u0085" + inject
+	rc.Delivery += inject // dropped whole: no partial token is written
 
 	msg := render(t, r, p, rc)
 	checkLines(t, msg)
@@ -488,6 +490,9 @@ func TestRenderHostileInput(t *testing.T) {
 	h, err := tp.ReadMIMEHeader()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := h["X-Parley-Delivery"]; ok {
+		t.Error("a delivery token with a line break was written")
 	}
 	for _, k := range []string{"Bcc", "X-Injected", "X-Sep"} {
 		if _, ok := h[k]; ok {

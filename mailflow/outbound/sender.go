@@ -264,6 +264,7 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		UnsubscribeURL:    s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID, GroupID: gid}),
 		UnsubscribeAllURL: s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID}),
 		SettingsURL:       s.link("/email-settings/", sign.Link{Purpose: sign.PurposeSettings, UserID: d.UserID, GroupID: gid}),
+		Delivery:          s.keys.DeliveryHeader(sign.Sent{Kind: sign.SentPost, ID: d.ID}),
 	}
 	buf, err = p.Render(buf, rc)
 	if err != nil {

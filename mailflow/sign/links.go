@@ -213,3 +213,46 @@ func (k Keys) VerifyModerate(token string) (moderatorID, messageID int64, err er
 	}
 	return moderatorID, messageID, nil
 }
+
+// Sent names one message Parley sent to one recipient, in the signed
+// X-Parley-Delivery header of that recipient's copy, so that a report
+// which returns the copy (an ARF complaint from a feedback loop, a DSN
+// that reached another address) proves which delivery it is about.
+type Sent struct {
+	Kind SentKind
+	ID   int64
+}
+
+// SentKind says what table a Sent's ID is in.
+type SentKind string
+
+// The kinds of mail that carry a delivery header. System mail (account
+// and moderation notices) has no delivery of its own and carries none.
+const (
+	SentPost   SentKind = "p" // a row of deliveries: one post to one member
+	SentDigest SentKind = "d" // a row of digests: one digest to one member
+)
+
+// DeliveryHeaderField is the header field that carries DeliveryHeader's
+// value in every copy of a post and every digest.
+const DeliveryHeaderField = "X-Parley-Delivery"
+
+// DeliveryHeader returns the value of a copy's X-Parley-Delivery header:
+// the kind, a dot, and an id token (lowercase, like VERP tokens, since
+// some mailers rewrite header case when they return a message).
+func (k Keys) DeliveryHeader(s Sent) string {
+	return string(s.Kind) + "." + k.idToken("delivery-"+string(s.Kind), s.ID)
+}
+
+// VerifyDeliveryHeader checks a value made by DeliveryHeader.
+func (k Keys) VerifyDeliveryHeader(v string) (Sent, error) {
+	kind, tok, ok := strings.Cut(strings.ToLower(strings.TrimSpace(v)), ".")
+	if !ok || (SentKind(kind) != SentPost && SentKind(kind) != SentDigest) {
+		return Sent{}, ErrBadToken
+	}
+	id, err := k.verifyID("delivery-"+kind, tok)
+	if err != nil {
+		return Sent{}, err
+	}
+	return Sent{Kind: SentKind(kind), ID: id}, nil
+}

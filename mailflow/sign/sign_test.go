@@ -120,3 +120,25 @@ func TestModerateToken(t *testing.T) {
 		t.Errorf("after key rotation: %v", err)
 	}
 }
+
+func TestDeliveryHeader(t *testing.T) {
+	k := Keys{Current: strings.Repeat("a", 32), Previous: strings.Repeat("p", 32)}
+	for _, s := range []Sent{{SentPost, 1}, {SentDigest, 987654321}} {
+		v := k.DeliveryHeader(s)
+		if got, err := k.VerifyDeliveryHeader(strings.ToUpper(v)); err != nil || got != s {
+			t.Fatalf("round trip of %+v: %+v %v", s, got, err)
+		}
+	}
+	post := k.DeliveryHeader(Sent{SentPost, 42})
+	bad := []string{"", "p.", "x" + post[1:], "d" + post[1:], // a post's token is not a digest's
+		"p." + k.VERPToken(42), // nor is a VERP token a header token
+		Keys{Current: strings.Repeat("b", 32)}.DeliveryHeader(Sent{SentPost, 42}), post[:len(post)-1]}
+	for _, b := range bad {
+		if _, err := k.VerifyDeliveryHeader(b); err != ErrBadToken {
+			t.Errorf("VerifyDeliveryHeader(%q) = %v, want ErrBadToken", b, err)
+		}
+	}
+	if _, err := (Keys{Current: strings.Repeat("n", 32), Previous: strings.Repeat("a", 32)}).VerifyDeliveryHeader(post); err != nil {
+		t.Errorf("after a key rotation: %v", err)
+	}
+}

@@ -11,19 +11,23 @@ import (
 
 // BounceEvent is one report about one address.
 type BounceEvent struct {
-	ID              int64     `json:"id"`
-	Email           string    `json:"email"`
-	DeliveryID      *int64    `json:"delivery_id"`
-	InboundID       *int64    `json:"inbound_id,omitempty"`
-	Kind            string    `json:"kind"` // hard, soft, complaint, delayed, unparsed
-	Class           string    `json:"class"`
-	Status          string    `json:"status"`
-	Reason          string    `json:"reason"`
-	Diagnostic      string    `json:"diagnostic"`
-	Provider        string    `json:"provider"`
-	ProviderEventID string    `json:"provider_event_id,omitempty"`
-	Scored          bool      `json:"scored"`
-	ReceivedAt      time.Time `json:"received_at"`
+	ID              int64  `json:"id"`
+	Email           string `json:"email"`
+	DeliveryID      *int64 `json:"delivery_id"`
+	InboundID       *int64 `json:"inbound_id,omitempty"`
+	Kind            string `json:"kind"` // hard, soft, complaint, delayed, unparsed
+	Class           string `json:"class"`
+	Status          string `json:"status"`
+	Reason          string `json:"reason"`
+	Diagnostic      string `json:"diagnostic"`
+	Provider        string `json:"provider"`
+	ProviderEventID string `json:"provider_event_id,omitempty"`
+	Scored          bool   `json:"scored"`
+	// Verified: the report proved it is about mail Parley sent to Email
+	// (a signed token); an unverified one changed nothing.
+	Verified   bool      `json:"verified"`
+	Proof      string    `json:"proof"` // how it was proven, or why it was not
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // RecordBounceEvent stores a report. A provider event already recorded
@@ -34,10 +38,10 @@ func (s *Store) RecordBounceEvent(ctx context.Context, e BounceEvent) (created b
 		eventID = &e.ProviderEventID
 	}
 	tag, err := s.db.Exec(ctx, `
-		INSERT INTO bounce_events (email, delivery_id, inbound_id, kind, class, status_code, reason, diagnostic, provider, provider_event_id, scored)
-		VALUES (lower($1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		INSERT INTO bounce_events (email, delivery_id, inbound_id, kind, class, status_code, reason, diagnostic, provider, provider_event_id, scored, verified, proof)
+		VALUES (lower($1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (provider, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
-		e.Email, e.DeliveryID, e.InboundID, e.Kind, e.Class, e.Status, e.Reason, truncate(e.Diagnostic, 1000), e.Provider, eventID, e.Scored)
+		e.Email, e.DeliveryID, e.InboundID, e.Kind, e.Class, e.Status, e.Reason, truncate(e.Diagnostic, 1000), e.Provider, eventID, e.Scored, e.Verified, truncate(e.Proof, 1000))
 	if err != nil {
 		return false, mapErr(err, "record bounce")
 	}
@@ -120,17 +124,38 @@ func (s *Store) ResetBounceScore(ctx context.Context, email string) error {
 // BounceEvents returns an address's reports, newest first.
 func (s *Store) BounceEvents(ctx context.Context, email string, limit int) ([]BounceEvent, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT id, email, delivery_id, inbound_id, kind, class, status_code, reason, diagnostic, provider, coalesce(provider_event_id, ''), scored, received_at
+		SELECT `+bounceEventCols+`
 		FROM bounce_events WHERE lower(email) = lower($1) ORDER BY received_at DESC, id DESC LIMIT $2`, email, limit)
 	if err != nil {
 		return nil, mapErr(err, "list bounces")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BounceEvent, error) {
-		var e BounceEvent
-		err := r.Scan(&e.ID, &e.Email, &e.DeliveryID, &e.InboundID, &e.Kind, &e.Class, &e.Status, &e.Reason, &e.Diagnostic, &e.Provider, &e.ProviderEventID, &e.Scored, &e.ReceivedAt)
-		return e, err
-	})
+	out, err := pgx.CollectRows(rows, scanBounceEvent)
 	return out, mapErr(err, "list bounces")
+}
+
+// RecentBounceEvents lists every address's reports, newest first: all
+// of them, or only the verified (verified true) or unverified (false)
+// ones.
+func (s *Store) RecentBounceEvents(ctx context.Context, verified *bool, limit, offset int) ([]BounceEvent, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT `+bounceEventCols+`
+		FROM bounce_events WHERE $1::boolean IS NULL OR verified = $1
+		ORDER BY received_at DESC, id DESC LIMIT $2 OFFSET $3`, verified, limit, offset)
+	if err != nil {
+		return nil, mapErr(err, "list recent bounces")
+	}
+	out, err := pgx.CollectRows(rows, scanBounceEvent)
+	return out, mapErr(err, "list recent bounces")
+}
+
+const bounceEventCols = `id, email, delivery_id, inbound_id, kind, class, status_code, reason, diagnostic, provider,
+		coalesce(provider_event_id, ''), scored, verified, proof, received_at`
+
+func scanBounceEvent(r pgx.CollectableRow) (BounceEvent, error) {
+	var e BounceEvent
+	err := r.Scan(&e.ID, &e.Email, &e.DeliveryID, &e.InboundID, &e.Kind, &e.Class, &e.Status, &e.Reason, &e.Diagnostic, &e.Provider,
+		&e.ProviderEventID, &e.Scored, &e.Verified, &e.Proof, &e.ReceivedAt)
+	return e, err
 }
 
 // DeliveryRecipient returns the address and message of a delivery (how a
@@ -138,6 +163,13 @@ func (s *Store) BounceEvents(ctx context.Context, email string, limit int) ([]Bo
 func (s *Store) DeliveryRecipient(ctx context.Context, id int64) (email string, messageID int64, err error) {
 	err = s.db.QueryRow(ctx, `SELECT email, message_id FROM deliveries WHERE id = $1`, id).Scan(&email, &messageID)
 	return email, messageID, mapErr(err, "get delivery")
+}
+
+// DigestRecipient returns the address a digest was sent to (how a
+// report that returns a digest finds its recipient).
+func (s *Store) DigestRecipient(ctx context.Context, id int64) (email string, err error) {
+	err = s.db.QueryRow(ctx, `SELECT u.email FROM digests d JOIN users u ON u.id = d.user_id WHERE d.id = $1`, id).Scan(&email)
+	return email, mapErr(err, "get digest recipient")
 }
 
 // Suppression is one entry of the suppression list.

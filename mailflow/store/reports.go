@@ -189,8 +189,8 @@ func (s *Store) Series(ctx context.Context, what string, days int) ([]DailyCount
 		"messages":   `SELECT date_trunc('day', created_at) AS d, count(*) FROM messages WHERE created_at >= $1 AND status = 'approved' GROUP BY 1`,
 		"deliveries": `SELECT date_trunc('day', sent_at) AS d, count(*) FROM deliveries WHERE sent_at >= $1 AND state = 'sent' GROUP BY 1`,
 		"failures":   `SELECT date_trunc('day', created_at) AS d, count(*) FROM deliveries WHERE created_at >= $1 AND state = 'failed' GROUP BY 1`,
-		"bounces":    `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind IN ('hard', 'soft') GROUP BY 1`,
-		"complaints": `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind = 'complaint' GROUP BY 1`,
+		"bounces":    `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind IN ('hard', 'soft') AND verified GROUP BY 1`,
+		"complaints": `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind = 'complaint' AND verified GROUP BY 1`,
 		"members":    `SELECT date_trunc('week', created_at) AS d, count(*) FROM users WHERE created_at >= $1 GROUP BY 1`,
 	}[what]
 	if !ok {

@@ -46,6 +46,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	g.POST("/users/:id/impersonate", h.impersonate)
 	g.GET("/invite", h.inviteForm)
 	g.POST("/invite", h.invite)
+	g.GET("/bounces", h.bounceReports)
 	g.GET("/import", h.importForm)
 	g.POST("/import", h.importUpload)
 	r := a.Group("", h.requireReports)
