@@ -127,6 +127,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		c.sender.Run(senderCtx)
 	}()
 	go pruneAccounts(senderCtx, st, log)
+	go c.fanout.RescueAbandoned(senderCtx)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(httpLn) }()
 	go func() {
