@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleymail/parley/mailflow/mailtest"
@@ -55,7 +60,7 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 	sink := mailtest.NewSink(t)
 	var mu sync.Mutex
 	var lastArrival time.Time
-	sink.SetDataHook(func(string, []string) *smtp.SMTPError {
+	sink.SetDataHook(func(string, []string) *gosmtp.SMTPError {
 		mu.Lock()
 		lastArrival = time.Now()
 		mu.Unlock()
@@ -141,4 +146,182 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 		t.Fatalf("%d duplicate messages; at most EMAIL_CONCURRENCY=4 may be in flight at a kill", dups)
 	}
 	s.stop(t, syscall.SIGTERM)
+}
+
+// smtpProbe asks Parley's SMTP listener to take mail for rcpt, without
+// sending any, and returns the reply code to RCPT (0: no answer).
+func smtpProbe(addr, rcpt string) int {
+	c, err := gosmtp.Dial(addr)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	if err := c.Hello("client.test"); err != nil {
+		return 0
+	}
+	if err := c.Mail("admin@example.org", nil); err != nil {
+		return smtpCode(err)
+	}
+	err = c.Rcpt(rcpt, nil)
+	_ = c.Quit()
+	if err != nil {
+		return smtpCode(err)
+	}
+	return 250
+}
+
+func smtpCode(err error) int {
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+// TestEmbeddedPostgresRestarted kills the embedded postmaster under a
+// running serve: serve answers 503 and 451 meanwhile, restarts it by
+// itself, and then takes and delivers a post by SMTP (its pool, job queue
+// and queue leader all back).
+func TestEmbeddedPostgresRestarted(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	dir := dataDir(t)
+	addr, smtpAddr := freeAddr(t), freeAddr(t)
+	env := append(sinkEnv(sink), "DATA_DIR="+dir, "HTTP_ADDR="+addr, "SMTP_ADDR="+smtpAddr)
+	url := "http://" + addr
+	connString := "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable"
+	s := startServe(t, env)
+	waitHealthy(t, url, 60*time.Second, s.exited)
+	seed(t, connString, 3)
+	if code := smtpProbe(smtpAddr, "crash@lists.test"); code != 250 {
+		t.Fatalf("RCPT before the kill: %d", code)
+	}
+
+	b, err := os.ReadFile(filepath.Join(dir, "pg", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[int]int{} // /healthz answers during the outage
+	rcpts := map[int]int{} // RCPT answers during the outage
+	var healthy time.Duration
+	for {
+		if time.Since(killed) > 90*time.Second {
+			t.Fatalf("serve not healthy 90 s after the postmaster was killed (healthz %v, RCPT %v)\n%s", codes, rcpts, s.log)
+		}
+		select {
+		case err := <-s.exited:
+			t.Fatalf("serve exited: %v\n%s", err, s.log)
+		default:
+		}
+		// Healthy again: the server was restarted (the backends of the
+		// killed one can answer for a moment after its death) and answers.
+		back := strings.Contains(s.log.String(), "embedded PostgreSQL is back")
+		res, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == 200 && back {
+			healthy = time.Since(killed)
+			break
+		}
+		if res.StatusCode != 200 {
+			codes[res.StatusCode]++
+			rcpts[smtpProbe(smtpAddr, "crash@lists.test")]++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("healthy again %s after the postmaster was killed; meanwhile /healthz %v, RCPT %v", healthy.Round(10*time.Millisecond), codes, rcpts)
+	for code := range codes {
+		if code != 503 {
+			t.Errorf("/healthz answered %d during the outage, want 503", code)
+		}
+	}
+	for code := range rcpts {
+		if code != 451 && code != 250 { // 250: the database came back between the two probes
+			t.Errorf("RCPT answered %d during the outage, want 451", code)
+		}
+	}
+	if len(codes) == 0 {
+		t.Log("the outage was too short to observe a 503")
+	}
+	log := s.log.String()
+	for _, step := range []string{"embedded PostgreSQL stopped unexpectedly", "embedded PostgreSQL: starting", "embedded PostgreSQL is back"} {
+		if !strings.Contains(log, step) {
+			t.Errorf("log lacks %q", step)
+		}
+	}
+	if processAliveForTest(pid) {
+		t.Errorf("the killed postmaster %d is still there (a zombie not reaped)", pid)
+	}
+
+	// A post by SMTP is taken and delivered: the pool reconnected and the
+	// job queue works jobs again.
+	if err := smtpSend(smtpAddr, "admin@example.org", "crash@lists.test",
+		"From: admin@example.org\r\nTo: crash@lists.test\r\nSubject: After the crash\r\nMessage-ID: <after-crash@example.org>\r\n\r\nStill here.\r\n"); err != nil {
+		t.Fatalf("posting after the restart: %v", err)
+	}
+	if !sink.WaitFor(3, 60*time.Second) {
+		t.Fatalf("%d of 3 members got the post made after the restart\n%s", sink.Count(), s.log)
+	}
+	// The job queue elected a leader again (its table is unlogged: the
+	// crash emptied it), so periodic work and river's rescuer run.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	waitCount(t, conn, `SELECT count(*) FROM river_leader WHERE expires_at > now()`, 1, 60*time.Second)
+	t.Logf("ERROR lines logged: %d", strings.Count(log, "level=ERROR"))
+
+	s.stop(t, syscall.SIGTERM)
+	if left := postgresFor(dir); len(left) > 0 {
+		t.Fatalf("postgres left behind: %v", left)
+	}
+}
+
+func processAliveForTest(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
+}
+
+// smtpSend sends one message over SMTP (no TLS).
+func smtpSend(addr, from, to, msg string) error {
+	c, err := gosmtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("client.test"); err != nil {
+		return err
+	}
+	if err := c.Mail(from, nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(msg)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
