@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -324,4 +331,85 @@ func smtpSend(addr, from, to, msg string) error {
 		return err
 	}
 	return c.Quit()
+}
+
+// TestWebhookForgeriesAgainstServe replays a captured Mailgun call, with
+// forged event data, after a restart, and posts forged SES notifications:
+// both are answered 401, no certificate is fetched from a host that is not
+// Amazon's SNS, and nothing is logged at ERROR.
+func TestWebhookForgeriesAgainstServe(t *testing.T) {
+	const mailgunKey = "key-daemon-test-mailgun"
+	const topic = "arn:aws:sns:us-east-1:123456789012:bounces"
+	dir := dataDir(t)
+	addr := freeAddr(t)
+	env := []string{"DATA_DIR=" + dir, "HTTP_ADDR=" + addr, "SMTP_ADDR=" + freeAddr(t), "EMAIL_BACKEND=discard",
+		"MAILGUN_SIGNING_KEY=" + mailgunKey, "SNS_TOPIC_ARNS=" + topic}
+	url := "http://" + addr
+	post := func(path, body string) int {
+		t.Helper()
+		res, err := http.Post(url+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	s := startServe(t, env)
+	waitHealthy(t, url, 60*time.Second, s.exited)
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(mailgunKey))
+	mac.Write([]byte(stamp + "captured-token"))
+	signature := fmt.Sprintf(`"signature":{"timestamp":%q,"token":"captured-token","signature":%q}`, stamp, hex.EncodeToString(mac.Sum(nil)))
+	event := func(email string) string {
+		return `{` + signature + `,"event-data":{"event":"failed","severity":"permanent","recipient":"` + email +
+			`","id":"ev-` + email + `","timestamp":` + stamp + `,"delivery-status":{"code":550,"message":"no such user"}}}`
+	}
+	if code := post("/mail/webhooks/mailgun", event("gone@example.org")); code != 200 {
+		t.Fatalf("genuine Mailgun call: %d", code)
+	}
+	s.stop(t, syscall.SIGTERM)
+
+	s = startServe(t, env)
+	waitHealthy(t, url, 60*time.Second, s.exited)
+	before := len(s.log.String())
+	if code := post("/mail/webhooks/mailgun", event("victim@example.org")); code != 401 {
+		t.Fatalf("Mailgun replay after a restart: %d, want 401", code)
+	}
+	connString := "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable"
+	conn, err := pgx.Connect(context.Background(), connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	waitCount(t, conn, `SELECT count(*) FROM bounce_events WHERE lower(email) = 'victim@example.org'`, 0, time.Second)
+
+	// Forged SES notifications whose certificate is "on" a host of the
+	// forger's: refused before any fetch.
+	var fetches atomic.Int32
+	forger := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetches.Add(1) }))
+	defer forger.Close()
+	for i := range 20 {
+		body, _ := json.Marshal(map[string]string{
+			"Type": "Notification", "MessageId": fmt.Sprint("forged-", i), "TopicArn": topic, "Timestamp": "2026-12-01T10:00:00.000Z",
+			"Message":          `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"victim@example.org"}]},"mail":{"destination":["victim@example.org"]}}`,
+			"SignatureVersion": "1", "Signature": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 256)),
+			"SigningCertURL": forger.URL + "/SimpleNotificationService-forged.pem",
+		})
+		if code := post("/mail/webhooks/ses", string(body)); code != 401 {
+			t.Fatalf("forged SES notification: %d, want 401", code)
+		}
+	}
+	if n := fetches.Load(); n != 0 {
+		t.Errorf("forged notifications made %d requests to the forger's host", n)
+	}
+	waitCount(t, conn, `SELECT count(*) FROM bounce_events WHERE lower(email) = 'victim@example.org'`, 0, time.Second)
+	after := s.log.String()[before:]
+	if strings.Contains(after, "level=ERROR") {
+		t.Errorf("forgeries logged ERROR lines:\n%s", after)
+	}
+	if n := strings.Count(after, "level=WARN"); n > 2 {
+		t.Errorf("21 forgeries logged %d WARN lines, want at most 2 (rate-limited):\n%s", n, after)
+	}
+	s.stop(t, syscall.SIGTERM)
 }
