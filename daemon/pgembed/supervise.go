@@ -75,6 +75,7 @@ func (c *Cluster) restart(ctx context.Context, down time.Time) bool {
 		c.log.Info("embedded PostgreSQL: starting", "attempt", attempt)
 		err := c.start(ctx)
 		if err == nil {
+			c.reapOrphans() // the old children are gone: they held the start back
 			c.log.Info("embedded PostgreSQL is back", "attempt", attempt, "down_for", time.Since(down).Round(time.Millisecond))
 			return true
 		}
