@@ -106,6 +106,7 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 		t.Fatalf("only %d messages arrived", sink.Count())
 	}
 	waitCount(t, hold, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`, 1, 30*time.Second)
+	killed := time.Now()
 	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,8 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 	mu.Lock()
 	took := lastArrival.Sub(restarted)
 	mu.Unlock()
-	t.Logf("from restart to the last delivery: %s (DELIVERY_LEASE_SECONDS=10)", took.Round(100*time.Millisecond))
+	t.Logf("from restart to the last delivery: %s; from the kill: %s (DELIVERY_LEASE_SECONDS=10)",
+		took.Round(100*time.Millisecond), lastArrival.Sub(killed).Round(100*time.Millisecond))
 	if !strings.Contains(s.log.String(), "taking up fan-outs left unfinished") {
 		t.Errorf("the fan-out was not taken up by the lease-based rescue:\n%s", s.log)
 	}
