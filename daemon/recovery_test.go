@@ -57,6 +57,19 @@ func waitCount(t *testing.T, conn *pgx.Conn, q string, want int, d time.Duration
 	}
 }
 
+// logTime returns the time of the first log line holding msg.
+func logTime(log, msg string) (time.Time, bool) {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, msg) || !strings.HasPrefix(line, "time=") {
+			continue
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		return at, err == nil
+	}
+	return time.Time{}, false
+}
+
 // TestKillDuringFanoutResumesWithinLease kills parleyd -9 while a post's
 // recipients are being expanded, restarts it, and checks that every
 // member gets the message, at most EMAIL_CONCURRENCY twice, and that the
@@ -135,8 +148,11 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 	mu.Unlock()
 	t.Logf("from restart to the last delivery: %s; from the kill: %s (DELIVERY_LEASE_SECONDS=10)",
 		took.Round(100*time.Millisecond), lastArrival.Sub(killed).Round(100*time.Millisecond))
-	if !strings.Contains(s.log.String(), "taking up fan-outs left unfinished") {
+	if at, ok := logTime(s.log.String(), "taking up fan-outs left unfinished"); !ok {
 		t.Errorf("the fan-out was not taken up by the lease-based rescue:\n%s", s.log)
+	} else {
+		t.Logf("the fan-out was taken up %s after the kill, %s after the restart",
+			at.Sub(killed).Round(100*time.Millisecond), at.Sub(restarted).Round(100*time.Millisecond))
 	}
 
 	copies := map[string]int{}

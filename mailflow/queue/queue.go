@@ -50,11 +50,11 @@ type Options struct {
 	Lease time.Duration
 }
 
-// JobTimeout is how long a job may run before its context is cancelled,
+// jobTimeout is how long a job may run before its context is cancelled,
 // unless its worker sets its own Timeout (the fan-out sets the lease).
 // Parley's jobs are short (a fan-out of 20,000 takes seconds), so minutes,
 // not river's default hour.
-const JobTimeout = 5 * time.Minute
+const jobTimeout = 5 * time.Minute
 
 // New returns a queue on pool.
 func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
@@ -64,7 +64,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 	cfg := &river.Config{
 		Logger:       o.Log,
 		PeriodicJobs: o.Periodic,
-		JobTimeout:   JobTimeout,
+		JobTimeout:   jobTimeout,
 		// A job whose daemon died mid-run is taken up again by river's
 		// rescuer once it has run for this long. River requires it to
 		// exceed JobTimeout (a live job is cancelled first); the lease on
@@ -72,7 +72,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 		// only on the elected leader, every 30 seconds, so the fan-out,
 		// which recipients wait on, has a faster path of its own
 		// (outbound.FanoutWorker.RescueAbandoned).
-		RescueStuckJobsAfter: JobTimeout + o.Lease,
+		RescueStuckJobsAfter: jobTimeout + o.Lease,
 	}
 	if o.Workers != nil {
 		if o.MaxWorkers <= 0 {
