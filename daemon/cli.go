@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleymail/parley/daemon/config"
@@ -203,7 +204,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, role p
 	if err := config.CheckDataDir(cfg.DataDir); err != nil {
 		return nil, nil, err
 	}
-	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: cfg.DataDir, Log: log}, role)
+	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: cfg.DataDir, Log: log, Supervised: role == pgembed.RoleServe}, role)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,7 +215,16 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, role p
 		}
 		return nil, nil, err
 	}
+	// serve restarts the server if it dies; commands are too short-lived
+	// to bother. The supervisor ends before the server is stopped.
+	superviseCtx, stopSupervising := context.WithCancel(context.WithoutCancel(ctx))
+	var supervised sync.WaitGroup
+	if role == pgembed.RoleServe {
+		supervised.Go(func() { cl.Supervise(superviseCtx) })
+	}
 	return st, func() {
+		stopSupervising()
+		supervised.Wait()
 		st.Close()
 		if err := cl.Close(context.Background()); err != nil {
 			log.Error("stopping embedded PostgreSQL", "err", err)

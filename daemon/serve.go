@@ -127,6 +127,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		c.sender.Run(senderCtx)
 	}()
 	go pruneAccounts(senderCtx, st, log)
+	go c.fanout.RescueAbandoned(senderCtx)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(httpLn) }()
 	go func() {
@@ -201,14 +202,18 @@ func unwrapNetErr(err error) error {
 	return err
 }
 
-// pruneAccounts deletes ended sessions and old sign-in failures every
-// hour. Several daemons doing it at once is harmless.
+// pruneAccounts deletes ended sessions, old sign-in failures and the
+// webhook tokens past their signature window every hour. Several daemons
+// doing it at once is harmless.
 func pruneAccounts(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := st.PruneAccounts(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
 			log.Warn("pruning sessions", "err", err)
+		}
+		if _, err := st.PruneWebhookTokens(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("pruning webhook tokens", "err", err)
 		}
 		select {
 		case <-ctx.Done():

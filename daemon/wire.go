@@ -39,6 +39,7 @@ type core struct {
 	posting *posting.Service
 	queue   *queue.Queue
 	sender  *outbound.Sender
+	fanout  *outbound.FanoutWorker
 	intake  *inbound.Server
 	bounces *bounce.Service
 	hooks   *webhooks.Deps
@@ -124,7 +125,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
 	})
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
+	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
+	river.AddWorker(workers, c.fanout)
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
@@ -146,7 +148,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	if err != nil {
 		return nil, configError{err}
 	}
-	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
+	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Lease: cfg.DeliveryLease, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
 		return nil, err
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)

@@ -54,6 +54,9 @@ type Options struct {
 	// WaitForOwner is how long to wait for another process's cluster to
 	// answer, or for a CLI command to release it. Zero means 60 s.
 	WaitForOwner time.Duration
+	// Supervised makes this process the parent of the server it starts
+	// (see becomeSubreaper), for Supervise; serve sets it.
+	Supervised bool
 }
 
 // Cluster is a private PostgreSQL cluster in a data directory.
@@ -132,6 +135,11 @@ func Open(ctx context.Context, opts Options, role Role) (*Cluster, error) {
 		}
 	}
 	c.writeHolder(role)
+	if opts.Supervised {
+		if err := becomeSubreaper(); err != nil {
+			c.log.Warn("the embedded PostgreSQL's exit will be noticed by polling", "err", err)
+		}
+	}
 	if err := c.startOwned(ctx); err != nil {
 		c.unlock()
 		return nil, err

@@ -10,4 +10,7 @@
 // Ownership of a running cluster is decided with an flock on
 // DATA_DIR/parleyd.lock: whoever holds it started the cluster and stops it.
 // Others (a CLI command while serve runs) just connect through the socket.
+//
+// serve also supervises the server (Supervise): it is the postmaster's
+// parent, and when the postmaster dies it starts it again with backoff.
 package pgembed

@@ -44,18 +44,35 @@ type Options struct {
 	MaxWorkers int            // parallel jobs in this daemon
 	Periodic   []*river.PeriodicJob
 	Log        *slog.Logger
+	// Lease is DELIVERY_LEASE_SECONDS: how long work claimed by a daemon
+	// that died waits before another takes it up. A job still running
+	// this long after its timeout is rescued. Zero: 2 minutes.
+	Lease time.Duration
 }
+
+// jobTimeout is how long a job may run before its context is cancelled,
+// unless its worker sets its own Timeout (the fan-out sets the lease).
+// Parley's jobs are short (a fan-out of 20,000 takes seconds), so minutes,
+// not river's default hour.
+const jobTimeout = 5 * time.Minute
 
 // New returns a queue on pool.
 func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
 	cfg := &river.Config{
 		Logger:       o.Log,
 		PeriodicJobs: o.Periodic,
-		// A job whose daemon died mid-run is taken up again after this.
-		// Parley's jobs are short (a fan-out of 20,000 takes seconds), so
-		// minutes, not river's default hour.
-		JobTimeout:           5 * time.Minute,
-		RescueStuckJobsAfter: 6 * time.Minute,
+		JobTimeout:   jobTimeout,
+		// A job whose daemon died mid-run is taken up again by river's
+		// rescuer once it has run for this long. River requires it to
+		// exceed JobTimeout (a live job is cancelled first); the lease on
+		// top is the same grace a claimed delivery gets. The rescuer runs
+		// only on the elected leader, every 30 seconds, so the fan-out,
+		// which recipients wait on, has a faster path of its own
+		// (outbound.FanoutWorker.RescueAbandoned).
+		RescueStuckJobsAfter: jobTimeout + o.Lease,
 	}
 	if o.Workers != nil {
 		if o.MaxWorkers <= 0 {

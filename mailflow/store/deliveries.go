@@ -83,6 +83,15 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 	return last, n, nil
 }
 
+// ExpandedUpTo returns the highest user id expanded for message id (0 when
+// none): ExpandBatch commits batches in user id order, so a fan-out that
+// resumes continues after it.
+func (s *Store) ExpandedUpTo(ctx context.Context, messageID int64) (int64, error) {
+	var last int64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(max(user_id), 0) FROM deliveries WHERE message_id = $1`, messageID).Scan(&last)
+	return last, mapErr(err, "read fan-out progress")
+}
+
 // Claimed is a delivery a sender has claimed, with what it needs to send.
 type Claimed struct {
 	ID        int64

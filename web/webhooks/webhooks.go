@@ -4,9 +4,13 @@
 // CSRF rules, so each one authenticates every request its provider's own
 // way (signatures or basic auth, in mailflow/bounce/webhook) before it
 // reads a single event. Forged or unauthenticated requests get 401 and
-// change nothing; malformed ones 400; bodies over 1 MB 413. An event seen
-// twice is applied once. An endpoint whose provider is not configured
-// answers 404.
+// change nothing, with at most one WARN line per refusalLogEvery however
+// many arrive; malformed ones 400; bodies over 1 MB 413; a request that
+// cannot be checked or applied now (certificate unreachable, database
+// down) 503, so the provider retries. An event seen twice is applied once,
+// and a Mailgun signature is accepted once, by any daemon, ever (its
+// tokens are kept in PostgreSQL). An endpoint whose provider is not
+// configured answers 404.
 package webhooks
 
 import (
@@ -22,6 +26,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
+	"github.com/parleymail/parley/mailflow/store"
 )
 
 // MaxBody is the largest notification read.
@@ -35,23 +40,32 @@ type Deps struct {
 	PostmarkUser     string
 	PostmarkPassword string
 	MailgunKey       string
-	MailgunTokens    webhook.TokenCache
 	SendGridKey      *ecdsa.PublicKey
 	HTTPClient       *http.Client // confirms SNS subscriptions
 	Log              *slog.Logger
 }
 
-type handler struct{ Deps }
+type handler struct {
+	Deps
+	mailgunTokens webhook.TokenCache
+	refusals      *refusalLog
+}
+
+// usedTokens keeps Mailgun's used tokens in PostgreSQL: shared by every
+// daemon and kept across restarts, so a captured call cannot be replayed
+// against another daemon or after a restart.
+type usedTokens struct{ st *store.Store }
+
+func (u usedTokens) Seen(ctx context.Context, token string) (bool, error) {
+	return u.st.UseWebhookToken(ctx, webhook.ProviderMailgun, token, webhook.MailgunTokenTTL)
+}
 
 // Register adds the endpoints to r.
 func Register(r gin.IRouter, d Deps) {
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	if d.MailgunTokens == nil {
-		d.MailgunTokens = &webhook.MemoryTokenCache{}
-	}
-	h := &handler{d}
+	h := &handler{Deps: d, mailgunTokens: usedTokens{d.Bounces.Store}, refusals: &refusalLog{log: d.Log, every: refusalLogEvery}}
 	g := r.Group("/mail/webhooks")
 	g.POST("/ses", h.ses)
 	g.POST("/postmark", h.postmark)
@@ -82,15 +96,22 @@ func disabled(c *gin.Context) {
 func (h *handler) finish(c *gin.Context, provider string, events []webhook.Event, err error) {
 	switch {
 	case errors.Is(err, webhook.ErrUnauthorized):
-		h.Log.Warn("webhook refused: bad credentials or signature", "provider", provider, "remote", c.ClientIP())
+		// Anyone can post here: what they send must not fill the log.
+		h.refusals.warn("webhook refused: bad credentials or signature", "provider", provider, "remote", c.ClientIP(), "reason", err.Error())
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "not authenticated"})
 		return
 	case errors.Is(err, webhook.ErrMalformed):
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "malformed notification"})
 		return
+	case errors.Is(err, webhook.ErrUnavailable):
+		// Possibly a forgery naming a made-up certificate: not an error
+		// of ours, and the provider retries a genuine one.
+		h.refusals.warn("webhook deferred: cannot authenticate it now", "provider", provider, "remote", c.ClientIP(), "reason", err.Error())
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "temporary failure, retry later"})
+		return
 	case err != nil:
 		h.Log.Error("webhook", "provider", provider, "err", err)
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "the notification could not be read"})
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "temporary failure, retry later"})
 		return
 	}
 	applied := 0
@@ -189,7 +210,7 @@ func (h *handler) mailgun(c *gin.Context) {
 	if !ok {
 		return
 	}
-	events, err := webhook.DecodeMailgun(b, h.MailgunKey, h.MailgunTokens, time.Now())
+	events, err := webhook.DecodeMailgun(c.Request.Context(), b, h.MailgunKey, h.mailgunTokens, time.Now())
 	h.finish(c, webhook.ProviderMailgun, events, err)
 }
 

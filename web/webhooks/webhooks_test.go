@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +33,11 @@ const mailgunKey = "key-test-mailgun-signing"
 
 func newServer(t *testing.T) (*httptest.Server, *store.Store) {
 	st := storetest.New(t)
-	log := slog.New(slog.DiscardHandler)
+	return newServerOn(t, st, slog.New(slog.DiscardHandler)), st
+}
+
+// newServerOn serves the webhooks on st, as one daemon of several would.
+func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Server {
 	origin, _ := url.Parse("http://localhost")
 	q, err := queue.New(st.Pool(), queue.Options{Log: log}) // insert only: notices are queued, not sent, here
 	if err != nil {
@@ -45,7 +50,7 @@ func newServer(t *testing.T) (*httptest.Server, *store.Store) {
 	webhooks.Register(r, webhooks.Deps{Bounces: svc, PostmarkUser: "pm", PostmarkPassword: "pm-secret", MailgunKey: mailgunKey, Log: log})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return srv, st
+	return srv
 }
 
 func mailgunBody(token, event, severity, email, id string, ts time.Time) string {
@@ -151,4 +156,56 @@ func TestPostmarkAuthAndDisabledEndpoints(t *testing.T) {
 			t.Errorf("%s unconfigured: %d, want 404", p, code)
 		}
 	}
+}
+
+// A Mailgun call captured and replayed against another daemon on the same
+// database (or the same one after a restart) is refused: the used tokens
+// live in PostgreSQL. Forgeries are answered 401 and logged at most once
+// per interval, never at ERROR.
+func TestMailgunReplayElsewhereAndQuietRefusals(t *testing.T) {
+	st := storetest.New(t)
+	var logBuf syncBuffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	first, second := newServerOn(t, st, log), newServerOn(t, st, log)
+	good := mailgunBody("tok-shared", "failed", "permanent", "gone@example.org", "ev-shared", time.Now())
+	if code := post(t, first.URL+"/mail/webhooks/mailgun", good); code != 200 {
+		t.Fatalf("valid event: %d", code)
+	}
+	// The replay carries forged event data under the captured signature.
+	replay := strings.Replace(good, "gone@example.org", "victim@example.org", 1)
+	if code := post(t, second.URL+"/mail/webhooks/mailgun", replay); code != 401 {
+		t.Fatalf("replay on another daemon: %d, want 401", code)
+	}
+	if ev, _ := st.BounceEvents(context.Background(), "victim@example.org", 10); len(ev) != 0 {
+		t.Fatal("the replayed event was recorded")
+	}
+	for range 30 {
+		if code := post(t, second.URL+"/mail/webhooks/mailgun", replay); code != 401 {
+			t.Fatalf("replay: %d, want 401", code)
+		}
+	}
+	out := logBuf.String()
+	if n := strings.Count(out, "level=WARN"); n > 1 {
+		t.Errorf("31 refusals logged %d WARN lines, want at most 1:\n%s", n, out)
+	}
+	if strings.Contains(out, "level=ERROR") {
+		t.Errorf("a refusal logged an ERROR:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

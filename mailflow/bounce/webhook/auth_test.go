@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,7 +21,7 @@ func TestMailgunAuth(t *testing.T) {
 	tokens := &MemoryTokenCache{Now: func() time.Time { return now }}
 
 	signed := signMailgun(t, body, mailgunKey, now)
-	if evs, err := DecodeMailgun(signed, mailgunKey, tokens, now); err != nil || len(evs) != 1 {
+	if evs, err := DecodeMailgun(context.Background(), signed, mailgunKey, tokens, now); err != nil || len(evs) != 1 {
 		t.Fatalf("valid: %d events, err %v", len(evs), err)
 	}
 	tests := []struct {
@@ -40,7 +41,7 @@ func TestMailgunAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs, err := DecodeMailgun(tt.body, tt.key, tt.tokens, now)
+			evs, err := DecodeMailgun(context.Background(), tt.body, tt.key, tt.tokens, now)
 			if !errors.Is(err, ErrUnauthorized) || evs != nil {
 				t.Errorf("events %v, err %v; want ErrUnauthorized", evs, err)
 			}
@@ -48,11 +49,11 @@ func TestMailgunAuth(t *testing.T) {
 	}
 	// Within the window either side is fine.
 	for _, d := range []time.Duration{-4 * time.Minute, 4 * time.Minute} {
-		if _, err := DecodeMailgun(signMailgun(t, body, mailgunKey, now.Add(d)), mailgunKey, tokens, now); err != nil {
+		if _, err := DecodeMailgun(context.Background(), signMailgun(t, body, mailgunKey, now.Add(d)), mailgunKey, tokens, now); err != nil {
 			t.Errorf("timestamp %v from now: %v", d, err)
 		}
 	}
-	if _, err := DecodeMailgun([]byte(`{"signature":`), mailgunKey, tokens, now); !errors.Is(err, ErrMalformed) {
+	if _, err := DecodeMailgun(context.Background(), []byte(`{"signature":`), mailgunKey, tokens, now); !errors.Is(err, ErrMalformed) {
 		t.Errorf("truncated JSON: err %v, want ErrMalformed", err)
 	}
 }
@@ -60,20 +61,24 @@ func TestMailgunAuth(t *testing.T) {
 func TestMemoryTokenCacheExpiry(t *testing.T) {
 	now := time.Unix(1741082400, 0)
 	c := &MemoryTokenCache{TTL: 10 * time.Minute, Now: func() time.Time { return now }}
-	if c.Seen("a") {
+	seen := func(tok string) bool {
+		s, _ := c.Seen(context.Background(), tok)
+		return s
+	}
+	if seen("a") {
 		t.Fatal("new token seen")
 	}
 	now = now.Add(9 * time.Minute)
-	if !c.Seen("a") {
+	if !seen("a") {
 		t.Fatal("token forgotten too early")
 	}
 	now = now.Add(2 * time.Minute)
-	if c.Seen("a") {
+	if seen("a") {
 		t.Fatal("token remembered after its TTL")
 	}
 	for range 100 {
 		now = now.Add(time.Minute)
-		c.Seen("b" + now.String())
+		seen("b" + now.String())
 	}
 	if n := len(c.m); n > 20 {
 		t.Errorf("%d tokens held; expired ones should be swept", n)

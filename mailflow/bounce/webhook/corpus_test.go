@@ -142,10 +142,10 @@ func TestCorpus(t *testing.T) {
 				checkFacts(t, row, evs)
 			case "mailgun":
 				now := time.Now()
-				if _, err := DecodeMailgun(body, mailgunKey, &MemoryTokenCache{}, now); !errors.Is(err, ErrUnauthorized) {
+				if _, err := DecodeMailgun(context.Background(), body, mailgunKey, &MemoryTokenCache{}, now); !errors.Is(err, ErrUnauthorized) {
 					t.Errorf("placeholder signature: err %v, want ErrUnauthorized", err)
 				}
-				evs, err := DecodeMailgun(signMailgun(t, body, mailgunKey, now), mailgunKey, &MemoryTokenCache{}, now)
+				evs, err := DecodeMailgun(context.Background(), signMailgun(t, body, mailgunKey, now), mailgunKey, &MemoryTokenCache{}, now)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -55,6 +55,10 @@ var (
 	ErrUnauthorized = errors.New("webhook: not authenticated")
 	// ErrMalformed: the body is not the JSON the provider sends. Answer 400.
 	ErrMalformed = errors.New("webhook: malformed payload")
+	// ErrUnavailable: the request could not be checked now (an SNS
+	// signing certificate could not be fetched). Answer 503: the provider
+	// retries.
+	ErrUnavailable = errors.New("webhook: cannot authenticate now")
 )
 
 // maxDiagnostic bounds Event.Diagnostic: remote servers' texts can be long,

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -57,7 +58,7 @@ func FuzzMailgun(f *testing.F) {
 	now := time.Unix(1741082400, 0)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// As posted: the fuzzer's signature is as good as a stranger's.
-		evs, err := DecodeMailgun(data, mailgunKey, &MemoryTokenCache{}, now)
+		evs, err := DecodeMailgun(context.Background(), data, mailgunKey, &MemoryTokenCache{}, now)
 		checkInvariants(t, evs, err)
 		if err == nil && len(evs) > 0 {
 			t.Fatalf("unsigned body accepted: %s", data)
@@ -67,7 +68,7 @@ func FuzzMailgun(f *testing.F) {
 		// Signed properly around whatever JSON the fuzzer made.
 		var m map[string]json.RawMessage
 		if json.Unmarshal(data, &m) == nil && m != nil {
-			evs, err := DecodeMailgun(signMailgun(t, data, mailgunKey, now), mailgunKey, &MemoryTokenCache{}, now)
+			evs, err := DecodeMailgun(context.Background(), signMailgun(t, data, mailgunKey, now), mailgunKey, &MemoryTokenCache{}, now)
 			checkInvariants(t, evs, err)
 			if errors.Is(err, ErrUnauthorized) {
 				t.Fatal("signed body refused")

@@ -57,11 +57,12 @@ var sendGridKey = sync.OnceValue(func() *ecdsa.PrivateKey {
 // with a test CA, a signing certificate it issued, and a stranger's
 // self-signed certificate.
 type snsFixture struct {
-	srv     *httptest.Server
-	host    string
-	certURL string
-	fetches atomic.Int32
-	v       *SNSVerifier
+	srv      *httptest.Server
+	host     string
+	certURL  string
+	fetches  atomic.Int32
+	requests atomic.Int32 // to any path
+	v        *SNSVerifier
 }
 
 func pemCert(der []byte) []byte {
@@ -117,19 +118,22 @@ func newSNSFixture(t testing.TB) *snsFixture {
 		f.fetches.Add(1)
 		w.Write(pemCert(leafDER))
 	})
-	mux.HandleFunc("/chain.pem", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/SimpleNotificationService-chain.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(append(pemCert(leafDER), pemCert(caDER)...))
 	})
-	mux.HandleFunc("/stranger.pem", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/SimpleNotificationService-stranger.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(pemCert(otherDER))
 	})
-	mux.HandleFunc("/redirect.pem", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/SimpleNotificationService-redirect.pem", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/SimpleNotificationService-test.pem", http.StatusFound)
 	})
-	mux.HandleFunc("/garbage.pem", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/SimpleNotificationService-garbage.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("not a certificate"))
 	})
-	f.srv = httptest.NewTLSServer(mux)
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(f.srv.Close)
 	f.host = strings.TrimPrefix(f.srv.URL, "https://")
 	f.certURL = f.srv.URL + "/SimpleNotificationService-test.pem"

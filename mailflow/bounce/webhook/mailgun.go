@@ -1,10 +1,12 @@
 package webhook
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,20 +16,26 @@ import (
 // mailgunMaxSkew is how far a webhook's timestamp may be from now.
 const mailgunMaxSkew = 5 * time.Minute
 
+// MailgunTokenTTL is how long a used Mailgun token must be remembered:
+// longer than the window in which its timestamp is accepted (5 minutes
+// either side of now), after which the signature is refused anyway.
+const MailgunTokenTTL = 15 * time.Minute
+
 // TokenCache remembers the Mailgun tokens already used, so that a captured
 // request cannot be replayed. Seen records token and reports whether it
 // was recorded before. It must be safe for concurrent use and remember a
-// token for longer than twice mailgunMaxSkew (MemoryTokenCache's default
-// is 15 minutes).
+// token for MailgunTokenTTL. Parley keeps them in PostgreSQL
+// (store.UseWebhookToken), shared by every daemon and kept across
+// restarts; MemoryTokenCache serves one process (tests, tools).
 type TokenCache interface {
-	Seen(token string) bool
+	Seen(ctx context.Context, token string) (bool, error)
 }
 
 // MemoryTokenCache is a TokenCache in memory, for one process. Its zero
 // value is ready to use. Tokens are forgotten TTL after they were first
 // seen: by then their timestamps are refused anyway.
 type MemoryTokenCache struct {
-	TTL time.Duration    // zero: 15 minutes
+	TTL time.Duration    // zero: MailgunTokenTTL
 	Now func() time.Time // nil: time.Now; tests set it
 
 	mu sync.Mutex
@@ -35,15 +43,15 @@ type MemoryTokenCache struct {
 	gc time.Time            // when to sweep forgotten tokens next
 }
 
-// Seen implements TokenCache.
-func (c *MemoryTokenCache) Seen(token string) bool {
+// Seen implements TokenCache; it never fails.
+func (c *MemoryTokenCache) Seen(_ context.Context, token string) (bool, error) {
 	now := time.Now()
 	if c.Now != nil {
 		now = c.Now()
 	}
 	ttl := c.TTL
 	if ttl <= 0 {
-		ttl = 15 * time.Minute
+		ttl = MailgunTokenTTL
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -59,10 +67,10 @@ func (c *MemoryTokenCache) Seen(token string) bool {
 		c.gc = now.Add(ttl / 4)
 	}
 	if exp, ok := c.m[token]; ok && !now.After(exp) {
-		return true
+		return true, nil
 	}
 	c.m[token] = now.Add(ttl)
-	return false
+	return false, nil
 }
 
 type mailgunBody struct {
@@ -95,14 +103,15 @@ type mailgunEvent struct {
 // and token concatenated, compared in constant time; then that the
 // timestamp is within 5 minutes of now, and that tokens has not seen the
 // token (in that order, so strangers cannot fill the cache). An empty
-// signingKey or a nil tokens refuses every request. Only the JSON webhooks
+// signingKey or a nil tokens refuses every request; a failure of tokens
+// is returned as is (answer 5xx: Mailgun retries). Only the JSON webhooks
 // are understood (not the legacy form-encoded ones).
 //
 // Events: failed with severity permanent is hard, temporary soft (see
 // mailgunFailed for reasons); complained is a complaint; unsubscribed an
 // unsubscribe; delivered a delivery; others (accepted, opened, clicked…)
 // give nothing. The ID is event-data.id.
-func DecodeMailgun(body []byte, signingKey string, tokens TokenCache, now time.Time) ([]Event, error) {
+func DecodeMailgun(ctx context.Context, body []byte, signingKey string, tokens TokenCache, now time.Time) ([]Event, error) {
 	var b mailgunBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, ErrMalformed
@@ -128,8 +137,11 @@ func DecodeMailgun(body []byte, signingKey string, tokens TokenCache, now time.T
 	if d := now.Sub(time.Unix(sec, 0)); d > mailgunMaxSkew || d < -mailgunMaxSkew {
 		return nil, ErrUnauthorized
 	}
-	if tokens.Seen(s.Token) {
-		return nil, ErrUnauthorized
+	switch seen, err := tokens.Seen(ctx, s.Token); {
+	case err != nil:
+		return nil, fmt.Errorf("checking the Mailgun token: %w", err)
+	case seen:
+		return nil, fmt.Errorf("%w: Mailgun token replayed", ErrUnauthorized)
 	}
 	return decodeMailgunEvent(b.EventData)
 }

@@ -164,7 +164,7 @@ func TestMailgunSamples(t *testing.T) {
 	tokens := &MemoryTokenCache{}
 	for name, wants := range samples {
 		t.Run(name, func(t *testing.T) {
-			evs, err := DecodeMailgun(signMailgun(t, readTestdata(t, name), key, now), key, tokens, now)
+			evs, err := DecodeMailgun(context.Background(), signMailgun(t, readTestdata(t, name), key, now), key, tokens, now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // SNSVerifier checks the signatures of Amazon SNS messages
@@ -49,8 +52,17 @@ type SNSVerifier struct {
 	// the certificate's validity period is checked.
 	Roots *x509.CertPool
 
-	mu    sync.Mutex
-	certs map[string]*certEntry // by SigningCertURL
+	mu      sync.Mutex
+	certs   map[string]*certEntry // by SigningCertURL
+	failed  map[string]failure    // SigningCertURLs whose fetch failed lately
+	fetches *rate.Limiter         // new certificates fetched
+}
+
+// failure is a failed certificate fetch, remembered until it may be tried
+// again, so that forged messages naming it cost no further fetch.
+type failure struct {
+	err   error
+	until time.Time
 }
 
 type certEntry struct {
@@ -69,7 +81,21 @@ const (
 	certFetchTimeout = 10 * time.Second
 	maxCertBytes     = 64 << 10
 	maxCachedCerts   = 32
+	// A URL that gave no certificate is not asked again for a while: long
+	// when the server said no (a forgery's made-up URL), short when the
+	// network failed (SNS retries a genuine message within a minute).
+	refusedCertRetry = 15 * time.Minute
+	failedCertRetry  = 10 * time.Second
+	maxFailedCerts   = 256
+	// AWS signs with one certificate per region and changes it rarely: a
+	// few fetches, then one a minute, whatever forgers send.
+	certFetchBurst = 8
+	certFetchEvery = time.Minute
 )
+
+// snsCertPathRE is the path of SNS signing certificates
+// (/SimpleNotificationService-<hex>.pem).
+var snsCertPathRE = regexp.MustCompile(`^/SimpleNotificationService-[A-Za-z0-9]+\.pem$`)
 
 // snsMessage is an SNS HTTP(S) message. Subject is a pointer because the
 // string to sign includes it only when present.
@@ -153,7 +179,8 @@ func (v *SNSVerifier) verify(ctx context.Context, m *snsMessage) error {
 		return fmt.Errorf("%w: unknown SNS SignatureVersion %q", ErrUnauthorized, m.SignatureVersion)
 	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
-	if err != nil || len(sig) == 0 {
+	// An RSA signature is as long as the key: 1024 to 4096 bits.
+	if err != nil || len(sig) < 128 || len(sig) > 512 {
 		return fmt.Errorf("%w: bad SNS signature encoding", ErrUnauthorized)
 	}
 	if !v.urlOK(m.SigningCertURL, true) {
@@ -196,13 +223,14 @@ func snsHostOK(host string) bool {
 }
 
 // urlOK vets a certificate or subscription URL: https, an allowed host, no
-// user information, and for certificates a path ending in ".pem".
+// user information, and for certificates the path SNS uses
+// (/SimpleNotificationService-<hex>.pem) with no query or fragment.
 func (v *SNSVerifier) urlOK(raw string, cert bool) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.User != nil || u.Host == "" || u.Opaque != "" {
 		return false
 	}
-	if cert && !strings.HasSuffix(u.Path, ".pem") {
+	if cert && (!snsCertPathRE.MatchString(u.Path) || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery) {
 		return false
 	}
 	ok := v.HostOK
@@ -214,15 +242,43 @@ func (v *SNSVerifier) urlOK(raw string, cert bool) bool {
 
 // cert returns the signing certificate at rawURL, from the cache or the
 // network. A certificate the server does not have (4xx), or that does not
-// parse or verify, is ErrUnauthorized; a network failure is a plain error,
-// so that the caller answers 5xx and SNS retries.
+// parse or verify, is ErrUnauthorized; a network failure, or a fetch over
+// the rate limit, is ErrUnavailable, so that the caller answers 5xx and
+// SNS retries. Failures are remembered for a while (see refusedCertRetry),
+// so a URL that gave nothing is not fetched again at once.
 func (v *SNSVerifier) cert(ctx context.Context, rawURL string) (*x509.Certificate, error) {
+	now := time.Now()
 	v.mu.Lock()
 	e := v.certs[rawURL]
+	f, failed := v.failed[rawURL]
+	if failed && now.After(f.until) {
+		delete(v.failed, rawURL)
+		failed = false
+	}
+	if v.fetches == nil {
+		v.fetches = rate.NewLimiter(rate.Every(certFetchEvery), certFetchBurst)
+	}
+	allowed := e != nil || failed || v.fetches.Allow()
 	v.mu.Unlock()
+	switch {
+	case failed:
+		return nil, f.err
+	case !allowed:
+		return nil, fmt.Errorf("%w: too many new SNS signing certificates; %s not fetched", ErrUnavailable, rawURL)
+	}
 	if e == nil {
 		var err error
 		if e, err = v.fetchCert(ctx, rawURL); err != nil {
+			retry := refusedCertRetry
+			if errors.Is(err, ErrUnavailable) {
+				retry = failedCertRetry
+			}
+			v.mu.Lock()
+			if v.failed == nil || len(v.failed) >= maxFailedCerts {
+				v.failed = make(map[string]failure)
+			}
+			v.failed[rawURL] = failure{err: err, until: time.Now().Add(retry)}
+			v.mu.Unlock()
 			return nil, err
 		}
 		v.mu.Lock()
@@ -232,7 +288,7 @@ func (v *SNSVerifier) cert(ctx context.Context, rawURL string) (*x509.Certificat
 		v.certs[rawURL] = e
 		v.mu.Unlock()
 	}
-	now := time.Now()
+	now = time.Now()
 	if v.Roots != nil {
 		opts := x509.VerifyOptions{Roots: v.Roots, Intermediates: e.chain, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
 		if _, err := e.leaf.Verify(opts); err != nil {
@@ -261,19 +317,19 @@ func (v *SNSVerifier) fetchCert(ctx context.Context, rawURL string) (*certEntry,
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetching SNS signing certificate: %w", err)
+		return nil, fmt.Errorf("%w: fetching SNS signing certificate: %v", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("fetching SNS signing certificate %s: status %s", rawURL, resp.Status)
+		sentinel := ErrUnavailable
 		if resp.StatusCode >= 300 && resp.StatusCode < 500 {
-			err = fmt.Errorf("%w: %v", ErrUnauthorized, err)
+			sentinel = ErrUnauthorized
 		}
-		return nil, err
+		return nil, fmt.Errorf("%w: fetching SNS signing certificate %s: status %s", sentinel, rawURL, resp.Status)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxCertBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("fetching SNS signing certificate: %w", err)
+		return nil, fmt.Errorf("%w: fetching SNS signing certificate: %v", ErrUnavailable, err)
 	}
 	if len(data) > maxCertBytes {
 		return nil, fmt.Errorf("%w: signing certificate file is too large", ErrUnauthorized)
@@ -318,7 +374,7 @@ func (v *SNSVerifier) fetchCert(ctx context.Context, rawURL string) (*certEntry,
 //
 // Errors: ErrMalformed for a body that is not an SNS message,
 // ErrUnauthorized for a topic not in v.Topics, an unknown SignatureVersion,
-// a certificate URL off SNS, or a bad signature; another error when the
+// a certificate URL off SNS, or a bad signature; ErrUnavailable when the
 // certificate could not be fetched (answer 5xx: SNS retries).
 func DecodeSES(ctx context.Context, v *SNSVerifier, body []byte) (events []Event, confirm *Subscription, err error) {
 	m, err := parseSNS(body)

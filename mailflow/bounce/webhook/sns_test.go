@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestSNSValid(t *testing.T) {
 		t.Errorf("certificate fetched %d times, want 1 (cached by URL)", n)
 	}
 	// The whole chain in one file verifies as well.
-	body := signSNS(t, testKeys().snsKey, f.srv.URL+"/chain.pem", map[string]string{
+	body := signSNS(t, testKeys().snsKey, f.srv.URL+"/SimpleNotificationService-chain.pem", map[string]string{
 		"Type": "Notification", "MessageId": "m2", "TopicArn": testTopic, "Message": sesBounceMsg, "Timestamp": "2025-03-04T10:00:06.000Z",
 	})
 	if evs, _, err := DecodeSES(context.Background(), f.v, body); err != nil || len(evs) != 1 {
@@ -91,10 +92,10 @@ func TestSNSRefused(t *testing.T) {
 		{"wrong topic", with("TopicArn", "arn:aws:sns:eu-west-1:999999999999:someone-else")},
 		{"no topic", with("TopicArn", "")},
 		{"SignatureVersion 3", with("SignatureVersion", "3")},
-		{"redirected certificate", with("SigningCertURL", f.srv.URL+"/redirect.pem")},
-		{"missing certificate", with("SigningCertURL", f.srv.URL+"/missing.pem")},
-		{"not a certificate", with("SigningCertURL", f.srv.URL+"/garbage.pem")},
-		{"certificate outside the roots", signSNS(t, keys.otherKey, f.srv.URL+"/stranger.pem", base())},
+		{"redirected certificate", with("SigningCertURL", f.srv.URL+"/SimpleNotificationService-redirect.pem")},
+		{"missing certificate", with("SigningCertURL", f.srv.URL+"/SimpleNotificationService-missing.pem")},
+		{"not a certificate", with("SigningCertURL", f.srv.URL+"/SimpleNotificationService-garbage.pem")},
+		{"certificate outside the roots", signSNS(t, keys.otherKey, f.srv.URL+"/SimpleNotificationService-stranger.pem", base())},
 		{"signed by another key", signSNS(t, keys.otherKey, f.certURL, base())},
 		{"signature not base64", []byte(strings.Replace(string(f.notification(t, sesBounceMsg, "1")), `"Signature":"`, `"Signature":"!!`, 1))},
 	}
@@ -231,5 +232,57 @@ func TestSNSCorpusUnalteredRefused(t *testing.T) {
 	}
 	if _, _, err := DecodeSES(context.Background(), v, body); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("err = %v, want ErrUnauthorized", err)
+	}
+}
+
+// Forged messages naming made-up certificate URLs on an SNS host cost one
+// fetch per URL at most, and a few URLs in all: then they are refused (or
+// deferred) with no request at all.
+func TestSNSForgeriesFetchLittle(t *testing.T) {
+	f := newSNSFixture(t)
+	keys := testKeys()
+	forged := func(path string) []byte {
+		return signSNS(t, keys.otherKey, f.srv.URL+path, map[string]string{
+			"Type": "Notification", "TopicArn": testTopic, "MessageId": "m", "Timestamp": "2025-03-04T10:00:00.000Z", "Message": sesBounceMsg})
+	}
+	for range 20 {
+		if _, _, err := DecodeSES(context.Background(), f.v, forged("/SimpleNotificationService-nothere.pem")); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("err = %v, want ErrUnauthorized", err)
+		}
+	}
+	if n := f.requests.Load(); n != 1 {
+		t.Errorf("20 forgeries naming one missing certificate made %d requests, want 1", n)
+	}
+	for i := range 50 {
+		_, _, err := DecodeSES(context.Background(), f.v, forged(fmt.Sprintf("/SimpleNotificationService-made%dup.pem", i)))
+		if !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("err = %v, want ErrUnauthorized or ErrUnavailable", err)
+		}
+	}
+	if n := f.requests.Load(); n > certFetchBurst+1 {
+		t.Errorf("50 made-up certificate URLs made %d requests, want at most %d", n, certFetchBurst+1)
+	}
+	// The real certificate, cached before the flood, still serves.
+	g := newSNSFixture(t)
+	if _, _, err := DecodeSES(context.Background(), g.v, g.notification(t, sesBounceMsg, "1")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		DecodeSES(context.Background(), g.v, signSNS(t, keys.otherKey, g.srv.URL+fmt.Sprintf("/SimpleNotificationService-x%d.pem", i), map[string]string{
+			"Type": "Notification", "TopicArn": testTopic, "Message": "{}"}))
+	}
+	if _, _, err := DecodeSES(context.Background(), g.v, g.notification(t, sesBounceMsg, "1")); err != nil {
+		t.Errorf("a genuine notification after a flood of forgeries: %v", err)
+	}
+}
+
+// A certificate that cannot be fetched for want of a network is a
+// temporary failure (SNS retries), not a forgery.
+func TestSNSCertificateUnreachable(t *testing.T) {
+	f := newSNSFixture(t)
+	body := f.notification(t, sesBounceMsg, "1")
+	f.srv.Close()
+	if _, _, err := DecodeSES(context.Background(), f.v, body); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }
