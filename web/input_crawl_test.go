@@ -3,49 +3,16 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"github.com/parleymail/parley/mailflow/accounts"
-	"github.com/parleymail/parley/mailflow/blobstore"
-	"github.com/parleymail/parley/mailflow/metrics"
-	"github.com/parleymail/parley/mailflow/posting"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
-	"github.com/parleymail/parley/mailflow/store"
-	"github.com/parleymail/parley/mailflow/store/storetest"
 )
-
-// lockedBuffer collects log lines from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestCrawlRejectsNonText walks every route the server registers (gin's
 // Routes, so a route added later is crawled too) as a signed-in
@@ -56,79 +23,16 @@ func (l *lockedBuffer) String() string {
 // be logged at ERROR, and the pages, the API and the email-link pages
 // must refuse the input with 400 or 422.
 func TestCrawlRejectsNonText(t *testing.T) {
-	st := storetest.New(t)
-	ctx := context.Background()
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-	var rootID, threadID int64
-	err := st.Pool().QueryRow(ctx, `
-		WITH u AS (INSERT INTO users (email, name, email_verified_at, terms_accepted_at, is_superuser)
-		           VALUES ('root@example.org', 'Root', now(), now(), true) RETURNING id),
-		     g AS (INSERT INTO groups (slug, name, listed) VALUES ('crawl', 'Crawl', true) RETURNING id),
-		     m AS (INSERT INTO memberships (group_id, user_id, role) SELECT g.id, u.id, 'owner' FROM g, u),
-		     t AS (INSERT INTO threads (group_id, subject, message_count) SELECT id, 'Hello', 1 FROM g RETURNING id, group_id),
-		     msg AS (INSERT INTO messages (thread_id, group_id, author_id, message_id, subject, body, source, status, approved_at)
-		             SELECT t.id, t.group_id, u.id, 'crawl-1@lists.test', 'Hello', 'Hi', 'web', 'approved', now() FROM t, u)
-		SELECT u.id, t.id FROM u, t`).Scan(&rootID, &threadID)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	q, err := queue.New(st.Pool(), queue.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blobstore.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin, _ := url.Parse("http://lists.test")
-	keys := sign.Keys{Current: "crawl-email-key-0123456789abcdef"}
-	const secret = "crawl-secret-key-0123456789abcdef"
-	h, err := New(Deps{
-		Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(), Log: log,
-		SecretKey: secret, MailDomain: "lists.test", Keys: keys, Origin: origin,
-		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
-		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: keys, Origin: origin, Brand: "Parley", Log: log},
-		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := h.(*gin.Engine)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-
-	const sid = "crawl-session-id-0123456789012345678901234"
-	sum := sha256.Sum256([]byte(sid))
-	if err := st.CreateSession(ctx, store.Session{IDHash: sum[:], UserID: rootID,
-		IdleExpiresAt: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	site := newTestSite(t)
+	engine, rootID, threadID := site.engine, site.rootID, site.threadID
 	const apiToken = "crawl-api-token-0123456789"
-	if err := st.CreateToken(ctx, rootID, "crawl", sign.TokenHash(secret, apiToken)); err != nil {
+	if err := site.st.CreateToken(context.Background(), rootID, "crawl", sign.TokenHash(site.secret, apiToken)); err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	cookies := []*http.Cookie{{Name: "parley_session", Value: sid}}
-
-	// The CSRF token of the session, as a page's form carries it (its
-	// cookie, if the page sets one, goes with every request).
-	req, _ := http.NewRequest("GET", srv.URL+"/account", nil)
-	req.AddCookie(cookies[0])
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	client := site.signIn(rootID)
+	if client.csrf == "" {
+		t.Fatal("no CSRF token on the superuser's pages")
 	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
-	if res.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("GET /account as the superuser: %d, no CSRF token", res.StatusCode)
-	}
-	csrf := string(m[1])
-	cookies = append(cookies, res.Cookies()...)
 
 	// Path parameters get values that exist, so that handlers past the
 	// guards would find something; then, one at a time, a bad one.
@@ -220,38 +124,18 @@ func TestCrawlRejectsNonText(t *testing.T) {
 		}
 	}
 	for _, a := range append(first, last...) {
-		u := srv.URL + a.path
-		req, err := http.NewRequest(a.method, u, bytes.NewReader(a.body))
-		if err != nil {
-			t.Errorf("%s %s: %v", a.method, a.path, err)
-			continue
-		}
-		if a.ctype != "" {
-			req.Header.Set("Content-Type", a.ctype)
-		}
-		req.Header.Set("X-CSRF-Token", csrf)
+		hdr := []string{"X-CSRF-Token", client.csrf}
 		if strings.HasPrefix(a.path, "/api/") {
-			req.Header.Set("Authorization", "Bearer "+apiToken)
+			hdr = append(hdr, "Authorization", "Bearer "+apiToken)
 		}
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		res, err := client.Do(req)
-		if err != nil {
-			t.Errorf("%s %s (%s): %v", a.method, a.path, a.what, err)
-			continue
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		code, body := client.do(a.method, a.path, a.ctype, a.body, hdr...)
 		switch {
-		case res.StatusCode >= 500:
-			t.Errorf("%s %s (%s): %d\n%.300s", a.method, a.path, a.what, res.StatusCode, b)
-		case a.strict && res.StatusCode != http.StatusBadRequest && res.StatusCode != http.StatusUnprocessableEntity:
-			t.Errorf("%s %s (%s): %d, want 400 or 422", a.method, a.path, a.what, res.StatusCode)
+		case code >= 500:
+			t.Errorf("%s %s (%s): %d\n%.300s", a.method, a.path, a.what, code, body)
+		case a.strict && code != http.StatusBadRequest && code != http.StatusUnprocessableEntity:
+			t.Errorf("%s %s (%s): %d, want 400 or 422", a.method, a.path, a.what, code)
 		}
 	}
 	t.Logf("%d routes, %d requests", len(engine.Routes()), len(tries))
-	if l := logs.String(); strings.Contains(l, "level=ERROR") {
-		t.Errorf("the crawl logged errors:\n%s", l)
-	}
+	site.noErrors()
 }
