@@ -74,8 +74,10 @@ func TestCrawlRejectsNonText(t *testing.T) {
 	var tries []attempt
 	for _, r := range engine.Routes() {
 		api := strings.HasPrefix(r.Path, "/api/")
-		// healthz, metrics and static files read no input a database sees.
-		strict := r.Path != "/healthz" && r.Path != "/metrics" && !strings.HasPrefix(r.Path, "/static/")
+		// healthz, metrics and static files read no input a database sees;
+		// the providers' webhooks refuse anything unsigned first (401).
+		strict := r.Path != "/healthz" && r.Path != "/metrics" && !strings.HasPrefix(r.Path, "/static/") &&
+			!strings.HasPrefix(r.Path, "/mail/webhooks/")
 		base := fill(r.Path, "")
 		for _, p := range paramRE.FindAllString(r.Path, -1) {
 			tries = append(tries, attempt{what: "path parameter " + p, method: r.Method, path: fill(r.Path, p[1:]), strict: strict})

@@ -27,6 +27,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/web/webhooks"
 )
 
 // lockedBuffer collects log lines from the server's goroutines.
@@ -97,6 +98,9 @@ func newTestSite(t *testing.T) *testSite {
 		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
 		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: s.keys, Origin: origin, Brand: "Parley", Log: log},
 		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
+		// The providers' webhooks are mounted (so that a crawl of the
+		// routes reaches them); no request here carries valid credentials.
+		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key"},
 	})
 	if err != nil {
 		t.Fatal(err)
