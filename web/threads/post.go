@@ -76,9 +76,10 @@ func (h *handler) replyFailed(c *gin.Context, r reader, t store.WebThread, form 
 }
 
 // createThread: POST /g/:slug/threads, the compose box of a group's page.
-// It answers a refusal before it looks at the input, so that a private
-// group's existence shows in no error message; a member the group can
-// see gets the compose page again, with their text and the reason.
+// It checks that the member may post before it validates the input, so
+// that a private group's existence shows in no error message (loadGroup
+// and postFail answer 404); a member the group can see who may not post
+// gets the compose page again, with their text and the reason.
 func (h *handler) createThread(c *gin.Context) {
 	r, ok := h.loadGroup(c)
 	if !ok {
