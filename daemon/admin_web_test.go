@@ -216,9 +216,24 @@ func TestInvitations(t *testing.T) {
 	if code, body := ann.get(strings.TrimPrefix(link, w.url)); code != http.StatusForbidden || !strings.Contains(body, "for someone else") {
 		t.Errorf("another address's invitation: %d", code)
 	}
+	// Opening her own link changes nothing (a link scanner may open it):
+	// it shows one button, and only its POST joins.
 	annLink := w.mailLink(t, "ann@example.org", "/invite")
-	if code, body := ann.get(strings.TrimPrefix(annLink, w.url)); code != 200 || !strings.Contains(body, "You joined Owls") {
+	annMember := `SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id
+		WHERE u.email = 'ann@example.org' AND g.slug = 'owls' AND m.status = 'active'`
+	if code, body := ann.get(strings.TrimPrefix(annLink, w.url)); code != 200 || !strings.Contains(body, "Join Owls") ||
+		!strings.Contains(body, `action="/invite"`) {
+		t.Errorf("opening her invitation: %d, want a page with a Join button", code)
+	}
+	if n := w.queryInt(t, annMember); n != 0 {
+		t.Error("opening an invitation link (GET) joined the group")
+	}
+	annToken, _ := url.QueryUnescape(regexp.MustCompile(`token=([^&\s]+)`).FindStringSubmatch(annLink)[1])
+	if code, body := ann.post("/invite", url.Values{"token": {annToken}}); code != 200 || !strings.Contains(body, "You joined Owls") {
 		t.Errorf("accepting her invitation: %d", code)
+	}
+	if n := w.queryInt(t, annMember); n != 1 {
+		t.Error("the button did not join the group")
 	}
 	if code, _ := ann.get("/admin/invite"); code != http.StatusForbidden {
 		t.Errorf("a member on the invitation page: %d, want 403", code)

@@ -519,8 +519,18 @@ func TestInviteByEmail(t *testing.T) {
 	}
 	next := anon.last.Request.URL.Query().Get("next")
 	code, body = anon.post("/login", url.Values{"email": {"ann@example.org"}, "password": {groupsPassword}, "next": {next}})
+	if code != 200 || groupsAt(anon) != "/g/inner/accept-invite" || !strings.Contains(body, "Join Inner Circle") {
+		t.Fatalf("after signing in: %d at %s, want the invitation's confirmation page", code, groupsAt(anon))
+	}
+	// Opening the link changed nothing (a link scanner may open it); the
+	// page's one button joins.
+	if w.queryInt(t, `SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'`, annID) != 0 {
+		t.Error("opening the invitation link (GET) joined the group")
+	}
+	tok, _ := url.QueryUnescape(regexp.MustCompile(`token=([^&\s]+)`).FindStringSubmatch(link)[1])
+	code, body = anon.post("/g/inner/accept-invite", url.Values{"token": {tok}})
 	if code != 200 || groupsAt(anon) != "/g/inner" || !strings.Contains(body, "You joined Inner Circle") {
-		t.Fatalf("after signing in: %d at %s, want the group page", code, groupsAt(anon))
+		t.Fatalf("accepting: %d at %s, want the group page", code, groupsAt(anon))
 	}
 	if w.queryInt(t, `SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'`, annID) != 1 {
 		t.Error("the invited member did not join")

@@ -437,7 +437,9 @@ func TestResourceFromEmailAttachment(t *testing.T) {
 		"Message-ID: <seed-swap@example.org>\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
 		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotes attached.\r\n" +
-		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename=\"swap-notes.txt\"\r\n\r\n" +
+		// The name (RFC 2231) holds a right-to-left override and an
+		// isolate, which Parley drops: it is stored as swap-notes.txt.
+		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename*=utf-8''swap%E2%80%AE-notes%E2%81%A6.txt\r\n\r\n" +
 		strings.ReplaceAll(notes, "\n", "\r\n") +
 		"--b1\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=\"evil.html\"\r\n\r\n<script>alert(1)</script>\r\n" +
 		"--b1--\r\n"

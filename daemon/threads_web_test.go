@@ -200,8 +200,9 @@ func TestThreadPostReplyAndModeration(t *testing.T) {
 
 	t.Run("non-members", func(t *testing.T) {
 		outsider.get("/compose")
-		code, page := outsider.post("/g/owls/threads", url.Values{"subject": {"s"}, "body": {"b"}})
-		if code != http.StatusForbidden || !strings.Contains(page, "Join the group first") {
+		// Refused, with the text kept in the form beside the reason.
+		code, page := outsider.post("/g/owls/threads", url.Values{"subject": {"s"}, "body": {"kept words"}})
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Join the group first") || !strings.Contains(page, ">kept words</textarea>") {
 			t.Fatalf("non-member posting to a listed group: %d", code)
 		}
 		if code, _ := outsider.post("/g/secret/threads", url.Values{"subject": {"s"}, "body": {""}}); code != http.StatusNotFound {

@@ -102,6 +102,14 @@ var tagSlugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // ValidateResourceName checks the name a resource is listed under.
 func ValidateResourceName(name string) (string, error) {
+	// A resource's name stands for its file name on every page, so it
+	// loses the bidirectional controls that CleanFilename drops.
+	name = strings.Map(func(r rune) rune {
+		if bidiControl(r) {
+			return -1
+		}
+		return r
+	}, name)
 	return ValidateName("name", name, MaxResourceName)
 }
 
@@ -193,13 +201,15 @@ func TagList(tags []Tag) string {
 
 // CleanFilename keeps the last element of a file name as a client sent it
 // (browsers on Windows may send a whole path), without control characters,
-// at most MaxFilename bytes; "file" when nothing is left.
+// at most MaxFilename bytes; "file" when nothing is left. Bidirectional
+// controls go too: "invoice\u202Efdp.exe" shows as "invoiceexe.pdf", a
+// program dressed as a document (Unicode TR #9; CVE-2021-42574's trick).
 func CleanFilename(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		if r < 0x20 || r == 0x7f || r == '"' || bidiControl(r) {
 			return -1
 		}
 		return r
@@ -213,4 +223,11 @@ func CleanFilename(name string) string {
 		return "file"
 	}
 	return name
+}
+
+// bidiControl reports the Unicode bidirectional formatting characters:
+// the embeddings and overrides (U+202A–U+202E), the isolates
+// (U+2066–U+2069), and the implicit marks (U+200E, U+200F, U+061C).
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
 }

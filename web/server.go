@@ -162,7 +162,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	if err != nil {
 		return nil, err
 	}
-	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, admin.AuditImpersonation(d.Store), shell.RequireTerms)
+	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.CheckInput, admin.AuditImpersonation(d.Store), shell.RequireTerms)
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})

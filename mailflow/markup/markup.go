@@ -2,7 +2,10 @@
 // tables, autolinks, strikethrough, task lists) into HTML that is safe to
 // put in a page: goldmark renders, bluemonday then keeps only harmless
 // elements and attributes, so raw HTML, event handlers and javascript:
-// links never reach a browser, whatever the source.
+// links never reach a browser, whatever the source. Balance then closes
+// every element the post opened, so nothing a member writes can swallow
+// the page or the email around it; the email renderer (mailflow/outbound)
+// uses it too.
 package markup
 
 import (
@@ -17,6 +20,8 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 var (
@@ -75,7 +80,32 @@ func render(src string) template.HTML {
 		// text itself, escaped, rather than nothing.
 		return template.HTML("<p>" + template.HTMLEscapeString(src) + "</p>")
 	}
-	return template.HTML(policy.SanitizeBytes(buf.Bytes()))
+	return template.HTML(Balance(policy.SanitizeBytes(buf.Bytes())))
+}
+
+// Balance parses sanitised HTML as the content of a <body> (HTML's
+// fragment parsing algorithm, WHATWG HTML §13.4) and writes it out
+// again: an element left open is closed at the end of the fragment, a
+// stray end tag is dropped, and a table is completed, so that the
+// fragment put inside a page's or an email's element ends inside it. An
+// unclosed <a href> no longer turns the page's Flag link and reply form
+// into part of the post's link.
+func Balance(fragment []byte) []byte {
+	ctx := &xhtml.Node{Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := xhtml.ParseFragment(bytes.NewReader(fragment), ctx)
+	if err != nil {
+		// The parser fails only when reading fails, which a byte slice
+		// does not; had it, the escaped text is safe and balanced.
+		return []byte(template.HTMLEscapeString(string(fragment)))
+	}
+	var out bytes.Buffer
+	out.Grow(len(fragment) + 64)
+	for _, n := range nodes {
+		if err := xhtml.Render(&out, n); err != nil {
+			return []byte(template.HTMLEscapeString(string(fragment)))
+		}
+	}
+	return out.Bytes()
 }
 
 var urlRE = regexp.MustCompile(`https?://[^\s<>()"'\]\[]+[^\s<>()"'\]\[.,;:!?]`)

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/yuin/goldmark"
 	gast "github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -258,7 +259,9 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	if err := r.md.Convert(body, &htmlBody); err != nil {
 		return nil, fmt.Errorf("outbound: rendering markdown: %w", err)
 	}
-	sanitized := inlineStyles(r.ugc.SanitizeBytes(htmlBody.Bytes()))
+	// Balanced as on the web (markup.Balance), so an unclosed <a> or
+	// <table> in a post ends inside it and not around the footer's links.
+	sanitized := inlineStyles(markup.Balance(r.ugc.SanitizeBytes(htmlBody.Bytes())))
 
 	pr := &Prepared{
 		r: r,

@@ -534,7 +534,7 @@ func TestRenderSanitizesHTML(t *testing.T) {
 			t.Errorf("html part contains %q:\n%s", bad, body)
 		}
 	}
-	for _, good := range []string{"click", "this", "boxed", `<img src="https://example.org/a.png" style="max-width:100%;height:auto;border:0;">`} {
+	for _, good := range []string{"click", "this", "boxed", `<img src="https://example.org/a.png" style="max-width:100%;height:auto;border:0;"/>`} {
 		if !strings.Contains(body, good) {
 			t.Errorf("html part lacks %q:\n%s", good, body)
 		}

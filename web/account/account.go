@@ -58,7 +58,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/reset-password", h.reset)
 	rg.GET("/terms", h.termsPage)
 	rg.POST("/terms", sh.RequireUser, h.acceptTerms)
-	rg.GET("/invite", h.invite)
+	rg.GET("/invite", h.inviteForm)
+	rg.POST("/invite", h.invite)
 	rg.GET("/login/oidc", h.ssoBegin)
 	rg.GET("/login/oidc/callback", h.ssoCallback)
 
@@ -124,20 +125,15 @@ func (h *handler) signup(c *gin.Context) {
 	h.startSession(c, u.ID, next)
 }
 
-// invite opens an invitation link: signed in, it is accepted at once;
-// signed out, the invited address signs up (or logs in, if it has an
-// account) and comes back.
-func (h *handler) invite(c *gin.Context) {
+// inviteForm opens an invitation link and changes nothing (link
+// scanners open links): signed in, it shows a page whose one button
+// accepts (invite); signed out, the invited address signs up, which
+// accepts it, or logs in, if it has an account, and comes back here.
+func (h *handler) inviteForm(c *gin.Context) {
 	ctx := c.Request.Context()
 	tok := c.Query("token")
-	inv, err := h.Accounts.CheckInvite(ctx, tok)
-	if errors.Is(err, accounts.ErrBadLink) {
-		h.message(c, http.StatusBadRequest, "This invitation does not work any more",
-			"Invitations work for 30 days. Ask the person who invited you for a new one.", "/", "Go to the start page")
-		return
-	}
-	if err != nil {
-		h.Shell.Fail(c, err)
+	inv, ok := h.checkInvite(c, tok)
+	if !ok {
 		return
 	}
 	cur := session.Get(c)
@@ -151,13 +147,35 @@ func (h *handler) invite(c *gin.Context) {
 			Form: map[string]string{"email": inv.Email, "invite": tok}, Page: gin.H{"Timezones": accounts.Timezones()}})
 		return
 	}
-	err = h.Accounts.AcceptInvite(ctx, cur.User, inv)
-	if errors.Is(err, accounts.ErrInviteForOther) {
-		h.message(c, http.StatusForbidden, "This invitation is for someone else",
-			"It was sent to "+inv.Email+", and you are logged in as "+cur.User.Email+". Log out, then open the link again.", "/", "Go to the start page")
+	if !h.inviteFor(c, cur.User, inv) {
 		return
 	}
-	if err != nil {
+	p := page.Confirm{Title: "Accept the invitation?", Text: "You were invited to " + h.Shell.Brand + " as " + inv.Email + ".",
+		Action: "/invite", Fields: map[string]string{"token": tok}, Button: "Accept the invitation", Cancel: "/"}
+	if inv.Group != nil {
+		p.Title = "Join " + inv.Group.Name + "?"
+		p.Text = "You were invited to join " + inv.Group.Name + " as " + inv.Email + "."
+		p.Button = "Join " + inv.Group.Name
+	}
+	h.Shell.ConfirmPage(c, p)
+}
+
+// invite is the button of inviteForm: the address counts as confirmed,
+// and the member joins the invitation's group.
+func (h *handler) invite(c *gin.Context) {
+	inv, ok := h.checkInvite(c, c.PostForm("token"))
+	if !ok {
+		return
+	}
+	cur := session.Get(c)
+	if cur == nil {
+		h.Shell.ErrorPage(c, http.StatusForbidden, "Log in as "+inv.Email+" first, then open the link in the email again.")
+		return
+	}
+	if !h.inviteFor(c, cur.User, inv) {
+		return
+	}
+	if err := h.Accounts.AcceptInvite(c.Request.Context(), cur.User, inv); err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
@@ -168,6 +186,33 @@ func (h *handler) invite(c *gin.Context) {
 	}
 	h.Shell.Flash(c, "Your address is confirmed. Welcome!")
 	h.Shell.Redirect(c, "/")
+}
+
+// checkInvite verifies an invitation's token, answering 400 itself when
+// it is not valid.
+func (h *handler) checkInvite(c *gin.Context, tok string) (accounts.Invitation, bool) {
+	inv, err := h.Accounts.CheckInvite(c.Request.Context(), tok)
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.message(c, http.StatusBadRequest, "This invitation does not work any more",
+			"Invitations work for 30 days. Ask the person who invited you for a new one.", "/", "Go to the start page")
+		return inv, false
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return inv, false
+	}
+	return inv, true
+}
+
+// inviteFor answers 403 itself when the invitation was sent to another
+// address than u's.
+func (h *handler) inviteFor(c *gin.Context, u mailflow.User, inv accounts.Invitation) bool {
+	if strings.EqualFold(u.Email, inv.Email) {
+		return true
+	}
+	h.message(c, http.StatusForbidden, "This invitation is for someone else",
+		"It was sent to "+inv.Email+", and you are logged in as "+u.Email+". Log out, then open the link again.", "/", "Go to the start page")
+	return false
 }
 
 // startSession signs the browser in as userID and goes to next.

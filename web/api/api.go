@@ -6,14 +6,17 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/web/input"
 )
 
 // MaxBody is the largest request body the API reads.
@@ -42,7 +46,7 @@ const actorKey = "parley.actor"
 // Register adds the API's routes to rg.
 func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{d}
-	rg.Use(h.authenticate)
+	rg.Use(checkInput, h.authenticate)
 	rg.POST("/users", h.createUser)
 	rg.GET("/users/:email", h.getUser)
 	rg.POST("/groups", h.createGroup)
@@ -125,19 +129,43 @@ func (h *handler) fail(c *gin.Context, err error) {
 	}
 }
 
+// checkInput refuses a path or query string that is not text (package
+// input) with 400, before anything looks it up.
+func checkInput(c *gin.Context) {
+	if p := input.Check(c.Request); p != nil {
+		abort(c, http.StatusBadRequest, p.Error(), p.Field)
+		return
+	}
+	c.Next()
+}
+
 // decode reads a JSON object into v, strictly: unknown fields and
-// trailing data are malformed (400), an oversized body is 413.
+// trailing data are malformed (400), an oversized body is 413, a body
+// that is not UTF-8 is 400 (encoding/json would quietly turn its bad
+// bytes into U+FFFD), and a string holding NUL (written \u0000) is 422
+// naming its field.
 func decode(c *gin.Context, v any) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody)
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	raw, err := io.ReadAll(c.Request.Body)
+	if err == nil && !utf8.Valid(raw) {
+		abort(c, http.StatusBadRequest, "the request body is not valid UTF-8", "")
+		return false
+	}
 	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("unexpected data after the JSON object")
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v)
+		if err == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				err = errors.New("unexpected data after the JSON object")
+			}
 		}
 	}
 	if err == nil {
+		if field, ok := textFields(reflect.ValueOf(v), ""); !ok {
+			abort(c, http.StatusUnprocessableEntity, field+" must not contain NUL characters", field)
+			return false
+		}
 		return true
 	}
 	var tooBig *http.MaxBytesError
@@ -179,4 +207,53 @@ func page(c *gin.Context) (limit, offset int, ok bool) {
 		offset = n
 	}
 	return limit, offset, true
+}
+
+// textFields walks a decoded request and reports the first string that
+// is not text, by the JSON name of the innermost field holding it.
+func textFields(v reflect.Value, name string) (string, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", true
+		}
+		return textFields(v.Elem(), name)
+	case reflect.String:
+		return name, input.Text(v.String())
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fname := strings.Split(f.Tag.Get("json"), ",")[0]
+			if fname == "-" {
+				continue
+			}
+			if fname == "" {
+				fname = f.Name
+			}
+			if n, ok := textFields(v.Field(i), fname); !ok {
+				return n, false
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if n, ok := textFields(v.Index(i), name); !ok {
+				return n, false
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if n, ok := textFields(iter.Key(), name); !ok {
+				return n, false
+			}
+			if n, ok := textFields(iter.Value(), name); !ok {
+				return n, false
+			}
+		}
+	}
+	return "", true
 }

@@ -56,7 +56,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/groups/new", signedIn, h.createGroup)
 
 	// Opened from an email, perhaps signed out: it sends to sign-in itself.
-	rg.GET("/g/:slug/accept-invite", h.acceptInvite)
+	rg.GET("/g/:slug/accept-invite", h.acceptInviteForm)
+	rg.POST("/g/:slug/accept-invite", h.acceptInvite)
 	g := rg.Group("/g/:slug", signedIn)
 	g.GET("", h.groupPage)
 	g.GET("/edit", h.editGroupForm)

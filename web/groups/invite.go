@@ -137,38 +137,38 @@ func (h *handler) inviteText(c *gin.Context, g mailflow.Group, addr string) stri
 		"If you do not want to join, ignore this email.\n"
 }
 
-// acceptInvite is the link in an invitation. The signed-in member whose
-// address it was sent to joins at once; anyone else is told whose it is;
-// a visitor who is signed out is sent to sign in (or up) and back.
-func (h *handler) acceptInvite(c *gin.Context) {
-	ctx := c.Request.Context()
-	l, err := h.Keys.Verify(c.Query("token"), time.Now())
-	if err != nil || l.Purpose != sign.PurposeInvite {
-		h.badInvite(c)
+// acceptInviteForm is the link in an invitation: it shows the
+// signed-in member whose address it was sent to a page with one button
+// and changes nothing (link scanners open links); anyone else is told
+// whose it is; a visitor who is signed out is sent to sign in (or up)
+// and back.
+func (h *handler) acceptInviteForm(c *gin.Context) {
+	g, u, tok, ok := h.inviteLink(c, c.Query("token"))
+	if !ok {
 		return
 	}
-	g, err := h.Store.GroupBySlug(ctx, c.Param("slug"))
-	if errors.Is(err, mailflow.ErrNotFound) || (err == nil && g.ID != l.GroupID) {
-		h.badInvite(c)
-		return
-	}
+	m, err := h.Store.Membership(c.Request.Context(), g.ID, u.ID)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	u := session.User(c)
-	if u == nil {
-		h.Shell.Flash(c, "Log in as "+l.Value+" to accept the invitation to "+g.Name+
-			". No account yet? Sign up with that address, then open the link in the email again.")
-		h.Shell.Redirect(c, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	if m.Active() {
+		h.Shell.Flash(c, "You are already a member of "+g.Name+".")
+		h.Shell.Redirect(c, groupPath(g, ""))
 		return
 	}
-	if !strings.EqualFold(u.Email, l.Value) {
-		h.message(c, http.StatusForbidden, "This invitation is for someone else",
-			"The invitation to "+g.Name+" was sent to "+l.Value+", but you are logged in as "+u.Email+
-				". Log out, then log in (or sign up) with "+l.Value+" and open the link again.", "", "")
+	h.Shell.ConfirmPage(c, page.Confirm{Title: "Join " + g.Name + "?",
+		Text:   "You were invited to join " + g.Name + " as " + u.Email + ". Join to read its conversations and get its email.",
+		Action: groupPath(g, "/accept-invite"), Fields: map[string]string{"token": tok}, Button: "Join " + g.Name, Cancel: "/explore"})
+}
+
+// acceptInvite is the button of acceptInviteForm: the member joins.
+func (h *handler) acceptInvite(c *gin.Context) {
+	g, u, _, ok := h.inviteLink(c, c.PostForm("token"))
+	if !ok {
 		return
 	}
+	ctx := c.Request.Context()
 	m, err := h.Store.Membership(ctx, g.ID, u.ID)
 	if err != nil {
 		h.Shell.Fail(c, err)
@@ -189,6 +189,39 @@ func (h *handler) acceptInvite(c *gin.Context) {
 		h.Shell.Flash(c, "You joined "+g.Name+".")
 	}
 	h.Shell.Redirect(c, groupPath(g, ""))
+}
+
+// inviteLink checks an invitation's token against the group in the path
+// and the member signed in, answering itself when it fails.
+func (h *handler) inviteLink(c *gin.Context, tok string) (mailflow.Group, *mailflow.User, string, bool) {
+	l, err := h.Keys.Verify(tok, time.Now())
+	if err != nil || l.Purpose != sign.PurposeInvite {
+		h.badInvite(c)
+		return mailflow.Group{}, nil, "", false
+	}
+	g, err := h.Store.GroupBySlug(c.Request.Context(), c.Param("slug"))
+	if errors.Is(err, mailflow.ErrNotFound) || (err == nil && g.ID != l.GroupID) {
+		h.badInvite(c)
+		return g, nil, "", false
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return g, nil, "", false
+	}
+	u := session.User(c)
+	if u == nil {
+		h.Shell.Flash(c, "Log in as "+l.Value+" to accept the invitation to "+g.Name+
+			". No account yet? Sign up with that address, then open the link in the email again.")
+		h.Shell.Redirect(c, "/login?next="+url.QueryEscape(h.Shell.URL(groupPath(g, "/accept-invite"))+"?token="+url.QueryEscape(tok)))
+		return g, nil, "", false
+	}
+	if !strings.EqualFold(u.Email, l.Value) {
+		h.message(c, http.StatusForbidden, "This invitation is for someone else",
+			"The invitation to "+g.Name+" was sent to "+l.Value+", but you are logged in as "+u.Email+
+				". Log out, then log in (or sign up) with "+l.Value+" and open the link again.", "", "")
+		return g, nil, "", false
+	}
+	return g, u, tok, true
 }
 
 func (h *handler) badInvite(c *gin.Context) {

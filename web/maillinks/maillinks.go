@@ -24,6 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/templates"
+	"github.com/parleymail/parley/web/input"
 	"github.com/parleymail/parley/web/render"
 )
 
@@ -53,12 +54,13 @@ func Register(r gin.IRouter, d Deps) error {
 	pages, err := render.New(templates.FS, []string{"web/mail_layout.html"}, []string{
 		"web/unsubscribe_confirm.html", "web/unsubscribe_done.html", "web/link_invalid.html",
 		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html", "web/join_confirm.html",
-		"web/moderate_confirm.html",
+		"web/moderate_confirm.html", "web/link_refused.html",
 	}, nil, d.Log)
 	if err != nil {
 		return err
 	}
 	h := &handler{Deps: d, pages: pages}
+	r = r.Group("", h.checkInput)
 	r.GET("/moderate/:token", h.moderateForm)
 	r.POST("/moderate/:token", h.moderate)
 	r.GET("/u/:token", h.unsubscribeForm)
@@ -101,6 +103,36 @@ type page struct {
 func (h *handler) page(title string) page {
 	return page{Title: title, Brand: h.BrandTitle, Organization: h.Organization, Base: h.Origin.Path, Stylesheet: h.Stylesheet}
 }
+
+// refuse answers status with a page saying why.
+func (h *handler) refuse(c *gin.Context, status int, heading, msg string) {
+	p := h.page(heading)
+	p.Heading, p.Message = heading, msg
+	h.pages.HTML(c, status, "web/link_refused.html", p)
+	c.Abort()
+}
+
+// checkInput bounds and reads a posted form, and refuses a path, query
+// string or form that is not text (package input) with 400.
+func (h *handler) checkInput(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+		if err := c.Request.ParseForm(); err != nil {
+			h.refuse(c, http.StatusBadRequest, "That request did not make sense", "The form could not be read. Go back and try again.")
+			return
+		}
+	}
+	if p := input.Check(c.Request); p != nil {
+		h.refuse(c, http.StatusBadRequest, "That request did not make sense", mailflow.UpperFirst(p.Error())+
+			". Parley takes only text there; nothing was changed.")
+		return
+	}
+	c.Next()
+}
+
+// maxFormBytes bounds the forms of these pages (a veto's reason is the
+// longest thing in them).
+const maxFormBytes = 1 << 20
 
 func (h *handler) invalid(c *gin.Context) {
 	h.pages.HTML(c, http.StatusBadRequest, "web/link_invalid.html", h.page("Invalid link"))

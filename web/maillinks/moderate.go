@@ -22,33 +22,50 @@ type moderatePage struct {
 	Decision, Subject, Body, From, Group, Action, Done string
 }
 
-func (h *handler) moderateLink(c *gin.Context) (sign.Link, *mailflow.User, mailflow.Message, bool) {
+// moderateLink checks the link and that the moderator it names still
+// moderates the message's group, at every use: a link outlives a role
+// (moderators change, accounts are banned), and the page shows a held
+// message that only the group's moderators may read. It answers itself
+// when either fails: 400 for a bad link, 403 for a lost role.
+func (h *handler) moderateLink(c *gin.Context) (sign.Link, *mailflow.User, mailflow.Message, mailflow.Group, bool) {
+	ctx := c.Request.Context()
+	var g mailflow.Group
 	l, err := h.Keys.Verify(c.Param("token"), time.Now())
 	if err != nil || l.Purpose != sign.PurposeModerate || (l.Value != "approve" && l.Value != "veto") {
 		h.invalid(c)
-		return l, nil, mailflow.Message{}, false
+		return l, nil, mailflow.Message{}, g, false
 	}
-	u, err := h.Store.UserByID(c.Request.Context(), l.UserID)
+	u, err := h.Store.UserByID(ctx, l.UserID)
 	if err != nil {
 		h.invalid(c)
-		return l, nil, mailflow.Message{}, false
+		return l, nil, mailflow.Message{}, g, false
 	}
-	m, err := h.Store.MessageByID(c.Request.Context(), l.GroupID)
+	m, err := h.Store.MessageByID(ctx, l.GroupID)
 	if err != nil {
 		h.invalid(c)
-		return l, nil, mailflow.Message{}, false
+		return l, nil, mailflow.Message{}, g, false
 	}
-	return l, &u, m, true
+	if g, err = h.Store.GroupByID(ctx, m.GroupID); err != nil {
+		h.invalid(c)
+		return l, nil, mailflow.Message{}, g, false
+	}
+	mm, err := h.Store.Membership(ctx, g.ID, u.ID)
+	if err != nil {
+		h.serverError(c, err)
+		return l, nil, mailflow.Message{}, g, false
+	}
+	if !mailflow.IsGroupModerator(&u, mm) {
+		h.refuse(c, http.StatusForbidden, "You no longer moderate this group",
+			"This link was sent to a moderator of the group, and your account no longer moderates it, so the message "+
+				"it was about is not shown. If you think this is a mistake, ask the group's owners.")
+		return l, nil, mailflow.Message{}, g, false
+	}
+	return l, &u, m, g, true
 }
 
 func (h *handler) moderateForm(c *gin.Context) {
-	l, _, m, ok := h.moderateLink(c)
+	l, _, m, g, ok := h.moderateLink(c)
 	if !ok {
-		return
-	}
-	g, err := h.Store.GroupByID(c.Request.Context(), m.GroupID)
-	if err != nil {
-		h.serverError(c, err)
 		return
 	}
 	p := moderatePage{page: h.page("Moderate: " + m.Subject), Decision: l.Value, Subject: m.Subject, Body: m.Body,
@@ -61,7 +78,7 @@ func (h *handler) moderateForm(c *gin.Context) {
 }
 
 func (h *handler) moderate(c *gin.Context) {
-	l, u, m, ok := h.moderateLink(c)
+	l, u, m, _, ok := h.moderateLink(c)
 	if !ok {
 		return
 	}
@@ -74,7 +91,8 @@ func (h *handler) moderate(c *gin.Context) {
 		h.pages.HTML(c, http.StatusConflict, "web/moderate_confirm.html", p)
 		return
 	case errors.Is(err, mailflow.ErrForbidden), errors.Is(err, mailflow.ErrNotFound):
-		h.pages.HTML(c, http.StatusForbidden, "web/link_invalid.html", h.page("You are no longer a moderator of this group"))
+		h.refuse(c, http.StatusForbidden, "You no longer moderate this group",
+			"This link was sent to a moderator of the group, and your account no longer moderates it.")
 		return
 	case err != nil:
 		h.serverError(c, err)

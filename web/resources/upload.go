@@ -14,6 +14,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/web/input"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -110,6 +111,15 @@ func (h *handler) upload(c *gin.Context) {
 		h.Log.Info("reading an upload", "err", err)
 		h.Shell.ErrorPage(c, http.StatusBadRequest, "The upload could not be read. Go back and try again.")
 		return
+	}
+	// The guard does not read this route's body (StreamBody), so its
+	// fields are checked here: text, as every form's (package input).
+	for _, f := range []string{"group", "name", "tags"} {
+		if !input.Text(form[f]) {
+			h.Shell.ErrorPage(c, http.StatusBadRequest, "The form field “"+f+"” holds a NUL byte or bytes that are not UTF-8 text. "+
+				"Parley takes only text there; nothing was changed.")
+			return
+		}
 	}
 	u := session.User(c)
 	ctx := c.Request.Context()

@@ -23,16 +23,22 @@ func (h *handler) contactOwnersForm(c *gin.Context) {
 
 // contactOwners: POST /g/:slug/contact-owners starts a private thread
 // between the member and the group's owners: only they read it, and only
-// they are mailed it; replies stay in it.
+// they are mailed it; replies stay in it. A message that fails is shown
+// again in the form, with the reason beside it.
 func (h *handler) contactOwners(c *gin.Context) {
-	r, ok := h.loadWriter(c)
+	r, ok := h.loadGroup(c)
 	if !ok {
 		return
 	}
 	f := readThreadForm(c)
-	errs := f.validate()
-	if len(errs) == 0 {
-		acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
+	err := mailflow.CanWriteToOwners(r.user, r.group, r.membership)
+	if err == nil {
+		if errs := f.validate(); len(errs) > 0 {
+			h.renderContact(c, r, http.StatusUnprocessableEntity, f.values(), errs)
+			return
+		}
+		var acc posting.Accepted
+		acc, err = h.Posting.Accept(c.Request.Context(), posting.Submission{
 			Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
 			Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
 		})
@@ -40,13 +46,13 @@ func (h *handler) contactOwners(c *gin.Context) {
 			h.posted(c, acc, "Your message was sent to the group's owners.")
 			return
 		}
-		var ok bool
-		if errs, ok = page.FieldErrors(err); !ok {
-			h.postFail(c, err)
-			return
-		}
 	}
-	h.renderContact(c, r, http.StatusUnprocessableEntity, f.values(), errs)
+	errs, status, ok := h.keptText(c, err)
+	if !ok {
+		h.postFail(c, err)
+		return
+	}
+	h.renderContact(c, r, status, f.values(), errs)
 }
 
 // loadWriter reads the group and checks that the member may write to

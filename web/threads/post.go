@@ -8,7 +8,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/posting"
-	"github.com/parleymail/parley/web/page"
+	"github.com/parleymail/parley/mailflow/store"
 )
 
 // threadForm is a new thread's subject and body.
@@ -39,49 +39,58 @@ func (f threadForm) values() map[string]string {
 	return map[string]string{"group": f.Group, "subject": f.Subject, "body": f.Body}
 }
 
-// reply: POST /g/:slug/t/:id/reply.
+// reply: POST /g/:slug/t/:id/reply. A reply that fails is shown again
+// in the form, with the reason beside it.
 func (h *handler) reply(c *gin.Context) {
 	r, t, ok := h.loadThread(c)
 	if !ok {
 		return
 	}
+	body := c.PostForm("body")
+	form := map[string]string{"body": body}
 	if _, err := r.postDecision(&t); err != nil {
-		h.postFail(c, err)
+		h.replyFailed(c, r, t, form, err)
 		return
 	}
-	body := c.PostForm("body")
 	if strings.TrimSpace(body) == "" {
-		h.renderThread(c, r, t, http.StatusUnprocessableEntity, map[string]string{"body": body}, map[string]string{"body": "Write a message"})
+		h.renderThread(c, r, t, http.StatusUnprocessableEntity, form, map[string]string{"body": "Write a message"})
 		return
 	}
 	acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
 		Author: r.user, ThreadID: t.ID, Body: body, Source: mailflow.SourceWeb,
 	})
 	if err != nil {
-		if errs, ok := page.FieldErrors(err); ok {
-			h.renderThread(c, r, t, http.StatusUnprocessableEntity, map[string]string{"body": body}, errs)
-			return
-		}
-		h.postFail(c, err)
+		h.replyFailed(c, r, t, form, err)
 		return
 	}
 	h.posted(c, acc, "")
 }
 
+func (h *handler) replyFailed(c *gin.Context, r reader, t store.WebThread, form map[string]string, err error) {
+	errs, status, ok := h.keptText(c, err)
+	if !ok {
+		h.postFail(c, err)
+		return
+	}
+	h.renderThread(c, r, t, status, form, errs)
+}
+
 // createThread: POST /g/:slug/threads, the compose box of a group's page.
-// It answers a refusal before it looks at the input, so that a private
-// group's existence shows in no error message.
+// It checks that the member may post before it validates the input, so
+// that a private group's existence shows in no error message (loadGroup
+// and postFail answer 404); a member the group can see who may not post
+// gets the compose page again, with their text and the reason.
 func (h *handler) createThread(c *gin.Context) {
 	r, ok := h.loadGroup(c)
 	if !ok {
 		return
 	}
-	if _, err := r.postDecision(nil); err != nil {
-		h.postFail(c, err)
-		return
-	}
 	f := readThreadForm(c)
 	f.Group = r.group.Slug
+	if _, err := r.postDecision(nil); err != nil {
+		h.threadFailed(c, f, err)
+		return
+	}
 	h.startThread(c, r, f)
 }
 
@@ -89,19 +98,25 @@ func (h *handler) createThread(c *gin.Context) {
 // page again with the input and what is wrong.
 func (h *handler) startThread(c *gin.Context, r reader, f threadForm) {
 	errs := f.validate()
-	if len(errs) == 0 {
-		acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
-			Author: r.user, GroupID: r.group.ID, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
-		})
-		if err == nil {
-			h.posted(c, acc, "")
-			return
-		}
-		var ok bool
-		if errs, ok = page.FieldErrors(err); !ok {
-			h.postFail(c, err)
-			return
-		}
+	if len(errs) > 0 {
+		h.renderCompose(c, http.StatusUnprocessableEntity, f, errs)
+		return
 	}
-	h.renderCompose(c, http.StatusUnprocessableEntity, f, errs)
+	acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
+		Author: r.user, GroupID: r.group.ID, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
+	})
+	if err != nil {
+		h.threadFailed(c, f, err)
+		return
+	}
+	h.posted(c, acc, "")
+}
+
+func (h *handler) threadFailed(c *gin.Context, f threadForm, err error) {
+	errs, status, ok := h.keptText(c, err)
+	if !ok {
+		h.postFail(c, err)
+		return
+	}
+	h.renderCompose(c, status, f, errs)
 }

@@ -82,6 +82,12 @@ func (h *handler) renderThread(c *gin.Context, r reader, t store.WebThread, stat
 	}
 	p := threadPage{Group: r.group, Thread: t, Path: threadPath(r.group.Slug, t.ID), Private: t.PrivateMemberID != nil, TZ: r.tz(),
 		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil}
+	if r.user != nil && form["body"] != "" && len(errs) > 0 {
+		// A reply that was refused (the member left or was removed since
+		// the page was open) comes back in its box with the reason, so
+		// that its text is not lost.
+		p.Reply.Allowed = true
+	}
 	moderator := r.moderator()
 	for _, m := range msgs {
 		if !r.canSee(m) {

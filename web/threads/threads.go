@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -179,6 +180,35 @@ func (h *handler) postFail(c *gin.Context, err error) {
 		return
 	}
 	h.Shell.Fail(c, err)
+}
+
+// keptText says why a post failed, for the form shown again with the
+// member's subject and text: 422 with the reason beside the body for a
+// refusal (no longer a member, not allowed, invalid), 503 for a fault of
+// Parley's own (logged), so that nothing they wrote is lost. ok is false
+// for ErrNotFound, which postFail answers with a 404 that reveals nothing
+// of a private group.
+func (h *handler) keptText(c *gin.Context, err error) (errs map[string]string, status int, ok bool) {
+	if errs, ok := page.FieldErrors(err); ok {
+		return errs, http.StatusUnprocessableEntity, true
+	}
+	const kept = " Your text is still here."
+	var fe *mailflow.FieldError
+	switch {
+	case errors.Is(err, mailflow.ErrNotFound):
+		return nil, 0, false
+	case errors.Is(err, mailflow.ErrNotMember):
+		return map[string]string{"body": "Join the group first: only its members can post to it." + kept}, http.StatusUnprocessableEntity, true
+	case errors.Is(err, mailflow.ErrForbidden), errors.Is(err, mailflow.ErrInvalid), errors.Is(err, mailflow.ErrConflict),
+		errors.Is(err, mailflow.ErrDuplicate):
+		msg := "This could not be posted."
+		if errors.As(err, &fe) && fe.Msg != "" {
+			msg = mailflow.UpperFirst(strings.TrimSuffix(fe.Msg, ".")) + "."
+		}
+		return map[string]string{"body": msg + kept}, http.StatusUnprocessableEntity, true
+	}
+	h.Log.Error("posting from the web", "path", c.Request.URL.Path, "err", err)
+	return map[string]string{"body": "Parley could not post this just now." + kept + " Try again in a moment."}, http.StatusServiceUnavailable, true
 }
 
 // posted sends the author to their message after a successful post.
