@@ -126,7 +126,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log})
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
-		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log, DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics,
 		Library: &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}}
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}
@@ -192,6 +192,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	c.intake = inbound.NewServer(inbound.Config{
 		Domain: cfg.MailDomain, MaxMessageBytes: cfg.MaxMessageBytes, MaxRecipients: cfg.SMTPMaxRecipients,
 		MaxConnsPerIP: cfg.SMTPMaxConnsPerIP, RatePerMinute: float64(cfg.SMTPRatePerMinute), TLS: tlsCfg, LMTP: cfg.SMTPLMTP,
+		MaxConns: cfg.SMTPMaxConns, SpoolDir: c.blobTmp,
 	}, st, c.queue, c.keys, c.metrics, log)
 
 	c.metrics.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {

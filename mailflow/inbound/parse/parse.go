@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/parleymail/parley/mailflow"
 )
 
 // Attachment is a part that is not the message's text: a non-text part,
@@ -118,7 +120,29 @@ func Parse(raw []byte, limits Limits) (*Message, error) {
 		m.TextFromHTML = true
 		p.warn("html: no text/plain part; plain text derived from HTML")
 	}
+	m.clean()
 	return m, nil
+}
+
+// clean makes every text of m valid UTF-8 without NUL bytes. Charsets are
+// decoded by then, so what is left invalid is garbage and becomes U+FFFD;
+// NUL (raw, or written =00 or in base64) is dropped: no text Parley
+// stores or shows can hold it, and PostgreSQL's text type refuses it.
+// Attachments' data stays as sent.
+func (m *Message) clean() {
+	for _, s := range []*string{&m.FromName, &m.FromAddress, &m.Subject, &m.MessageID, &m.AutoSubmitted,
+		&m.Precedence, &m.ListID, &m.Text, &m.HTML} {
+		*s = mailflow.CleanText(*s)
+	}
+	for _, list := range [][]string{m.To, m.Cc, m.InReplyTo, m.References, m.XLoop, m.Warnings} {
+		for i := range list {
+			list[i] = mailflow.CleanText(list[i])
+		}
+	}
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.Filename, a.ContentType, a.ContentID = mailflow.CleanText(a.Filename), mailflow.CleanText(a.ContentType), mailflow.CleanText(a.ContentID)
+	}
 }
 
 // parser holds the state of one Parse call.
