@@ -127,6 +127,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log, DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics,
+		Memory:  inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library: &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}}
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}

@@ -80,7 +80,8 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	}
 	m := metrics.New()
 	sender := outbound.NewSender(st, renderer, transport, r.keys, origin, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond})
-	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log}
+	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
+		DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: sender.Wake, Log: log})
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: "Parley <no-reply@" + domain + ">", MailDomain: domain, Log: log})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
@@ -69,7 +70,39 @@ type Processor struct {
 	// later one waits twice as long. Zero means 10 seconds.
 	RetryBase time.Duration
 	Metrics   *metrics.Metrics // nil: not counted
+	// Memory bounds the bytes of messages being processed at once in this
+	// daemon (NewMemoryBudget); nil: no bound (tests of small mail).
+	Memory *MemoryBudget
 }
+
+// NewMemoryBudget returns a Processor.Memory of n bytes. Processing holds
+// a message whole, and several copies of parts of it (decoded
+// attachments, the stored source), so the budget is what keeps thirty
+// 24 MB messages from being worked on at once: a message takes its size
+// from the budget (all of it, if larger), and small ones run side by side.
+func NewMemoryBudget(n int64) *MemoryBudget {
+	return &MemoryBudget{sem: semaphore.NewWeighted(n), size: n}
+}
+
+// MemoryBudget is a number of bytes shared by the processing jobs.
+type MemoryBudget struct {
+	sem  *semaphore.Weighted
+	size int64
+}
+
+// reserve waits until a message of n bytes may be loaded; release gives
+// the bytes back.
+func (b *MemoryBudget) reserve(ctx context.Context, n int64) (release func(), err error) {
+	n = min(max(n, 1), b.size)
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return nil, fmt.Errorf("waiting for memory to process the message: %w", err)
+	}
+	return func() { b.sem.Release(n) }, nil
+}
+
+// DefaultMemoryBudget is the Processor.Memory a daemon uses: one message
+// near MAX_MESSAGE_BYTES's default at a time, or many small ones.
+const DefaultMemoryBudget = 32 << 20
 
 // Work processes one received message. A message that cannot be
 // processed is retried a few times (NextRetry), then marked failed with
@@ -120,8 +153,22 @@ func (p *Processor) work(ctx context.Context, id int64) (err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	// The message is loaded whole: parsing needs it. The inbound queue's
-	// few workers (queue.InboundWorkers) bound how many are held at once.
+	// The message is loaded whole: parsing needs it. The memory budget,
+	// reserved before loading, bounds how many bytes are held at once.
+	if p.Memory != nil {
+		size, err := p.Store.InboundSize(ctx, id)
+		if errors.Is(err, mailflow.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		release, err := p.Memory.reserve(ctx, size)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	in, err := p.Store.InboundByID(ctx, id)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return nil

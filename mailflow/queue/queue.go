@@ -33,13 +33,13 @@ func Migrate(pool *pgxpool.Pool) func(context.Context) error {
 	}
 }
 
-// Inbound is the queue received mail is processed on. A processing job
-// holds its message whole (parsing needs it), so this queue runs only
-// InboundWorkers jobs at a time in each daemon, whatever MaxWorkers
-// says: that is the bound on the memory processing takes.
+// Inbound is the queue received mail is processed on, apart from the
+// others: a processing job holds its message whole (parsing needs it), so
+// these jobs wait on a memory budget (see inbound.Processor.Memory), and
+// while they wait they must not take the workers of fan-out and mail.
 const (
 	Inbound        = "inbound"
-	InboundWorkers = 2
+	InboundWorkers = 4
 )
 
 // Queue is a river client: it inserts jobs and, when it has workers, works them.

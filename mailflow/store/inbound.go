@@ -135,9 +135,17 @@ func (c *chunkSource) Values() ([]any, error) { return []any{c.id, c.seq, c.buf[
 
 func (c *chunkSource) Err() error { return c.err }
 
+// InboundSize returns the size of a received message in bytes, for the
+// processing job to reserve memory before it loads the message.
+func (s *Store) InboundSize(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT size_bytes FROM inbound_messages WHERE id = $1`, id).Scan(&n)
+	return n, mapErr(err, fmt.Sprintf("get inbound message %d size", id))
+}
+
 // InboundByID loads a received message with its bytes. It holds the
-// whole message: only the processing job calls it, and the inbound
-// queue's few workers bound how many are held at once.
+// whole message: only the processing job calls it, and the job's memory
+// budget bounds how many bytes of messages are held at once.
 func (s *Store) InboundByID(ctx context.Context, id int64) (Inbound, error) {
 	var in Inbound
 	err := s.db.QueryRow(ctx, `

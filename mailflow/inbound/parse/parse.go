@@ -1170,7 +1170,7 @@ func (p *parser) leaf(h header, mt string, params map[string]string, body []byte
 		name = params["name"]
 	}
 	name = cleanFilename(decodeText(name))
-	data := p.transfer(h, body)
+	data, fresh := p.transfer(h, body)
 	attach := disp == "attachment"
 	switch {
 	case mt == "text/plain" && !attach && (name == "" || len(c.texts) == 0):
@@ -1191,8 +1191,10 @@ func (p *parser) leaf(h header, mt string, params map[string]string, body []byte
 		}
 		if int64(len(data)) > p.lim.MaxAttachmentBytes {
 			p.warn("attachment: %q is %d bytes, over the limit of %d; its data was dropped", a.Filename, len(data), p.lim.MaxAttachmentBytes)
+		} else if fresh {
+			a.Data = data // decoded into its own buffer: a copy would double a large file
 		} else {
-			a.Data = bytes.Clone(data)
+			a.Data = bytes.Clone(data) // not a slice of the whole message, which would keep it alive
 		}
 		p.m.Attachments = append(p.m.Attachments, a)
 	}
@@ -1224,30 +1226,31 @@ func cleanFilename(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// transfer undoes the Content-Transfer-Encoding (RFC 2045 §6).
-func (p *parser) transfer(h header, body []byte) []byte {
+// transfer undoes the Content-Transfer-Encoding (RFC 2045 §6). fresh
+// reports that out is a new buffer, not a slice of body.
+func (p *parser) transfer(h header, body []byte) (out []byte, fresh bool) {
 	cte := strings.ToLower(strings.TrimSpace(decode8(h.get("content-transfer-encoding"))))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
 		cte = cte[:i]
 	}
 	switch cte {
 	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
-		return body
+		return body, false
 	case "quoted-printable":
 		out, bad := decodeQP(body)
 		if bad {
 			p.warn("quoted-printable: malformed escape kept as is")
 		}
-		return out
+		return out, true
 	case "base64":
 		out, bad := decodeBase64(body)
 		if bad {
 			p.warn("base64: malformed data; invalid characters skipped")
 		}
-		return out
+		return out, true
 	default:
 		p.warn("mime: unknown transfer encoding %q; read as is", cte)
-		return body
+		return body, false
 	}
 }
 
