@@ -40,8 +40,9 @@ func (ProcessArgs) Kind() string { return "process_inbound" }
 // processed is marked failed about 2.5 minutes after it arrived.
 const processAttempts = 5
 
-// InsertOpts puts processing on the inbound queue, whose few workers
-// bound the memory held by messages being processed (see queue.Inbound).
+// InsertOpts puts processing on its own queue (see queue.Inbound), so
+// that jobs waiting on the memory budget never hold up fan-out or mail,
+// and bounds the attempts at one message.
 func (ProcessArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queue.Inbound, MaxAttempts: processAttempts}
 }
