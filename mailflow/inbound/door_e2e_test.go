@@ -154,8 +154,8 @@ func TestMaxConnectionsAcrossAddresses(t *testing.T) {
 		open = append(open, c)
 	}
 	_, err := smtp.Dial(r.addr)
-	if smtpCode(err) != 421 {
-		t.Fatalf("third connection: %v, want 421", err)
+	if smtpCode(err) != 421 || strings.Contains(err.Error(), "from your address") {
+		t.Fatalf("third connection: %v, want 421 for too many connections in all", err)
 	}
 	_ = open[0].Quit()
 	deadline := time.Now().Add(10 * time.Second)
