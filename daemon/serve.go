@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -33,6 +35,10 @@ func migrate(ctx context.Context, st *store.Store, log *slog.Logger) ([]string, 
 // migrations, then the servers. Shutdown runs the other way: stop
 // accepting, let in-flight requests finish within the grace period, close
 // the pool, stop the embedded database.
+// serveMemoryLimit is serve's soft memory limit unless GOMEMLIMIT says
+// otherwise.
+const serveMemoryLimit = 200 << 20
+
 func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 	if len(args) != 0 {
 		fs.Usage()
@@ -44,6 +50,12 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		return exitConfig
 	}
 	log := e.logger(cfg)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the garbage collector works harder near it rather
+		// than letting the heap double past what is live. Large mail in
+		// flight is what makes the heap jump (see inbound.DefaultMemoryBudget).
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

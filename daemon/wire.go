@@ -129,7 +129,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, c.fanout)
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
-		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log, DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics,
+		Memory:     inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
 		SenderAuth: newSenderAuth(cfg)}
 	river.AddWorker(workers, processor)
@@ -196,6 +197,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	c.intake = inbound.NewServer(inbound.Config{
 		Domain: cfg.MailDomain, MaxMessageBytes: cfg.MaxMessageBytes, MaxRecipients: cfg.SMTPMaxRecipients,
 		MaxConnsPerIP: cfg.SMTPMaxConnsPerIP, RatePerMinute: float64(cfg.SMTPRatePerMinute), TLS: tlsCfg, LMTP: cfg.SMTPLMTP,
+		MaxConns: cfg.SMTPMaxConns, SpoolDir: c.blobTmp,
 	}, st, c.queue, c.keys, c.metrics, log)
 
 	c.metrics.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {

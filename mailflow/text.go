@@ -1,6 +1,7 @@
 package mailflow
 
 import (
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -15,6 +16,17 @@ func UpperFirst(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// CleanText makes text that came from outside (mail, above all) fit what
+// Parley stores and shows: valid UTF-8, invalid sequences replaced with
+// U+FFFD, and no NUL bytes, which PostgreSQL's text type refuses. Decode
+// a declared charset first; this is for what is left.
+func CleanText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // locations caches time zones by name: time.LoadLocation reads the zone

@@ -166,7 +166,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
-	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Queue: d.Mailer})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, Origin: d.Origin,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})

@@ -75,6 +75,7 @@ type Config struct {
 	MaxMessageBytes         int64  // larger inbound mail is refused with 552
 	SMTPMaxRecipients       int
 	SMTPMaxConnsPerIP       int
+	SMTPMaxConns            int // simultaneous inbound connections from all addresses
 	SMTPRatePerMinute       int
 	IMAPURL                 string // pull mail from this mailbox too
 	IMAPPoll                time.Duration
@@ -286,6 +287,9 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, err
 	}
 	if c.SMTPMaxConnsPerIP, err = intIn("SMTP_MAX_CONNECTIONS_PER_IP", get("SMTP_MAX_CONNECTIONS_PER_IP", "20"), 1, 10000); err != nil {
+		return nil, err
+	}
+	if c.SMTPMaxConns, err = intIn("SMTP_MAX_CONNECTIONS", get("SMTP_MAX_CONNECTIONS", "100"), 1, 100000); err != nil {
 		return nil, err
 	}
 	if c.SMTPRatePerMinute, err = intIn("SMTP_RATE_PER_MINUTE", get("SMTP_RATE_PER_MINUTE", "600"), 1, 1_000_000); err != nil {
@@ -688,6 +692,7 @@ func (c *Config) Describe() []string {
 		"MAX_MESSAGE_BYTES":             strconv.FormatInt(c.MaxMessageBytes, 10),
 		"SMTP_MAX_RECIPIENTS":           strconv.Itoa(c.SMTPMaxRecipients),
 		"SMTP_MAX_CONNECTIONS_PER_IP":   strconv.Itoa(c.SMTPMaxConnsPerIP),
+		"SMTP_MAX_CONNECTIONS":          strconv.Itoa(c.SMTPMaxConns),
 		"SMTP_RATE_PER_MINUTE":          strconv.Itoa(c.SMTPRatePerMinute),
 		"IMAP_URL":                      redactURL(c.IMAPURL),
 		"IMAP_POLL_SECONDS":             strconv.Itoa(int(c.IMAPPoll / time.Second)),

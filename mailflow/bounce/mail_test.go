@@ -60,7 +60,7 @@ func TestComplaintReturningADigest(t *testing.T) {
 	for _, c := range cases {
 		want[c.suppressed] = true
 		in := store.Inbound{Transport: "smtp", RcptTo: []string{"no-reply@lists.test"}, Raw: complaint(c.returned)}
-		if in.ID, _, err = st.InsertInbound(ctx, in, nil); err != nil {
+		if in.ID, _, err = st.InsertInbound(ctx, in, store.BytesBody(in.Raw), nil); err != nil {
 			t.Fatal(err)
 		}
 		out, err := svc.FromMail(ctx, in, "")

@@ -117,6 +117,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
 	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
+		DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: sender.Wake, Log: log})

@@ -12,8 +12,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
@@ -21,8 +23,10 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 )
@@ -34,6 +38,18 @@ type ProcessArgs struct {
 
 // Kind names the job.
 func (ProcessArgs) Kind() string { return "process_inbound" }
+
+// processAttempts bounds the tries at one message: with RetryBase's
+// doubling delays (10 s, 20 s, 40 s, 80 s) a message that cannot be
+// processed is marked failed about 2.5 minutes after it arrived.
+const processAttempts = 5
+
+// InsertOpts puts processing on its own queue (see queue.Inbound), so
+// that jobs waiting on the memory budget never hold up fan-out or mail,
+// and bounds the attempts at one message.
+func (ProcessArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queue.Inbound, MaxAttempts: processAttempts}
+}
 
 // Processor turns a stored message into posts, replies, commands and
 // bounce records, one recipient at a time, and notes the outcome on the
@@ -57,11 +73,112 @@ type Processor struct {
 	// MTA's Authentication-Results); nil checks nothing, and then no
 	// mailed post is authenticated.
 	SenderAuth *senderauth.Checker
+	// DefaultFrom is DEFAULT_FROM_ADDRESS: mail from it is Parley's own.
+	DefaultFrom string
+	// RetryBase is the delay before the second attempt at a message; each
+	// later one waits twice as long. Zero means 10 seconds.
+	RetryBase time.Duration
+	Metrics   *metrics.Metrics // nil: not counted
+	// Memory bounds the bytes of messages being processed at once in this
+	// daemon (NewMemoryBudget); nil: no bound (tests of small mail).
+	Memory *MemoryBudget
 }
 
-// Work processes one received message.
+// NewMemoryBudget returns a Processor.Memory of n bytes. Processing holds
+// a message whole, and several copies of parts of it (decoded
+// attachments, the stored source), so the budget is what keeps thirty
+// 24 MB messages from being worked on at once: a message takes its size
+// from the budget (all of it, if larger), and small ones run side by side.
+func NewMemoryBudget(n int64) *MemoryBudget {
+	return &MemoryBudget{sem: semaphore.NewWeighted(n), size: n}
+}
+
+// MemoryBudget is a number of bytes shared by the processing jobs.
+type MemoryBudget struct {
+	sem  *semaphore.Weighted
+	size int64
+}
+
+// reserve waits until a message of n bytes may be loaded; release gives
+// the bytes back.
+func (b *MemoryBudget) reserve(ctx context.Context, n int64) (release func(), err error) {
+	n = min(max(n, 1), b.size)
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return nil, fmt.Errorf("waiting for memory to process the message: %w", err)
+	}
+	return func() { b.sem.Release(n) }, nil
+}
+
+// DefaultMemoryBudget is the Processor.Memory a daemon uses: one message
+// near MAX_MESSAGE_BYTES's default at a time, or many small ones.
+const DefaultMemoryBudget = 32 << 20
+
+// Work processes one received message. A message that cannot be
+// processed is retried a few times (NextRetry), then marked failed with
+// the reason, logged at ERROR and counted, for an admin to look at and
+// retry: it is never dropped without a trace.
 func (p *Processor) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
-	in, err := p.Store.InboundByID(ctx, job.Args.InboundID)
+	err := p.work(ctx, job.Args.InboundID)
+	if err == nil {
+		return nil
+	}
+	if job.Attempt < job.MaxAttempts {
+		p.Log.Warn("processing received mail failed; will retry", "inbound_id", job.Args.InboundID,
+			"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
+		return err
+	}
+	reason := fmt.Sprintf("failed after %d attempts: %v", job.Attempt, err)
+	// The job's own context may be what ended it (its timeout).
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := p.Store.FinishInbound(mctx, job.Args.InboundID, "failed", reason); ferr != nil {
+		p.Log.Error("processing received mail failed, and so did marking it failed; it stays listed as not processed",
+			"inbound_id", job.Args.InboundID, "err", err, "mark_err", ferr)
+		return errors.Join(err, ferr)
+	}
+	if p.Metrics != nil {
+		p.Metrics.InboundFailed.Inc()
+	}
+	p.Log.Error("received mail could not be processed; marked failed for an admin", "inbound_id", job.Args.InboundID,
+		"attempts", job.Attempt, "err", err)
+	return nil
+}
+
+// NextRetry spaces the attempts at a message over minutes: RetryBase,
+// then twice as long each time.
+func (p *Processor) NextRetry(job *river.Job[ProcessArgs]) time.Time {
+	base := p.RetryBase
+	if base <= 0 {
+		base = 10 * time.Second
+	}
+	return time.Now().Add(base << min(max(job.Attempt-1, 0), 10))
+}
+
+// work processes the message once; a panic in the code it calls is an
+// error like any other, so that it ends in the same "failed" record.
+func (p *Processor) work(ctx context.Context, id int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	// The message is loaded whole: parsing needs it. The memory budget,
+	// reserved before loading, bounds how many bytes are held at once.
+	if p.Memory != nil {
+		size, err := p.Store.InboundSize(ctx, id)
+		if errors.Is(err, mailflow.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		release, err := p.Memory.reserve(ctx, size)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	in, err := p.Store.InboundByID(ctx, id)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return nil
 	}
@@ -101,13 +218,19 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, er
 			outcomes = append(outcomes, rcpt+": rejected: unreadable message ("+errString(perr)+")")
 			continue
 		}
-		if why := p.loopOrAuto(ctx, in, msg); why != "" {
+		why, err := p.loopOrAuto(ctx, in, msg)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
 			if isBounceLike(in, msg) {
 				out, err := p.bounce(ctx, in, "")
 				if err != nil {
 					return nil, err
 				}
 				why = out
+			} else if strings.HasPrefix(why, "loop:") && p.Metrics != nil {
+				p.Metrics.InboundLoops.Inc()
 			}
 			outcomes = append(outcomes, rcpt+": dropped: "+why)
 			continue
@@ -129,30 +252,88 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, er
 }
 
 // loopOrAuto says why a message must not be distributed or answered:
-// Parley's own mail coming back, and automatic mail (RFC 3834).
-func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *parse.Message) string {
+// Parley's own mail coming back (its headers, its List-Id, or sent from
+// one of its addresses), and automatic mail (RFC 3834).
+func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *parse.Message) (string, error) {
 	for _, v := range m.XLoop {
 		if strings.Contains(strings.ToLower(v), "@"+p.MailDomain) {
-			return "loop: it carries our X-Loop header"
+			return "loop: it carries our X-Loop header", nil
 		}
 	}
 	if strings.HasPrefix(m.MessageID, "parley.") && strings.HasSuffix(m.MessageID, "@"+p.MailDomain) {
-		return "loop: it is a message Parley sent"
+		return "loop: it is a message Parley sent", nil
+	}
+	// RFC 2919: Parley's List-Id is <SLUG.MAIL_DOMAIN>; a message that
+	// carries one was distributed by one of our groups.
+	if slug, ok := strings.CutSuffix(strings.ToLower(m.ListID), "."+strings.ToLower(p.MailDomain)); ok && slug != "" {
+		own, err := p.isGroup(ctx, slug)
+		if err != nil {
+			return "", err
+		}
+		if own {
+			return "loop: it carries the List-Id of our group " + slug, nil
+		}
+	}
+	for _, a := range []struct{ what, addr string }{{"From", m.FromAddress}, {"envelope sender", in.MailFrom}} {
+		own, err := p.ownAddress(ctx, a.addr)
+		if err != nil {
+			return "", err
+		}
+		if own {
+			return "loop: its " + a.what + " " + strings.ToLower(a.addr) + " is one of Parley's own addresses", nil
+		}
 	}
 	if isBounceLike(in, m) {
-		return "a delivery report"
+		return "a delivery report", nil
 	}
 	if m.AutoSubmitted != "" && m.AutoSubmitted != "no" {
-		return "automatic mail (Auto-Submitted: " + m.AutoSubmitted + ")"
+		return "automatic mail (Auto-Submitted: " + m.AutoSubmitted + ")", nil
 	}
 	switch m.Precedence {
 	case "bulk", "junk", "list", "auto_reply":
-		return "automatic mail (Precedence: " + m.Precedence + ")"
+		return "automatic mail (Precedence: " + m.Precedence + ")", nil
 	}
 	if m.IsAutoReply {
-		return "an automatic reply (vacation or out of office)"
+		return "an automatic reply (vacation or out of office)", nil
 	}
-	return ""
+	return "", nil
+}
+
+// ownAddress reports whether addr is one Parley sends from or answers
+// at: a group's address (SLUG@, SLUG+anything@), the VERP bounce
+// addresses (bounces+…@), and DEFAULT_FROM_ADDRESS.
+func (p *Processor) ownAddress(ctx context.Context, addr string) (bool, error) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == "" {
+		return false, nil
+	}
+	if p.DefaultFrom != "" && addr == strings.ToLower(p.DefaultFrom) {
+		return true, nil
+	}
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || domain != strings.ToLower(p.MailDomain) {
+		return false, nil
+	}
+	base, _, _ := strings.Cut(local, "+")
+	if base == "bounces" {
+		return true, nil
+	}
+	return p.isGroup(ctx, base)
+}
+
+// isGroup reports whether a group has this slug.
+func (p *Processor) isGroup(ctx context.Context, slug string) (bool, error) {
+	if slug == "" {
+		return false, nil
+	}
+	_, err := p.Store.GroupBySlug(ctx, slug)
+	switch {
+	case errors.Is(err, mailflow.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 // isBounceLike: mail from the null sender or from a mailer daemon, and

@@ -32,6 +32,8 @@ type Config struct {
 	MaxMessageBytes int64       // MAX_MESSAGE_BYTES: larger mail gets 552 5.3.4
 	MaxRecipients   int         // SMTP_MAX_RECIPIENTS per message: more get 452
 	MaxConnsPerIP   int         // SMTP_MAX_CONNECTIONS_PER_IP at once: more get 421
+	MaxConns        int         // SMTP_MAX_CONNECTIONS at once from all addresses: more get 421
+	SpoolDir        string      // DATA is spooled to a file here while it arrives; "" is the system's temporary directory
 	RatePerMinute   float64     // SMTP_RATE_PER_MINUTE: messages per minute per IP; more get 451
 	TLS             *tls.Config // STARTTLS when set
 	LMTP            bool        // speak LMTP (behind Postfix or another MTA)
@@ -54,7 +56,17 @@ type Server struct {
 
 	mu     sync.Mutex
 	limits map[string]*rate.Limiter // per remote IP
+
+	// storing bounds the messages being copied into PostgreSQL at once.
+	// Each copy holds a database connection for as long as its bytes take;
+	// unbounded, thirty large messages would take the whole pool from the
+	// job queue and the web pages. The others wait, spooled on disk.
+	storing chan struct{}
 }
+
+// concurrentStores is how many messages are copied into PostgreSQL at
+// once (see Server.storing).
+const concurrentStores = 2
 
 // NewServer returns a listener; Serve starts it.
 func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metrics.Metrics, log *slog.Logger) *Server {
@@ -67,10 +79,14 @@ func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metri
 	if cfg.MaxConnsPerIP <= 0 {
 		cfg.MaxConnsPerIP = 10
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 100
+	}
 	if cfg.RatePerMinute <= 0 {
 		cfg.RatePerMinute = 120
 	}
-	s := &Server{cfg: cfg, store: st, queue: q, keys: keys, metrics: m, log: log, limits: map[string]*rate.Limiter{}}
+	s := &Server{cfg: cfg, store: st, queue: q, keys: keys, metrics: m, log: log, limits: map[string]*rate.Limiter{},
+		storing: make(chan struct{}, concurrentStores)}
 	srv := smtp.NewServer(s)
 	srv.Domain = cfg.Domain
 	srv.LMTP = cfg.LMTP
@@ -87,7 +103,7 @@ func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metri
 
 // Serve accepts connections on ln until Close or Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.smtp.Serve(&limitListener{Listener: ln, max: s.cfg.MaxConnsPerIP, count: map[string]int{}})
+	err := s.smtp.Serve(&limitListener{Listener: ln, maxPerIP: s.cfg.MaxConnsPerIP, maxTotal: s.cfg.MaxConns, count: map[string]int{}})
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -187,9 +203,17 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 // Data stores the message and answers 250 only once it is committed.
+// The message is spooled to a file as it arrives and copied from there
+// into PostgreSQL in chunks: memory holds buffers, never the message, so
+// many large messages at once cost disk, not RAM.
 func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	sp, err := newSpool(ss.s.cfg.SpoolDir)
 	if err != nil {
+		ss.s.log.Error("smtp: spooling message; answered 451", "from", ss.from, "err", err)
+		return errTempFailure
+	}
+	defer sp.Close()
+	if _, err := io.Copy(sp, r); err != nil {
 		var se *smtp.SMTPError
 		switch {
 		case errors.As(err, &se): // 552 5.3.4: over MAX_MESSAGE_BYTES
@@ -200,28 +224,41 @@ func (ss *session) Data(r io.Reader) error {
 			ss.s.metrics.InboundRejected.WithLabelValues("line_too_long").Inc()
 			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "line too long"}
 		}
+		ss.s.log.Error("smtp: reading or spooling message; answered 451", "from", ss.from, "err", err)
 		return errTempFailure
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	body, err := sp.body()
+	if err != nil {
+		ss.s.log.Error("smtp: spooling message; answered 451", "from", ss.from, "err", err)
+		return errTempFailure
+	}
+	// Copying 25 MB into PostgreSQL takes a while on a busy machine; the
+	// client waits up to 10 minutes for the reply (RFC 5321 section 4.5.3.2.6).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	id, created, err := ss.s.Accept(ctx, store.Inbound{
-		Transport: ss.transport, RemoteAddr: ss.remote, Helo: ss.conn.Hostname(), MailFrom: ss.from, RcptTo: ss.rcpts, Raw: raw,
-		MessageID: headerMessageID(raw),
-	})
+		Transport: ss.transport, RemoteAddr: ss.remote, Helo: ss.conn.Hostname(), MailFrom: ss.from, RcptTo: ss.rcpts, MessageID: sp.messageID(),
+	}, body)
 	if err != nil {
 		ss.s.log.Error("smtp: storing message; answered 451", "from", ss.from, "err", err)
 		return errTempFailure
 	}
 	ss.s.metrics.InboundAccepted.Inc()
-	ss.s.log.Info("mail received", "inbound_id", id, "from", ss.from, "rcpt", ss.rcpts, "bytes", len(raw), "duplicate", !created)
+	ss.s.log.Info("mail received", "inbound_id", id, "from", ss.from, "rcpt", ss.rcpts, "bytes", body.Size, "duplicate", !created)
 	return nil
 }
 
 // Accept stores a received message durably and enqueues its processing
 // in the same transaction: the one intake path of SMTP, LMTP and IMAP. A
 // message whose bytes were stored before is not stored again.
-func (s *Server) Accept(ctx context.Context, in store.Inbound) (int64, bool, error) {
-	return s.store.InsertInbound(ctx, in, func(tx *store.Store, id int64) error {
+func (s *Server) Accept(ctx context.Context, in store.Inbound, body store.RawBody) (int64, bool, error) {
+	select {
+	case s.storing <- struct{}{}:
+		defer func() { <-s.storing }()
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("waiting to store the message: %w", ctx.Err())
+	}
+	return s.store.InsertInbound(ctx, in, body, func(tx *store.Store, id int64) error {
 		return s.queue.InsertTx(ctx, tx.PgxTx(), ProcessArgs{InboundID: id}, nil)
 	})
 }
@@ -241,13 +278,15 @@ func headerMessageID(raw []byte) string {
 	return ""
 }
 
-// limitListener refuses a connection beyond max from one address with a
-// 421 greeting (RFC 5321 section 3.1) and closes it.
+// limitListener refuses a connection beyond maxPerIP from one address,
+// or beyond maxTotal from all, with a 421 greeting (RFC 5321 section
+// 3.1) and closes it.
 type limitListener struct {
 	net.Listener
-	max   int
-	mu    sync.Mutex
-	count map[string]int
+	maxPerIP, maxTotal int
+	mu                 sync.Mutex
+	total              int
+	count              map[string]int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -258,23 +297,36 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
 		l.mu.Lock()
-		if l.count[host] >= l.max {
+		switch {
+		case l.total >= l.maxTotal:
 			l.mu.Unlock()
-			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = io.WriteString(c, "421 4.7.0 too many connections from your address, try again later\r\n")
-			_ = c.Close()
+			go refuse(c, "421 4.7.0 too many connections, try again later\r\n")
+			continue
+		case l.count[host] >= l.maxPerIP:
+			l.mu.Unlock()
+			go refuse(c, "421 4.7.0 too many connections from your address, try again later\r\n")
 			continue
 		}
 		l.count[host]++
+		l.total++
 		l.mu.Unlock()
 		return &countedConn{Conn: c, release: func() {
 			l.mu.Lock()
+			l.total--
 			if l.count[host]--; l.count[host] <= 0 {
 				delete(l.count, host)
 			}
 			l.mu.Unlock()
 		}}, nil
 	}
+}
+
+// refuse answers a connection it will not serve and closes it, apart
+// from the accept loop so that a slow client cannot stall it.
+func refuse(c net.Conn, greeting string) {
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = io.WriteString(c, greeting)
+	_ = c.Close()
 }
 
 type countedConn struct {
@@ -301,7 +353,7 @@ func (a slogAdapter) Println(v ...any) { a.log.Warn("smtp: " + fmt.Sprintln(v...
 // the sender is the Return-Path the last MTA wrote.
 func (s *Server) IngestIMAP(ctx context.Context, raw []byte) error {
 	rcpts, from := envelopeFromHeaders(raw, s.cfg.Domain, s.keys)
-	_, _, err := s.Accept(ctx, store.Inbound{Transport: "imap", MailFrom: from, RcptTo: rcpts, Raw: raw, MessageID: headerMessageID(raw)})
+	_, _, err := s.Accept(ctx, store.Inbound{Transport: "imap", MailFrom: from, RcptTo: rcpts, MessageID: headerMessageID(raw)}, store.BytesBody(raw))
 	if err == nil {
 		s.metrics.InboundAccepted.Inc()
 	}

@@ -16,6 +16,8 @@ type Metrics struct {
 	MailFailed      prometheus.Counter
 	InboundAccepted prometheus.Counter
 	InboundRejected *prometheus.CounterVec // reason
+	InboundFailed   prometheus.Counter     // received, then could not be processed after every retry
+	InboundLoops    prometheus.Counter     // received mail that was Parley's own coming back
 }
 
 // New creates and registers the collectors, with Go and process metrics.
@@ -38,8 +40,14 @@ func New() *Metrics {
 		InboundRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_inbound_rejected_total", Help: "Inbound emails rejected, by reason.",
 		}, []string{"reason"}),
+		InboundFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_inbound_failed_total", Help: "Inbound emails accepted but not processed after every retry (listed for admins).",
+		}),
+		InboundLoops: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_inbound_loops_total", Help: "Inbound emails recognised as Parley's own mail coming back, neither posted nor answered.",
+		}),
 	}
-	r.MustRegister(m.HTTPRequests, m.MailSent, m.MailFailed, m.InboundAccepted, m.InboundRejected,
+	r.MustRegister(m.HTTPRequests, m.MailSent, m.MailFailed, m.InboundAccepted, m.InboundRejected, m.InboundFailed, m.InboundLoops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -33,6 +33,15 @@ func Migrate(pool *pgxpool.Pool) func(context.Context) error {
 	}
 }
 
+// Inbound is the queue received mail is processed on, apart from the
+// others: a processing job holds its message whole (parsing needs it), so
+// these jobs wait on a memory budget (see inbound.Processor.Memory), and
+// while they wait they must not take the workers of fan-out and mail.
+const (
+	Inbound        = "inbound"
+	InboundWorkers = 4
+)
+
 // Queue is a river client: it inserts jobs and, when it has workers, works them.
 type Queue struct {
 	client *river.Client[pgx.Tx]
@@ -79,7 +88,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 			o.MaxWorkers = 10
 		}
 		cfg.Workers = o.Workers
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}, Inbound: {MaxWorkers: InboundWorkers}}
 		cfg.FetchPollInterval = 500 * time.Millisecond
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), cfg)

@@ -5,12 +5,15 @@
 package admin
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
@@ -26,6 +29,12 @@ type Deps struct {
 	Store    *store.Store
 	Log      *slog.Logger
 	Accounts *accounts.Service // invitations
+	Queue    Inserter          // the job queue: Retry on failed mail
+}
+
+// Inserter enqueues a job in the caller's transaction (the job queue).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
 }
 
 type handler struct{ Deps }
@@ -49,6 +58,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	g.GET("/bounces", h.bounceReports)
 	g.GET("/import", h.importForm)
 	g.POST("/import", h.importUpload)
+	g.GET("/mail/failed", h.failedMail)
+	g.POST("/mail/failed/:id/retry", h.retryMail)
 	r := a.Group("", h.requireReports)
 	r.GET("/dashboard", h.dashboard)
 	a.GET("/gallery", h.gallery)

@@ -1,8 +1,11 @@
 package parse
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -28,6 +31,7 @@ func FuzzParse(f *testing.F) {
 		"Content-Disposition: attachment; filename*0*=utf-8''%E2%82; filename*1*=%AC\nContent-Type: application/x\n\nx",
 		"Content-Type: text/plain; format=flowed; delsp=yes\n\n> a \n> b\nc \n",
 		"// not a message",
+		"From: a\x00b <a@example.org>\nSubject: x\x00y\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\na=00b=FF\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -43,9 +47,17 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for name, s := range map[string]string{"Text": m.Text, "HTML": m.HTML, "Subject": m.Subject, "FromName": m.FromName} {
-			if !utf8.ValidString(s) {
-				t.Fatalf("%s is not valid UTF-8: %q", name, s)
+		texts := map[string]string{"Text": m.Text, "HTML": m.HTML, "Subject": m.Subject, "FromName": m.FromName,
+			"FromAddress": m.FromAddress, "MessageID": m.MessageID, "ListID": m.ListID}
+		for i, v := range append(append(append(slices.Clone(m.To), m.Cc...), m.References...), m.InReplyTo...) {
+			texts[fmt.Sprintf("address or id %d", i)] = v
+		}
+		for i, a := range m.Attachments {
+			texts[fmt.Sprintf("attachment %d name", i)] = a.Filename
+		}
+		for name, s := range texts {
+			if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+				t.Fatalf("%s is not valid UTF-8 without NUL: %q", name, s)
 			}
 		}
 		for _, a := range m.Attachments {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/parleymail/parley/mailflow"
 )
 
 // Attachment is a part that is not the message's text: a non-text part,
@@ -118,7 +120,29 @@ func Parse(raw []byte, limits Limits) (*Message, error) {
 		m.TextFromHTML = true
 		p.warn("html: no text/plain part; plain text derived from HTML")
 	}
+	m.clean()
 	return m, nil
+}
+
+// clean makes every text of m valid UTF-8 without NUL bytes. Charsets are
+// decoded by then, so what is left invalid is garbage and becomes U+FFFD;
+// NUL (raw, or written =00 or in base64) is dropped: no text Parley
+// stores or shows can hold it, and PostgreSQL's text type refuses it.
+// Attachments' data stays as sent.
+func (m *Message) clean() {
+	for _, s := range []*string{&m.FromName, &m.FromAddress, &m.Subject, &m.MessageID, &m.AutoSubmitted,
+		&m.Precedence, &m.ListID, &m.Text, &m.HTML} {
+		*s = mailflow.CleanText(*s)
+	}
+	for _, list := range [][]string{m.To, m.Cc, m.InReplyTo, m.References, m.XLoop, m.Warnings} {
+		for i := range list {
+			list[i] = mailflow.CleanText(list[i])
+		}
+	}
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.Filename, a.ContentType, a.ContentID = mailflow.CleanText(a.Filename), mailflow.CleanText(a.ContentType), mailflow.CleanText(a.ContentID)
+	}
 }
 
 // parser holds the state of one Parse call.
@@ -1146,7 +1170,7 @@ func (p *parser) leaf(h header, mt string, params map[string]string, body []byte
 		name = params["name"]
 	}
 	name = cleanFilename(decodeText(name))
-	data := p.transfer(h, body)
+	data, fresh := p.transfer(h, body)
 	attach := disp == "attachment"
 	switch {
 	case mt == "text/plain" && !attach && (name == "" || len(c.texts) == 0):
@@ -1167,8 +1191,10 @@ func (p *parser) leaf(h header, mt string, params map[string]string, body []byte
 		}
 		if int64(len(data)) > p.lim.MaxAttachmentBytes {
 			p.warn("attachment: %q is %d bytes, over the limit of %d; its data was dropped", a.Filename, len(data), p.lim.MaxAttachmentBytes)
+		} else if fresh {
+			a.Data = data // decoded into its own buffer: a copy would double a large file
 		} else {
-			a.Data = bytes.Clone(data)
+			a.Data = bytes.Clone(data) // not a slice of the whole message, which would keep it alive
 		}
 		p.m.Attachments = append(p.m.Attachments, a)
 	}
@@ -1200,30 +1226,31 @@ func cleanFilename(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// transfer undoes the Content-Transfer-Encoding (RFC 2045 §6).
-func (p *parser) transfer(h header, body []byte) []byte {
+// transfer undoes the Content-Transfer-Encoding (RFC 2045 §6). fresh
+// reports that out is a new buffer, not a slice of body.
+func (p *parser) transfer(h header, body []byte) (out []byte, fresh bool) {
 	cte := strings.ToLower(strings.TrimSpace(decode8(h.get("content-transfer-encoding"))))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
 		cte = cte[:i]
 	}
 	switch cte {
 	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
-		return body
+		return body, false
 	case "quoted-printable":
 		out, bad := decodeQP(body)
 		if bad {
 			p.warn("quoted-printable: malformed escape kept as is")
 		}
-		return out
+		return out, true
 	case "base64":
 		out, bad := decodeBase64(body)
 		if bad {
 			p.warn("base64: malformed data; invalid characters skipped")
 		}
-		return out
+		return out, true
 	default:
 		p.warn("mime: unknown transfer encoding %q; read as is", cte)
-		return body
+		return body, false
 	}
 }
 

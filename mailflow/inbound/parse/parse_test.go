@@ -641,3 +641,29 @@ func TestHTMLToText(t *testing.T) {
 		}
 	}
 }
+
+// TestNULAndInvalidUTF8AreCleaned: whatever the encoding that carried
+// them, NUL bytes are dropped from the text Parse returns and invalid
+// sequences become U+FFFD, while attachments keep their bytes.
+func TestNULAndInvalidUTF8AreCleaned(t *testing.T) {
+	raw := "From: =?utf-8?q?Ad=00a?= <ada@example.org>\r\nSubject: Hi\x00 there =?utf-8?b?4oKs?=\r\nMessage-ID: <a\x00b@example.org>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\none=00two caf=C3=A9\r\n" +
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nPHA+YQBiPC9wPg==\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"x\x00y.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n"
+	m, err := Parse([]byte(raw), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][2]string{
+		"FromName": {m.FromName, "Ada"}, "Subject": {m.Subject, "Hi there €"}, "MessageID": {m.MessageID, "ab@example.org"},
+		"Text": {m.Text, "onetwo café"}, "HTML": {m.HTML, "<p>ab</p>"},
+	} {
+		if got[0] != got[1] {
+			t.Errorf("%s = %q, want %q", name, got[0], got[1])
+		}
+	}
+	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "xy.bin" || string(m.Attachments[0].Data) != "\x00\x01\x02" {
+		t.Fatalf("attachment: %+v", m.Attachments)
+	}
+}
