@@ -41,7 +41,7 @@ func (s *Store) RecordBounceEvent(ctx context.Context, e BounceEvent) (created b
 		INSERT INTO bounce_events (email, delivery_id, inbound_id, kind, class, status_code, reason, diagnostic, provider, provider_event_id, scored, verified, proof)
 		VALUES (lower($1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (provider, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
-		e.Email, e.DeliveryID, e.InboundID, e.Kind, e.Class, e.Status, e.Reason, truncate(e.Diagnostic, 1000), e.Provider, eventID, e.Scored, e.Verified, truncate(e.Proof, 1000))
+		truncate(e.Email, 320), e.DeliveryID, e.InboundID, e.Kind, e.Class, truncate(e.Status, 32), truncate(e.Reason, 200), truncate(e.Diagnostic, 1000), e.Provider, eventID, e.Scored, e.Verified, truncate(e.Proof, 1000))
 	if err != nil {
 		return false, mapErr(err, "record bounce")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -226,9 +227,17 @@ func (s *Store) ThreadReferences(ctx context.Context, threadID, before int64, ma
 	return ids, nil
 }
 
+// truncate makes s fit a text column: valid UTF-8 without NUL bytes
+// (PostgreSQL refuses both), cut to at most n bytes at a character
+// boundary. Servers' replies and reports are quoted from mail, so they
+// can hold anything.
 func truncate(s string, n int) string {
+	s = mailflow.CleanText(s)
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -73,7 +73,7 @@ func (s *Store) InsertInbound(ctx context.Context, in Inbound, body RawBody, aft
 			ON CONFLICT (sha256) DO NOTHING
 			RETURNING id`,
 			in.Transport, mailflow.CleanText(in.RemoteAddr), mailflow.CleanText(in.MailFrom), rcpts, body.Size, body.SHA256[:],
-			mailflow.CleanText(truncate(in.MessageID, 998)), mailflow.CleanText(truncate(in.Helo, 255))).Scan(&id)
+			truncate(in.MessageID, 998), truncate(in.Helo, 255)).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tx.db.QueryRow(ctx, `SELECT id FROM inbound_messages WHERE sha256 = $1`, body.SHA256[:]).Scan(&id)
 		}
@@ -190,7 +190,7 @@ func (s *Store) SetInboundSenderAuth(ctx context.Context, id int64, result []byt
 
 // FinishInbound records what became of a received message.
 func (s *Store) FinishInbound(ctx context.Context, id int64, state, outcome string) error {
-	_, err := s.db.Exec(ctx, `UPDATE inbound_messages SET state = $2, outcome = $3, processed_at = now() WHERE id = $1`, id, state, mailflow.CleanText(truncate(outcome, 4000)))
+	_, err := s.db.Exec(ctx, `UPDATE inbound_messages SET state = $2, outcome = $3, processed_at = now() WHERE id = $1`, id, state, truncate(outcome, 4000))
 	return mapErr(err, "finish inbound message")
 }
 
