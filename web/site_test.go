@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,8 @@ import (
 
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
+	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
@@ -29,24 +30,6 @@ import (
 	"github.com/parleymail/parley/mailflow/store/storetest"
 	"github.com/parleymail/parley/web/webhooks"
 )
-
-// lockedBuffer collects log lines from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testSite is the whole web server (pages, API, email links) on a real
 // listener over a real PostgreSQL, with a superuser who owns a group
@@ -58,7 +41,7 @@ type testSite struct {
 	engine   *gin.Engine
 	keys     sign.Keys
 	secret   string
-	logs     *lockedBuffer
+	logs     *mailtest.Buffer
 	rootID   int64
 	groupID  int64
 	threadID int64
@@ -68,7 +51,7 @@ func newTestSite(t *testing.T) *testSite {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
-	s := &testSite{t: t, st: st, logs: &lockedBuffer{}, keys: sign.Keys{Current: "test-email-key-0123456789abcdef"},
+	s := &testSite{t: t, st: st, logs: &mailtest.Buffer{}, keys: sign.Keys{Current: "test-email-key-0123456789abcdef"},
 		secret: "test-secret-key-0123456789abcdef"}
 	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	err := st.Pool().QueryRow(ctx, `
@@ -100,7 +83,8 @@ func newTestSite(t *testing.T) *testSite {
 		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
-		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key"},
+		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key",
+			Bounces: &bounce.Service{Store: st, Queue: q, Keys: s.keys, Origin: origin, BrandTitle: "Parley", Log: log}},
 	})
 	if err != nil {
 		t.Fatal(err)

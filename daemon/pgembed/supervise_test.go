@@ -1,7 +1,6 @@
 package pgembed
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -12,30 +11,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A supervised server whose postmaster is killed comes back by itself,
 // with its data, and the dead postmaster is reaped (no zombie left).
 func TestSuperviseRestartsKilledServer(t *testing.T) {
 	ctx := context.Background()
-	var logs lockedBuffer
+	var logs mailtest.Buffer
 	c, err := Open(ctx, Options{DataDir: filepath.Join(shortTempDir(t), "data"), NoSync: true, Supervised: true,
 		Log: slog.New(slog.NewTextHandler(&logs, nil))}, RoleServe)
 	if err != nil {

@@ -13,13 +13,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -164,7 +164,7 @@ func TestPostmarkAuthAndDisabledEndpoints(t *testing.T) {
 // per interval, never at ERROR.
 func TestMailgunReplayElsewhereAndQuietRefusals(t *testing.T) {
 	st := storetest.New(t)
-	var logBuf syncBuffer
+	var logBuf mailtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	first, second := newServerOn(t, st, log), newServerOn(t, st, log)
 	good := mailgunBody("tok-shared", "failed", "permanent", "gone@example.org", "ev-shared", time.Now())
@@ -191,21 +191,4 @@ func TestMailgunReplayElsewhereAndQuietRefusals(t *testing.T) {
 	if strings.Contains(out, "level=ERROR") {
 		t.Errorf("a refusal logged an ERROR:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
