@@ -322,12 +322,19 @@ func (c *Cluster) start(ctx context.Context) error {
 }
 
 func (c *Cluster) stop(ctx context.Context, mode string) error {
+	pid, _ := c.postmasterPID()
 	out, err := c.run(ctx, "pg_ctl", "stop", "-D", c.pgDir, "-m", mode, "-w", "-t", "60")
 	if err != nil {
 		if !c.serverRunning(context.Background()) {
 			return nil
 		}
 		return fmt.Errorf("stopping PostgreSQL: %w\n%s", err, lastLines(out, 5))
+	}
+	// pg_ctl returns once postmaster.pid is gone, which the postmaster
+	// removes just before it exits: wait for the exit itself, so that
+	// whoever stops parleyd next finds no server of this cluster running.
+	for deadline := time.Now().Add(5 * time.Second); pid > 0 && processAlive(pid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	c.log.Info("embedded PostgreSQL stopped")
 	return nil

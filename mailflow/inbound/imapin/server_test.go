@@ -104,13 +104,18 @@ func (ts *testServer) add(first, n int) [][]byte {
 	var msgs [][]byte
 	for i := first; i < first+n; i++ {
 		raw := testMessage(i)
+		// The lock spans the append: a poller that sees the new message at
+		// once must find its hash (guard waits for it), or its move would
+		// count as a violation.
+		ts.mu.Lock()
 		data, err := ts.user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{})
+		if err == nil {
+			ts.hashes[data.UID] = sha256.Sum256(raw)
+		}
+		ts.mu.Unlock()
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		ts.mu.Lock()
-		ts.hashes[data.UID] = sha256.Sum256(raw)
-		ts.mu.Unlock()
 		msgs = append(msgs, raw)
 	}
 	return msgs
