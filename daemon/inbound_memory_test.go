@@ -78,6 +78,9 @@ func TestThirtyBigMessagesStayUnderMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 720 MB over SMTP")
 	}
+	// Minutes of mostly waiting on PostgreSQL's writes: it overlaps the
+	// other parallel tests (its own daemon's memory is all it measures).
+	t.Parallel()
 	const (
 		conns    = 30
 		size     = 24 << 20
