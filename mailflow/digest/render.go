@@ -79,7 +79,7 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 	if ok {
 		return v
 	}
-	src, cut := excerpt(it.Body, maxTextRunes)
+	src, cut := cutMarkdown(it.Body, maxTextRunes)
 	// The message as group mail shows it: the text part's plain text and
 	// the HTML part's sanitised, balanced rendering of its Markdown.
 	body, err := outbound.BodyHTML(src)
@@ -283,11 +283,11 @@ func (r *Renderer) threadURL(id int64) string {
 	return fmt.Sprintf("%s/threads/%d", r.site.Origin.String(), id)
 }
 
-// excerpt cuts a message's Markdown to about n characters, at the last
+// cutMarkdown cuts a message's Markdown to about n characters, at the last
 // paragraph break in the second half of them, else the last line break,
 // else the last space, so that the cut rarely splits a Markdown mark
 // (whatever it splits renders as text, and the HTML is balanced anyway).
-func excerpt(s string, n int) (string, bool) {
+func cutMarkdown(s string, n int) (string, bool) {
 	s = strings.TrimSpace(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s, false
