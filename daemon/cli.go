@@ -60,7 +60,7 @@ func commands() []command {
 		{name: "inspect", args: "message|reply|bounce [--key K] [--rcpt ADDRESS] FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports (and their proof) and provider webhooks", run: cmdInspect(&io), flags: inspectFlags(&io)},
 		{name: "import-members", args: "--group SLUG FILE.csv", short: "add the people of a CSV file (email, name, delivery) to a group, making verified accounts as needed", run: cmdImportMembers(&membersGroup), flags: importFlags(&membersGroup)},
 		{name: "import-mbox", args: "--group SLUG FILE.mbox", short: "import a list's archive (mbox, as Mailman and Google Groups export it) into a group's threads, mailing no one", run: cmdImportMbox(&mboxGroup), flags: importFlags(&mboxGroup)},
-		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send the digests that are due now (the daemon does this on DIGEST_CRON)", run: cmdSendDigests(&do), flags: digestFlags(&do)},
+		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send each digest member, now, everything new since their last digest", run: cmdSendDigests(&do), flags: digestFlags(&do)},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},
 		{name: "version", short: "print the version", run: func(e *env, _ *flag.FlagSet, _ []string) int {
 			fmt.Fprintln(e.stdout, "parleyd", version)

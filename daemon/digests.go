@@ -21,16 +21,18 @@ type digestOpts struct {
 
 func digestFlags(o *digestOpts) func(fs *flag.FlagSet) {
 	return func(fs *flag.FlagSet) {
-		fs.BoolVar(&o.now, "now", false, "send the digests that are due now (required)")
+		fs.BoolVar(&o.now, "now", false, "send each digest member, now, everything new since their last digest (required)")
 		fs.StringVar(&o.email, "email", "", "only this member's digests")
-		fs.BoolVar(&o.dryRun, "dry-run", false, "build the digests and report, without sending or recording anything")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "report what the same run would send, without sending or recording anything")
 	}
 }
 
-// cmdSendDigests finds the digests due now and sends them in this
-// process, for operators (the daemon does the same on DIGEST_CRON). A
-// digest already sent is never sent again, so running this while serve
-// runs is safe.
+// cmdSendDigests sends every digest member, now, a digest of what is new
+// since their last one (Mailman's "send digests now"), in this process;
+// their next scheduled digest starts after it. The daemon's scheduled
+// digests (DIGEST_CRON) go on as before, and running this while serve
+// runs is safe. --dry-run reports the same digests by the same query and
+// cut-off, recording and sending nothing.
 func cmdSendDigests(o *digestOpts) func(e *env, fs *flag.FlagSet, args []string) int {
 	return func(e *env, fs *flag.FlagSet, args []string) int {
 		if len(args) != 0 || !o.now {
@@ -45,64 +47,38 @@ func cmdSendDigests(o *digestOpts) func(e *env, fs *flag.FlagSet, args []string)
 				return exitFail
 			}
 			svc := c.digests
-			svc.Queue = nil // send here, not through the daemon's queue
-			var ids []int64
 			if o.dryRun {
-				// Nothing is recorded: report what the digests that would
-				// be due hold.
 				fmt.Fprintln(e.stdout, "dry run: nothing is sent or recorded")
-				res, err := svc.DryScan(ctx, time.Now(), o.email)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
-					return exitFail
-				}
-				for _, line := range res {
-					fmt.Fprintln(e.stdout, line)
-				}
-				return exitOK
 			}
-			res, err := svc.Scan(ctx, time.Now(), o.email)
-			if err != nil {
-				fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
-				return exitFail
-			}
-			ids = res.Created
 			tty := false
 			if f, ok := e.stderr.(*os.File); ok {
 				tty = term.IsTerminal(int(f.Fd()))
 			}
-			sent := 0
-			for i, id := range ids {
-				out, err := svc.Send(ctx, id, false)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "\nparleyd: digest %d: %v\n", id, err)
-					return exitFail
-				}
-				if len(out) > 4 && out[:4] == "sent" {
-					sent++
-				}
-				if tty {
-					fmt.Fprintf(e.stderr, "\r%s %d/%d", bar(i+1, len(ids), 30), i+1, len(ids))
-				}
+			var progress func(int)
+			if tty && !o.dryRun {
+				progress = func(done int) { fmt.Fprintf(e.stderr, "\r%d digests", done) }
 			}
-			if tty && len(ids) > 0 {
+			res, err := svc.SendNow(ctx, time.Now(), o.email, o.dryRun, progress)
+			if progress != nil && len(res) > 0 {
 				fmt.Fprintln(e.stderr)
 			}
-			fmt.Fprintf(e.stdout, "%d members with digests, %d digests due, %d sent\n", res.Members, len(ids), sent)
+			sent := 0
+			for _, r := range res {
+				fmt.Fprintf(e.stdout, "%s: %s digest: %s\n", r.Email, r.Period, r.Note)
+				if r.Sent {
+					sent++
+				}
+			}
+			if err != nil {
+				fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+				return exitFail
+			}
+			verb := "sent"
+			if o.dryRun {
+				verb = "would be sent"
+			}
+			fmt.Fprintf(e.stdout, "%d digests, %d %s\n", len(res), sent, verb)
 			return exitOK
 		})
 	}
-}
-
-func bar(done, total, width int) string {
-	n := done * width / max(total, 1)
-	b := make([]byte, width)
-	for i := range b {
-		if i < n {
-			b[i] = '#'
-		} else {
-			b[i] = '.'
-		}
-	}
-	return "[" + string(b) + "]"
 }

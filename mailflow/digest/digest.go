@@ -170,11 +170,33 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	if err != nil {
 		return "", err
 	}
+	o, err := s.deliver(ctx, d, dryRun)
+	return o.Note, err
+}
+
+// Outcome is what became of one digest.
+type Outcome struct {
+	Email, Period string
+	Messages      int    // messages in it: sent, or that a dry run would send
+	Sent          bool   // it was sent (or, in a dry run, would be)
+	Note          string // in words: "sent 3 messages to …", "nothing new", …
+}
+
+// deliver builds one digest, d, and sends it (or reports what it would
+// send) and records the outcome. The window is (d.PreviousDue, d.DueAt].
+func (s *Service) deliver(ctx context.Context, d store.DigestJob, dryRun bool) (Outcome, error) {
+	o := Outcome{Email: d.Email, Period: d.Period}
 	if d.State != "queued" && !dryRun {
-		return "already " + d.State, nil
+		o.Note = "already " + d.State
+		return o, nil
 	}
 	if d.Suppressed != "" {
-		return "suppressed", s.finish(ctx, d.ID, "empty", 0, dryRun)
+		o.Note = "suppressed"
+		return o, s.finish(ctx, d.ID, "empty", 0, dryRun)
+	}
+	if d.Covered {
+		o.Note = "nothing new (sent on demand before)"
+		return o, s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
 	from := d.PreviousDue
 	if from.IsZero() {
@@ -190,10 +212,11 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	}
 	items, err := s.items(ctx, d.UserID, string(delivery), from, d.DueAt)
 	if err != nil {
-		return "", err
+		return o, err
 	}
 	if len(items) == 0 {
-		return "nothing new", s.finish(ctx, d.ID, "empty", 0, dryRun)
+		o.Note = "nothing new"
+		return o, s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
 	loc, _ := mailflow.Location(d.Timezone)
 	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
@@ -202,14 +225,17 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 		msg, err = s.DKIM.Sign(msg)
 	}
 	if err != nil {
-		return "", err
+		return o, err
 	}
+	o.Messages = len(items)
 	if dryRun {
-		return fmt.Sprintf("would send %d messages (%d bytes) to %s", len(items), len(msg), d.Email), nil
+		o.Sent = true
+		o.Note = fmt.Sprintf("would send %d messages (%d bytes) to %s", len(items), len(msg), d.Email)
+		return o, nil
 	}
 	conn, err := s.conn(ctx)
 	if err != nil {
-		return "", err
+		return o, err
 	}
 	// Reports about digests go to no-reply@, where the bounce code reads them.
 	err = conn.Send(ctx, "no-reply@"+s.Domain, d.Email, msg)
@@ -217,11 +243,87 @@ func (s *Service) Send(ctx context.Context, id int64, dryRun bool) (string, erro
 	if err != nil {
 		var se *outbound.SendError
 		if errors.As(err, &se) && !se.Temporary {
-			return "refused: " + se.Error(), s.finish(ctx, d.ID, "failed", len(items), false)
+			o.Note = "refused: " + se.Error()
+			return o, s.finish(ctx, d.ID, "failed", len(items), false)
 		}
-		return "", err // the queue retries
+		return o, err // the queue retries
 	}
-	return fmt.Sprintf("sent %d messages to %s", len(items), d.Email), s.finish(ctx, d.ID, "sent", len(items), false)
+	o.Sent = true
+	o.Note = fmt.Sprintf("sent %d messages to %s", len(items), d.Email)
+	return o, s.finish(ctx, d.ID, "sent", len(items), false)
+}
+
+// SendNow sends each digest member (or the one with address email), at
+// once, a digest of everything new since their last digest of each
+// period they take (Mailman's "send digests now"): one digest on demand
+// per member and period, due now, recorded and sent here. The next
+// scheduled digest starts where it ended, and a scheduled digest that
+// came due before now but was not recorded yet is found empty.
+//
+// With dryRun nothing is recorded or sent, and the outcomes are what the
+// same run would send: each digest is read by the same query
+// (store.DigestOnDemand is DigestForSend for a digest not recorded) with
+// the same cut-off, now. progress, if set, is told of each digest done.
+func (s *Service) SendNow(ctx context.Context, now time.Time, email string, dryRun bool, progress func(done int)) ([]Outcome, error) {
+	var out []Outcome
+	var after int64
+	for {
+		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
+		if err != nil {
+			return out, err
+		}
+		var ds []store.NewDigest
+		for _, m := range batch {
+			loc, _ := mailflow.Location(m.Timezone)
+			y, mo, d := now.In(loc).Date()
+			key := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+			for _, p := range []struct {
+				on     bool
+				period Period
+			}{{m.Daily, Daily}, {m.Weekly, Weekly}} {
+				if p.on {
+					ds = append(ds, store.NewDigest{UserID: m.UserID, Period: string(p.period), Key: key, DueAt: now, OnDemand: true})
+				}
+			}
+		}
+		var ids []int64
+		if !dryRun {
+			if ids, err = s.Store.CreateDigests(ctx, ds, nil); err != nil {
+				return out, err
+			}
+		}
+		for i, nd := range ds {
+			var d store.DigestJob
+			if dryRun {
+				d, err = s.Store.DigestOnDemand(ctx, nd)
+			} else {
+				d, err = s.Store.DigestForSend(ctx, ids[i]) // ids[i] is one of ds, in whatever order
+			}
+			var o Outcome
+			if err == nil {
+				o, err = s.deliver(ctx, d, dryRun)
+			}
+			if err != nil {
+				if dryRun {
+					return out, fmt.Errorf("digest for user %d: %w", nd.UserID, err)
+				}
+				// Nothing queues these again: unrecorded, they leave the
+				// members' next digests to start where they did.
+				if ferr := s.Store.ForgetDigestsOnDemand(context.WithoutCancel(ctx), ids[i:]); ferr != nil {
+					err = errors.Join(err, ferr)
+				}
+				return out, fmt.Errorf("digest %d: %w", ids[i], err)
+			}
+			out = append(out, o)
+			if progress != nil {
+				progress(len(out))
+			}
+		}
+		if len(batch) < scanBatch {
+			return out, nil
+		}
+		after = batch[len(batch)-1].UserID
+	}
 }
 
 // conn takes an idle SMTP connection, or opens one: digests go out one
@@ -323,49 +425,4 @@ func Periodic(spec string) (*river.PeriodicJob, error) {
 	return river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
 		return ScanArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 	}, &river.PeriodicJobOpts{RunOnStart: true}), nil
-}
-
-// DryScan reports, without recording anything, what each member's due
-// digests would hold now.
-func (s *Service) DryScan(ctx context.Context, now time.Time, email string) ([]string, error) {
-	var out []string
-	var after int64
-	for {
-		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range batch {
-			loc, _ := mailflow.Location(m.Timezone)
-			for _, p := range []struct {
-				on       bool
-				period   Period
-				delivery mailflow.Delivery
-			}{{m.Daily, Daily, mailflow.DeliveryDigest}, {m.Weekly, Weekly, mailflow.DeliveryWeekly}} {
-				if !p.on {
-					continue
-				}
-				due, _ := s.Schedule.LastDue(now, loc, p.period)
-				from, err := s.Store.PreviousDigestDue(ctx, m.UserID, string(p.period), due.Add(time.Second))
-				if err != nil {
-					return nil, err
-				}
-				if from.IsZero() || !from.Before(due) {
-					from = due.AddDate(0, 0, -1)
-					if p.period == Weekly {
-						from = due.AddDate(0, 0, -7)
-					}
-				}
-				items, err := s.items(ctx, m.UserID, string(p.delivery), from, now)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, fmt.Sprintf("%s: %s digest due %s, %d messages", m.Email, p.period, due.In(loc).Format("2006-01-02 15:04 MST"), len(items)))
-			}
-		}
-		if len(batch) < scanBatch {
-			return out, nil
-		}
-		after = batch[len(batch)-1].UserID
-	}
 }

@@ -192,7 +192,7 @@ func TestDigestEmail(t *testing.T) {
 	for i := range 40 {
 		g := groups[i%3]
 		if _, err := post.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: fmt.Sprintf("Topic %d", i%7),
-			Body: fmt.Sprintf("Message number %d with <b>markup</b> & text.", i), Source: mailflow.SourceAPI}); err != nil {
+			Body: fmt.Sprintf("Message number %d with **seeds**, [a link](https://example.org/x) and <b onclick=\"alert(1)\">markup</b> & text.", i), Source: mailflow.SourceAPI}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,8 +268,29 @@ func TestDigestEmail(t *testing.T) {
 			t.Fatalf("%s missing from the digest", g.Name)
 		}
 	}
-	if !strings.Contains(text, "40 new messages in 3 groups") || strings.Contains(html, "<b>markup</b>") {
-		t.Fatalf("summary or escaping wrong:\n%s", text)
+	if !strings.Contains(text, "40 new messages in 3 groups") {
+		t.Fatalf("summary wrong:\n%s", text)
+	}
+	// The HTML part renders each message's Markdown as group mail does:
+	// sanitised (no handler, markup typed as text kept harmless) and with
+	// no Markdown marks left; the text part is plain text.
+	for _, want := range []string{"<strong", ">seeds</strong>", `<a href="https://example.org/x"`, "<b>markup</b>", "&amp; text"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the digest's HTML part lacks %s:\n%s", want, html)
+		}
+	}
+	for _, bad := range []string{"**", "onclick", "&lt;b", "](https"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the digest's HTML part contains %s", bad)
+		}
+	}
+	for _, bad := range []string{"onclick", "<b", "**", "&amp;"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the digest's text part contains %s", bad)
+		}
+	}
+	if !strings.Contains(text, "Message number 1 with *seeds*, a link [1] and markup & text.") {
+		t.Errorf("the digest's text part does not read as plain text:\n%s", text)
 	}
 	settings := regexp.MustCompile(`http://[^\s]+/email-settings/[A-Za-z0-9_.\-=]+`).FindAllString(text, -1)
 	unsubs := regexp.MustCompile(`http://[^\s]+/u/[A-Za-z0-9_.\-=]+`).FindAllString(text, -1)
@@ -334,6 +355,7 @@ func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("busy digest: %d bytes", len(msg))
 	if len(msg) >= 102_000 {
 		t.Fatalf("digest is %d bytes: Gmail would clip it", len(msg))
 	}

@@ -27,11 +27,12 @@ import (
 const (
 	maxTextRunes = 1200 // per message; "read the rest" links to the thread
 	maxPerThread = 10   // messages shown per thread; long threads are summarised
-	// maxShownRunes bounds the message text of one digest. Gmail clips
-	// mail over 102 KB and hides the rest, unsubscribe links included;
-	// past this budget threads are listed with their counts and links
-	// only, so even a very busy day's digest arrives whole.
-	maxShownRunes     = 25_000
+	// maxShownBytes bounds the message blocks of one digest, as encoded
+	// in both parts. Gmail clips mail over 102 KB and hides the rest,
+	// unsubscribe links included; past this budget threads are listed
+	// with their counts and links only, so even a very busy day's digest
+	// arrives whole.
+	maxShownBytes     = 64_000
 	maxDigestMessages = 500 // per digest
 )
 
@@ -78,14 +79,20 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 	if ok {
 		return v
 	}
-	text, cut := excerpt(it.Body, maxTextRunes)
+	src, cut := cutMarkdown(it.Body, maxTextRunes)
+	// The message as group mail shows it: the text part's plain text and
+	// the HTML part's sanitised, balanced rendering of its Markdown.
+	body, err := outbound.BodyHTML(src)
+	if err != nil {
+		body = htmltemplate.HTML(`<p style="white-space:pre-wrap;">` + gohtml.EscapeString(src) + `</p>`)
+	}
 	author, when := oneLine(it.AuthorName), it.CreatedAt.In(loc).Format("Mon 2 Jan 15:04")
 	var tb, hb strings.Builder
-	fmt.Fprintf(&tb, "%s, %s:\n%s\n", author, when, text)
+	fmt.Fprintf(&tb, "%s, %s:\n%s\n", author, when, outbound.BodyText(src))
 	hb.WriteString(`<div style="border-left:3px solid #e3e6ea;padding:0 0 0 10px;margin:6px 0;"><div style="color:#5b6b7b;font-size:13px;">`)
 	hb.WriteString(gohtml.EscapeString(author + " · " + when))
-	hb.WriteString(`</div><div style="white-space:pre-wrap;">`)
-	hb.WriteString(gohtml.EscapeString(text))
+	hb.WriteString(`</div><div>`)
+	hb.WriteString(string(body))
 	hb.WriteString(`</div>`)
 	if cut {
 		fmt.Fprintf(&tb, "[Read the rest: %s]\n", threadURL)
@@ -153,9 +160,10 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 			tid := items[i].ThreadID
 			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
-				if len(tv.messages) < maxPerThread && shown < maxShownRunes {
-					tv.messages = append(tv.messages, r.message(items[i], loc, tv.URL))
-					shown += min(utf8.RuneCountInString(items[i].Body), maxTextRunes)
+				if len(tv.messages) < maxPerThread && shown < maxShownBytes {
+					mv := r.message(items[i], loc, tv.URL)
+					tv.messages = append(tv.messages, mv)
+					shown += len(mv.qpText) + len(mv.qpHTML)
 				} else {
 					tv.More++
 				}
@@ -275,13 +283,22 @@ func (r *Renderer) threadURL(id int64) string {
 	return fmt.Sprintf("%s/threads/%d", r.site.Origin.String(), id)
 }
 
-func excerpt(s string, n int) (string, bool) {
+// cutMarkdown cuts a message's Markdown to about n characters, at the last
+// paragraph break in the second half of them, else the last line break,
+// else the last space, so that the cut rarely splits a Markdown mark
+// (whatever it splits renders as text, and the HTML is balanced anyway).
+func cutMarkdown(s string, n int) (string, bool) {
 	s = strings.TrimSpace(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s, false
 	}
-	r := []rune(s)[:n]
-	return strings.TrimSpace(string(r)) + "…", true
+	r := string([]rune(s)[:n])
+	for _, sep := range []string{"\n\n", "\n", " "} {
+		if i := strings.LastIndex(r, sep); i > len(r)/2 {
+			return strings.TrimSpace(r[:i]) + " …", true
+		}
+	}
+	return strings.TrimSpace(r) + "…", true
 }
 
 func oneLine(s string) string {

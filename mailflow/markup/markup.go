@@ -123,27 +123,70 @@ func Links(src string) []string {
 	return out
 }
 
-// Excerpt returns about n characters of a message's text with the
-// Markdown marks and quoted lines removed, for lists and previews.
-func Excerpt(src string, n int) string {
+// Plain returns a preview of a message or description: the text of its
+// rendered Markdown (so no Markdown marks, and of raw HTML only what the
+// sanitiser keeps, as text), entities decoded once, quoted passages left
+// out, whitespace collapsed, and cut at a word boundary to at most n
+// characters with an ellipsis. The page escapes it once more, as it does
+// any text. It is made from HTML's cached rendering.
+func Plain(src string, n int) string {
 	var b strings.Builder
-	for _, line := range strings.Split(src, "\n") {
-		l := strings.TrimSpace(line)
-		if l == "" || strings.HasPrefix(l, ">") {
-			continue
-		}
-		l = strings.TrimLeft(l, "#*-+ ")
+	z := xhtml.NewTokenizer(strings.NewReader(string(HTML(src))))
+	quoted := 0 // depth of <blockquote>: quotes are the earlier mail
+	space := func() {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(l)
-		if b.Len() > n*2 {
+	}
+	for b.Len() <= 4*n+8 { // enough for n characters, whatever they are
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		name, _ := z.TagName()
+		a := atom.Lookup(name)
+		switch tt {
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken, xhtml.EndTagToken:
+			if a == atom.Blockquote {
+				if tt == xhtml.StartTagToken {
+					quoted++
+				} else if tt == xhtml.EndTagToken && quoted > 0 {
+					quoted--
+				}
+			}
+			if !inline[a] {
+				space() // blocks, cells, line breaks: words do not run together
+			}
+		case xhtml.TextToken:
+			if quoted == 0 {
+				b.Write(z.Text()) // Text decodes entities, once
+			}
+		}
+	}
+	return cut(strings.Join(strings.Fields(b.String()), " "), n)
+}
+
+// inline elements join their text to what is around them.
+var inline = map[atom.Atom]bool{atom.A: true, atom.Strong: true, atom.B: true, atom.Em: true, atom.I: true,
+	atom.Code: true, atom.Del: true, atom.S: true, atom.U: true, atom.Span: true, atom.Sub: true, atom.Sup: true,
+	atom.Abbr: true, atom.Mark: true, atom.Small: true, atom.Kbd: true, atom.Q: true, atom.Cite: true, atom.Ins: true}
+
+// cut shortens s to at most n characters, at the last space before the
+// limit when there is one in its second half, adding an ellipsis.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n < 1 {
+		return ""
+	}
+	r = r[:n]
+	for i := len(r) - 1; i > n/2; i-- {
+		if r[i] == ' ' {
+			r = r[:i]
 			break
 		}
 	}
-	r := []rune(strings.NewReplacer("**", "", "__", "", "`", "", "~~", "").Replace(b.String()))
-	if len(r) > n {
-		return strings.TrimSpace(string(r[:n])) + "…"
-	}
-	return string(r)
+	return strings.TrimRight(string(r), " .,;:") + "…"
 }

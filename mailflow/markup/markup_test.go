@@ -36,12 +36,30 @@ func TestHTMLRendersGFM(t *testing.T) {
 	}
 }
 
-func TestLinksAndExcerpt(t *testing.T) {
+func TestLinks(t *testing.T) {
 	got := Links("See https://a.example/x, and (https://b.example/y). Again https://a.example/x.")
 	if len(got) != 2 || got[0] != "https://a.example/x" || got[1] != "https://b.example/y" {
 		t.Errorf("Links: %q", got)
 	}
-	if e := Excerpt("> quoted\n# Title\nHello **world**, this is long", 12); e != "Title Hello…" {
-		t.Errorf("Excerpt: %q", e)
+}
+
+func TestPlain(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		n    int
+		want string
+	}{
+		{"> quoted\n\n# Title\nHello **world**, this is long", 12, "Title Hello…"},
+		{"We need **seeds** and _soil_ &amp; `water`", 100, "We need seeds and soil & water"},
+		{`<b onclick="alert(1)">bold</b> and <script>alert(2)</script>after`, 100, "bold and after"},
+		{"a &lt;b&gt; tag, 5 &gt; 3, &amp;amp;", 100, "a <b> tag, 5 > 3, &amp;"},
+		{"- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |", 100, "one two a b 1 2"},
+		{"[a link](https://example.org/x) ~~old~~\nnext line", 100, "a link old next line"},
+		{"word word word word", 12, "word word…"},
+		{"supercalifragilistic", 5, "super…"},
+	} {
+		if got := Plain(c.src, c.n); got != c.want {
+			t.Errorf("Plain(%q, %d) = %q, want %q", c.src, c.n, got, c.want)
+		}
 	}
 }

@@ -75,7 +75,9 @@ func Link(keys sign.Keys, origin *url.URL, moderatorID, messageID int64, decisio
 
 // Text is the body of a notice.
 func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mailflow.Message, from string, moderatorID int64) string {
-	body := m.Body
+	// The message as members would read its text part: Markdown rendered
+	// to plain text, raw HTML reduced to its text.
+	body := outbound.BodyText(m.Body)
 	if r := []rune(body); len(r) > 4000 {
 		body = string(r[:4000]) + "\n[…]"
 	}

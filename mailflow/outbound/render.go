@@ -71,9 +71,6 @@ type Renderer struct {
 	site   Site
 	base   string // Site.Origin without a trailing slash, query or fragment
 	dkim   *DKIM
-	md     goldmark.Markdown
-	ugc    *bluemonday.Policy // sanitizes the HTML part
-	strip  *bluemonday.Policy // strips raw HTML blocks for the text part
 	txtMsg *texttemplate.Template
 	txtFtr *texttemplate.Template
 	htmMsg *htmltemplate.Template
@@ -157,31 +154,12 @@ func NewRenderer(site Site, dkim *DKIM) (*Renderer, error) {
 	base := *o
 	base.User, base.RawQuery, base.Fragment, base.RawFragment, base.ForceQuery = nil, "", "", "", false
 	r := &Renderer{
-		site:  site,
-		base:  strings.TrimRight(base.String(), "/"),
-		dkim:  dkim,
-		ugc:   bluemonday.UGCPolicy(),
-		strip: bluemonday.StrictPolicy(),
+		site: site,
+		base: strings.TrimRight(base.String(), "/"),
+		dkim: dkim,
 	}
 	r.site.BrandTitle = cleanLine(site.BrandTitle)
 	r.site.Organization = cleanLine(site.Organization)
-	r.md = goldmark.New(
-		goldmark.WithExtensions(
-			extension.Linkify,
-			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
-			extension.Strikethrough,
-			extension.TaskList,
-		),
-		goldmark.WithRendererOptions(
-			// Raw HTML passes goldmark and is cleaned by bluemonday, the
-			// one sanitizer, which keeps harmless tags people type.
-			html.WithUnsafe(),
-			// Email bodies are written with meaningful line breaks
-			// (addresses, signatures); the text part keeps them too.
-			html.WithHardWraps(),
-			renderer.WithNodeRenderers(util.Prioritized(checkboxRenderer{}, 100)),
-		),
-	)
 	r.pool.New = func() any { return new(scratch) }
 
 	var err error
@@ -254,14 +232,10 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 		subject = tag + " " + subject
 	}
 
-	body := []byte(p.Message.Body)
-	var htmlBody bytes.Buffer
-	if err := r.md.Convert(body, &htmlBody); err != nil {
-		return nil, fmt.Errorf("outbound: rendering markdown: %w", err)
+	sanitized, err := BodyHTML(p.Message.Body)
+	if err != nil {
+		return nil, err
 	}
-	// Balanced as on the web (markup.Balance), so an unclosed <a> or
-	// <table> in a post ends inside it and not around the footer's links.
-	sanitized := inlineStyles(markup.Balance(r.ugc.SanitizeBytes(htmlBody.Bytes())))
 
 	pr := &Prepared{
 		r: r,
@@ -274,8 +248,8 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 			ThreadURL:    r.base + "/threads/" + strconv.FormatInt(p.Thread.ID, 10),
 			BrandTitle:   r.site.BrandTitle,
 			Organization: r.site.Organization,
-			Text:         markdownToText(r.md.Parser(), r.strip, body),
-			HTML:         htmltemplate.HTML(sanitized),
+			Text:         BodyText(p.Message.Body),
+			HTML:         sanitized,
 		},
 		mailto: "mailto:" + slug + "+unsubscribe@" + domain,
 	}
@@ -888,3 +862,53 @@ func (checkboxRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 // with a line break encodes the same alone as within a larger text, so
 // callers may encode shared pieces once and join them (the digest does).
 func AppendQP(dst, src []byte) []byte { return appendQP(dst, src) }
+
+// The Markdown of message bodies, as mail shows it: one instance for
+// group mail, digests and moderation notices, so that each shows a
+// message the same way. goldmark and bluemonday are safe for concurrent
+// use once built.
+var body = sync.OnceValue(func() (b struct {
+	md         goldmark.Markdown
+	ugc, strip *bluemonday.Policy
+}) {
+	b.ugc = bluemonday.UGCPolicy()      // sanitizes the HTML part
+	b.strip = bluemonday.StrictPolicy() // strips raw HTML blocks for the text part
+	b.md = goldmark.New(
+		goldmark.WithExtensions(
+			extension.Linkify,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+			extension.Strikethrough,
+			extension.TaskList,
+		),
+		goldmark.WithRendererOptions(
+			// Raw HTML passes goldmark and is cleaned by bluemonday, the
+			// one sanitizer, which keeps harmless tags people type.
+			html.WithUnsafe(),
+			// Email bodies are written with meaningful line breaks
+			// (addresses, signatures); the text part keeps them too.
+			html.WithHardWraps(),
+			renderer.WithNodeRenderers(util.Prioritized(checkboxRenderer{}, 100)),
+		),
+	)
+	return b
+})
+
+// BodyHTML renders a message's Markdown for an HTML mail part: sanitised,
+// balanced as on the web (markup.Balance, so an unclosed <a> or <table>
+// in a post ends inside it and not around the footer's links), and styled
+// inline for mail clients that drop style sheets.
+func BodyHTML(src string) (htmltemplate.HTML, error) {
+	b := body()
+	var out bytes.Buffer
+	if err := b.md.Convert([]byte(src), &out); err != nil {
+		return "", fmt.Errorf("outbound: rendering markdown: %w", err)
+	}
+	return htmltemplate.HTML(inlineStyles(markup.Balance(b.ugc.SanitizeBytes(out.Bytes())))), nil
+}
+
+// BodyText renders a message's Markdown as readable plain text for a
+// text mail part (see markdownToText).
+func BodyText(src string) string {
+	b := body()
+	return markdownToText(b.md.Parser(), b.strip, []byte(src))
+}

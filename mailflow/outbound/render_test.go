@@ -655,7 +655,6 @@ func TestRenderWithoutUnsubscribeURL(t *testing.T) {
 }
 
 func TestMarkdownToText(t *testing.T) {
-	r := newTestRenderer(t, nil)
 	tests := []struct{ in, want string }{
 		{"plain *em* **strong** `code` ~~gone~~", "plain _em_ *strong* `code` ~~gone~~"},
 		{"# Title\n\n## Sub\n\n### Small", "Title\n=====\n\nSub\n---\n\n### Small"},
@@ -678,7 +677,7 @@ func TestMarkdownToText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got := markdownToText(r.md.Parser(), r.strip, []byte(tt.in))
+			got := BodyText(tt.in)
 			if got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}

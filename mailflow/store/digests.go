@@ -44,10 +44,11 @@ func (s *Store) DigestMembers(ctx context.Context, after int64, limit int, email
 
 // NewDigest is a digest that has come due.
 type NewDigest struct {
-	UserID int64
-	Period string
-	Key    time.Time // the member's local date
-	DueAt  time.Time
+	UserID   int64
+	Period   string
+	Key      time.Time // the member's local date
+	DueAt    time.Time
+	OnDemand bool // asked for now (send-digests --now), not scheduled: never a duplicate
 }
 
 // CreateDigests records the digests that are due and returns the ids of
@@ -62,16 +63,17 @@ func (s *Store) CreateDigests(ctx context.Context, ds []NewDigest, after func(tx
 	periods := make([]string, len(ds))
 	keys := make([]time.Time, len(ds))
 	dues := make([]time.Time, len(ds))
+	demand := make([]bool, len(ds))
 	for i, d := range ds {
-		users[i], periods[i], keys[i], dues[i] = d.UserID, d.Period, d.Key, d.DueAt
+		users[i], periods[i], keys[i], dues[i], demand[i] = d.UserID, d.Period, d.Key, d.DueAt, d.OnDemand
 	}
 	var ids []int64
 	err := s.Tx(ctx, func(tx *Store) error {
 		rows, err := tx.db.Query(ctx, `
-			INSERT INTO digests (user_id, period, period_key, due_at)
-			SELECT * FROM unnest($1::bigint[], $2::text[], $3::date[], $4::timestamptz[])
-			ON CONFLICT (user_id, period, period_key) DO NOTHING
-			RETURNING id`, users, periods, keys, dues)
+			INSERT INTO digests (user_id, period, period_key, due_at, on_demand)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::date[], $4::timestamptz[], $5::boolean[])
+			ON CONFLICT (user_id, period, period_key) WHERE NOT on_demand DO NOTHING
+			RETURNING id`, users, periods, keys, dues, demand)
 		if err != nil {
 			return mapErr(err, "create digests")
 		}
@@ -182,24 +184,56 @@ type DigestJob struct {
 	Digest
 	Email, Name, Timezone string
 	Suppressed            string    // the suppression reason, "" if none
-	PreviousDue           time.Time // zero for a first digest
+	PreviousDue           time.Time // zero for a first digest: the digest covers (PreviousDue, DueAt]
+	// Covered: a digest on demand recorded before this scheduled one is
+	// due later, so it sent everything this one would (it began at the
+	// digest before this one, which did not exist yet).
+	Covered bool
+}
+
+// digestJobSQL reads a DigestJob for the digest d, a row of digests or
+// one not yet recorded (the dry run's), by the same query.
+const digestJobSQL = `
+	SELECT d.id, d.user_id, d.period, d.period_key, d.due_at, d.state, u.email, u.name, u.timezone,
+	       coalesce((SELECT reason FROM suppressions s WHERE lower(s.email) = lower(u.email)), ''),
+	       (SELECT max(p.due_at) FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period AND p.due_at < d.due_at),
+	       NOT d.on_demand AND EXISTS (SELECT 1 FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period
+	                                   AND p.on_demand AND p.id < d.id AND p.due_at >= d.due_at)
+	FROM %s d JOIN users u ON u.id = d.user_id`
+
+func scanDigestJob(row pgx.Row) (DigestJob, error) {
+	var j DigestJob
+	var prev *time.Time
+	err := row.Scan(&j.ID, &j.UserID, &j.Period, &j.Key, &j.DueAt, &j.State, &j.Email, &j.Name, &j.Timezone, &j.Suppressed, &prev, &j.Covered)
+	if prev != nil {
+		j.PreviousDue = *prev
+	}
+	return j, err
+}
+
+// ForgetDigestsOnDemand deletes digests on demand that were recorded but
+// not sent (their run failed part-way), so that the member's next digest
+// starts from their last one again instead of after a digest never sent.
+func (s *Store) ForgetDigestsOnDemand(ctx context.Context, ids []int64) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM digests WHERE id = ANY($1) AND on_demand AND state = 'queued'`, ids)
+	return mapErr(err, "forget digests on demand")
 }
 
 // DigestForSend loads a digest with its member, the member's suppression
 // and when their previous digest of the period was due.
 func (s *Store) DigestForSend(ctx context.Context, id int64) (DigestJob, error) {
-	var j DigestJob
-	var prev *time.Time
-	err := s.db.QueryRow(ctx, `
-		SELECT d.id, d.user_id, d.period, d.period_key, d.due_at, d.state, u.email, u.name, u.timezone,
-		       coalesce((SELECT reason FROM suppressions s WHERE lower(s.email) = lower(u.email)), ''),
-		       (SELECT max(p.due_at) FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period AND p.due_at < d.due_at)
-		FROM digests d JOIN users u ON u.id = d.user_id WHERE d.id = $1`, id).
-		Scan(&j.ID, &j.UserID, &j.Period, &j.Key, &j.DueAt, &j.State, &j.Email, &j.Name, &j.Timezone, &j.Suppressed, &prev)
-	if prev != nil {
-		j.PreviousDue = *prev
-	}
+	j, err := scanDigestJob(s.db.QueryRow(ctx, fmt.Sprintf(digestJobSQL, "digests")+` WHERE d.id = $1`, id))
 	return j, mapErr(err, fmt.Sprintf("get digest %d", id))
+}
+
+// DigestOnDemand is DigestForSend for a digest on demand that is not
+// recorded: what recording nd and sending it at once would read (the
+// dry run of send-digests --now).
+func (s *Store) DigestOnDemand(ctx context.Context, nd NewDigest) (DigestJob, error) {
+	j, err := scanDigestJob(s.db.QueryRow(ctx, fmt.Sprintf(digestJobSQL,
+		`(SELECT 0::bigint AS id, $1::bigint AS user_id, $2::text AS period, $3::date AS period_key,
+		         $4::timestamptz AS due_at, 'queued'::text AS state, true AS on_demand)`), nd.UserID, nd.Period, nd.Key, nd.DueAt))
+	return j, mapErr(err, "digest on demand")
 }
 
 // DigestMembership is one group a member takes a digest of.

@@ -258,10 +258,12 @@ type SearchHit struct {
 	AuthorName    string
 	FromEmail     string
 	CreatedAt     time.Time
-	// Snippet is plain text around the matches, each match between
-	// HighlightStart and HighlightStop (control characters that cannot
-	// come from the body, which has them removed): the page escapes the
-	// text, then turns those into marks.
+	// Snippet is the body (its first SnippetSource characters) with each
+	// match between HighlightStart and HighlightStop (control characters
+	// that cannot come from the body, which has them removed): the page
+	// makes a plain-text preview of it around the first match, escapes
+	// it, then turns those into marks. The whole Markdown, not a
+	// fragment of it, so that the preview is made from its rendering.
 	Snippet string
 }
 
@@ -271,8 +273,11 @@ const (
 	HighlightStop  = "\x02"
 )
 
-// headlineOptions are ts_headline's: two fragments of 10–30 words.
-const headlineOptions = "StartSel=" + HighlightStart + ", StopSel=" + HighlightStop + ", MaxFragments=2, MaxWords=30, MinWords=10"
+// headlineOptions are ts_headline's: every match marked, in the whole text.
+const headlineOptions = "StartSel=" + HighlightStart + ", StopSel=" + HighlightStop + ", HighlightAll=true"
+
+// SnippetSource is how much of a body a search hit carries.
+const SnippetSource = 20_000
 
 // SearchMessages finds messages matching q (websearch_to_tsquery syntax,
 // English stemming: "owls" finds "owl"), best first (ts_rank, then the
@@ -302,14 +307,14 @@ func (s *Store) SearchMessages(ctx context.Context, q string, scope mailflow.Rea
 			LIMIT $6 OFFSET $7
 		)
 		SELECT m.id, m.thread_id, g.slug, g.name, t.subject, m.subject, m.author_id, coalesce(u.name, ''), m.from_email, m.created_at,
-			ts_headline('english', translate(m.body, $9, ''), q.q, $8)
+			ts_headline('english', translate(left(m.body, $10), $9, ''), q.q, $8)
 		FROM hits JOIN messages m ON m.id = hits.id
 		JOIN threads t ON t.id = m.thread_id
 		JOIN groups g ON g.id = m.group_id
 		LEFT JOIN users u ON u.id = m.author_id
 		CROSS JOIN q
 		ORDER BY hits.rank DESC, hits.created_at DESC, hits.id DESC`,
-		q, scope.ViewerID, scope.Public, scope.All, groupID, limit, offset, headlineOptions, HighlightStart+HighlightStop)
+		q, scope.ViewerID, scope.Public, scope.All, groupID, limit, offset, headlineOptions, HighlightStart+HighlightStop, SnippetSource)
 	if err != nil {
 		return nil, mapErr(err, "search messages")
 	}

@@ -2,6 +2,7 @@ package maillinks
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 )
@@ -19,7 +21,8 @@ import (
 
 type moderatePage struct {
 	page
-	Decision, Subject, Body, From, Group, Action, Done string
+	Decision, Subject, From, Group, Action, Done string
+	Body                                         template.HTML // the message as the group would see it
 }
 
 // moderateLink checks the link and that the moderator it names still
@@ -68,7 +71,7 @@ func (h *handler) moderateForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p := moderatePage{page: h.page("Moderate: " + m.Subject), Decision: l.Value, Subject: m.Subject, Body: m.Body,
+	p := moderatePage{page: h.page("Moderate: " + m.Subject), Decision: l.Value, Subject: m.Subject, Body: markup.HTML(m.Body),
 		From: m.AuthorName, Group: g.Name, Action: c.Request.URL.Path}
 	if m.Status != mailflow.MessageHeld {
 		who, _ := h.Store.LastModerator(c.Request.Context(), m.ID)

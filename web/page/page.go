@@ -127,7 +127,7 @@ func (s *Shell) Funcs() template.FuncMap {
 		},
 		"deliveryLabel": DeliveryLabel,
 		"markdown":      markup.HTML,
-		"excerpt":       markup.Excerpt,
+		"preview":       markup.Plain,
 		"datetime": func(t time.Time, tz string) string {
 			return t.In(zone(tz)).Format("2 Jan 2006, 15:04")
 		},

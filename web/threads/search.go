@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
@@ -114,12 +116,60 @@ func searchPath(q string, g *mailflow.Group, n int) string {
 	return "/search?" + v.Encode()
 }
 
-// highlight makes HTML of a search snippet: the whole text is escaped
-// first, so nothing a member wrote can become markup, and only then do
-// the store's match delimiters (which the body cannot contain) become
-// <mark> elements.
+// highlight makes the HTML of a search result's preview from the
+// Markdown of the message with its matches delimited (store.SearchHit's
+// Snippet): a plain-text preview (markup.Plain: no marks, no markup,
+// entities decoded once) with the delimiters carried through as
+// private-use characters, a window of it around the first match, escaped
+// whole, and only then those characters made <mark> elements.
 func highlight(snippet string) template.HTML {
-	s := template.HTMLEscapeString(snippet)
-	s = strings.NewReplacer(store.HighlightStart, "<mark>", store.HighlightStop, "</mark>").Replace(s)
-	return template.HTML(s)
+	const start, stop = '\ue000', '\ue001'
+	snippet = strings.NewReplacer(string(start), "", string(stop), "",
+		store.HighlightStart, string(start), store.HighlightStop, string(stop)).Replace(snippet)
+	r := []rune(markup.Plain(snippet, store.SnippetSource))
+	// The window: from a word shortly before the first match, about
+	// snippetRunes long, cut at a word.
+	from, lead := 0, ""
+	if i := slices.Index(r, start); i > snippetLead {
+		from = i - snippetLead
+		for from < i && r[from-1] != ' ' {
+			from++
+		}
+		lead = "…"
+	}
+	to, tail := len(r), ""
+	if to-from > snippetRunes {
+		to = from + snippetRunes
+		for j := to; j > from+snippetRunes/2; j-- {
+			if r[j] == ' ' {
+				to = j
+				break
+			}
+		}
+		tail = "…"
+	}
+	var b strings.Builder
+	b.WriteString(lead)
+	open := false // a cut or a dropped quote may leave a delimiter alone
+	for _, c := range template.HTMLEscapeString(string(r[from:to])) {
+		switch {
+		case c == start && !open:
+			b.WriteString("<mark>")
+			open = true
+		case c == stop && open:
+			b.WriteString("</mark>")
+			open = false
+		case c != start && c != stop:
+			b.WriteRune(c)
+		}
+	}
+	if open {
+		b.WriteString("</mark>")
+	}
+	b.WriteString(tail)
+	return template.HTML(b.String())
 }
+
+// A search result's preview: about snippetRunes characters, starting
+// about snippetLead before the first match.
+const snippetRunes, snippetLead = 280, 60

@@ -66,9 +66,21 @@ func TestMboxBuiltMessage(t *testing.T) {
 func TestSearchHighlightEscapesFirst(t *testing.T) {
 	in := "an " + store.HighlightStart + "owl" + store.HighlightStop + ` <script>alert(1)</script> <img src=x onerror=alert(1)> & "q"`
 	got := string(highlight(in))
-	want := `an <mark>owl</mark> &lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &amp; &#34;q&#34;`
+	want := `an <mark>owl</mark> &amp; &#34;q&#34;`
 	if got != want {
 		t.Fatalf("highlight:\n%s\nwant\n%s", got, want)
+	}
+	// A snippet is cut from Markdown: it shows as plain text, entities
+	// decoded once, and a mark the cut leaves open is closed.
+	in = "we need **" + store.HighlightStart + "seeds" + store.HighlightStop + "** &amp; <b onclick=\"x()\">soil</b> \ue000 " + store.HighlightStart + "water"
+	if got, want := string(highlight(in)), `we need <mark>seeds</mark> &amp; soil <mark>water</mark>`; got != want {
+		t.Fatalf("highlight:\n%s\nwant\n%s", got, want)
+	}
+	// A long message shows a window around its first match.
+	in = strings.Repeat("before ", 100) + "**" + store.HighlightStart + "owl" + store.HighlightStop + "** " + strings.Repeat("after ", 100)
+	got = string(highlight(in))
+	if !strings.HasPrefix(got, "…before") || !strings.Contains(got, "before <mark>owl</mark> after") || !strings.HasSuffix(got, "after…") || len(got) > 400 {
+		t.Fatalf("highlight of a long message:\n%s", got)
 	}
 }
 
