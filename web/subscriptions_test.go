@@ -23,6 +23,10 @@ func TestSubscriptionsChangeDeliveryAndLeave(t *testing.T) {
 
 	for _, p := range []string{"/", profile} {
 		_, page := c.get(p)
+		// No ORGANIZATION set: the footer names the brand alone.
+		if !strings.Contains(page, `<footer>Parley · <a href="/terms">`) {
+			t.Errorf("%s: the footer is not the brand alone", p)
+		}
 		if !strings.Contains(page, `<a href="/g/crawl">Crawl</a>`) {
 			t.Errorf("%s: the group is not a link to its page", p)
 		}
