@@ -184,7 +184,7 @@ func Load(lookup Lookup) (*Config, error) {
 		return nil, &Error{"MAIL_DOMAIN", fmt.Sprintf("%q is not a domain name", c.MailDomain)}
 	}
 	c.BrandTitle = get("BRAND_TITLE", "Parley")
-	c.Organization = get("ORGANIZATION", "Owner")
+	c.Organization = get("ORGANIZATION", "") // empty: footers show the brand alone
 	if strings.ContainsAny(c.BrandTitle+c.Organization, "\r\n") {
 		return nil, &Error{"BRAND_TITLE", "must be a single line"}
 	}

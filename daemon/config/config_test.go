@@ -23,6 +23,9 @@ func TestDefaults(t *testing.T) {
 		c.MailDomain != "localhost" || c.DefaultFromAddress != "no-reply@localhost" || c.EmailConcurrency != 4 || c.EmailPort != 25 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if c.Organization != "" {
+		t.Fatalf("ORGANIZATION default: %q, want empty (footers then show the brand alone)", c.Organization)
+	}
 	if !strings.Contains(c.DefaultFromEmail, "Parley") || !strings.Contains(c.DefaultFromEmail, "no-reply@localhost") {
 		t.Fatalf("DEFAULT_FROM_EMAIL default: %q", c.DefaultFromEmail)
 	}

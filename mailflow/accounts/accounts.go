@@ -147,9 +147,15 @@ func (s *Service) link(path, token string) string {
 type SignupInput struct {
 	Email, Name, Password, Timezone string
 	ClientIP                        string // for the per-client limit; empty: none (the CLI)
+	// Invite is the token of the invitation link the sign-up came from
+	// (empty: none). When it was sent to this very address, the link
+	// already proved the address: it is not asked to be confirmed again.
+	Invite string
 }
 
-// Signup creates an unverified account and mails the verification link.
+// Signup creates an unverified account and mails the verification link
+// (or a verified one, with no link, when it comes from an invitation sent
+// to the same address).
 // Field problems come back as a *mailflow.FieldErrors; too many sign-ups
 // from one client in an hour as a *ThrottledError.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (mailflow.User, error) {
@@ -186,15 +192,20 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (mailflow.User, er
 	if err != nil {
 		return mailflow.User{}, err
 	}
+	invited := false
+	if in.Invite != "" {
+		inv, err := s.CheckInvite(ctx, in.Invite)
+		invited = err == nil && strings.EqualFold(inv.Email, email)
+	}
 	var u mailflow.User
 	err = s.Store.Tx(ctx, func(tx *store.Store) error {
 		var err error
-		u, err = tx.CreateUser(ctx, store.NewUser{Email: email, Name: name, PasswordHash: hash, Timezone: tz})
+		u, err = tx.CreateUser(ctx, store.NewUser{Email: email, Name: name, PasswordHash: hash, Timezone: tz, Verified: invited})
 		if errors.Is(err, mailflow.ErrDuplicate) {
 			errs.Add("email", "An account already uses this address. Sign in, or reset your password.")
 			return &errs
 		}
-		if err != nil {
+		if err != nil || invited {
 			return err
 		}
 		return s.mailVerification(ctx, tx, u, u.Email, PurposeSignup)

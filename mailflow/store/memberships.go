@@ -83,10 +83,17 @@ func (s *Store) DeleteMembership(ctx context.Context, groupID, userID int64) err
 	})
 }
 
-func (s *Store) requireOwner(ctx context.Context, groupID int64) error {
+// OwnerCount is the number of a group's active owners.
+func (s *Store) OwnerCount(ctx context.Context, groupID int64) (int, error) {
 	var owners int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM memberships WHERE group_id = $1 AND role = 'owner' AND status = 'active'`, groupID).Scan(&owners); err != nil {
-		return mapErr(err, "count owners")
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM memberships WHERE group_id = $1 AND role = 'owner' AND status = 'active'`, groupID).Scan(&owners)
+	return owners, mapErr(err, "count owners")
+}
+
+func (s *Store) requireOwner(ctx context.Context, groupID int64) error {
+	owners, err := s.OwnerCount(ctx, groupID)
+	if err != nil {
+		return err
 	}
 	if owners == 0 {
 		return mailflow.Conflict("a group needs at least one owner: make someone else an owner first")

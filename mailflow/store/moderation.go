@@ -20,16 +20,17 @@ func (s *Store) MessageForUpdate(ctx context.Context, id int64) (mailflow.Messag
 // its thread, as InsertMessage does for a message approved on arrival.
 func (s *Store) SetMessageStatus(ctx context.Context, id int64, status mailflow.MessageStatus) error {
 	var threadID int64
+	var authorID *int64
 	err := s.db.QueryRow(ctx, `
 		UPDATE messages SET status = $2, approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END
-		WHERE id = $1 RETURNING thread_id`, id, status).Scan(&threadID)
+		WHERE id = $1 RETURNING thread_id, author_id`, id, status).Scan(&threadID, &authorID)
 	if err != nil {
 		return mapErr(err, "set message status")
 	}
 	if status == mailflow.MessageApproved {
-		_, err = s.db.Exec(ctx, `UPDATE threads SET message_count = message_count + 1, last_message_at = now() WHERE id = $1`, threadID)
+		return s.countApproved(ctx, threadID, authorID)
 	}
-	return mapErr(err, "count approved message")
+	return nil
 }
 
 // LastModerator names who last decided on a message ("" if nobody known).

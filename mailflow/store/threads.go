@@ -53,9 +53,8 @@ func (s *Store) InsertMessage(ctx context.Context, m mailflow.Message) (mailflow
 		return m, mapErr(err, "insert message")
 	}
 	if m.Status == mailflow.MessageApproved {
-		if _, err := s.db.Exec(ctx, `
-			UPDATE threads SET message_count = message_count + 1, last_message_at = now() WHERE id = $1`, m.ThreadID); err != nil {
-			return m, mapErr(err, "count message in thread")
+		if err := s.countApproved(ctx, m.ThreadID, m.AuthorID); err != nil {
+			return m, err
 		}
 	}
 	return s.MessageByID(ctx, id)
@@ -106,4 +105,26 @@ func (s *Store) ThreadMessages(ctx context.Context, threadID int64) ([]mailflow.
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mailflow.Message, error) { return scanMessage(r) })
 	return out, mapErr(err, "list messages")
+}
+
+// countApproved counts a newly approved message in its thread. The
+// author's own message is not news to them: when they had read the
+// thread as it was before it (or it starts the thread), it stays read for
+// them, so their inbox and badge do not count their own post as unread.
+func (s *Store) countApproved(ctx context.Context, threadID int64, authorID *int64) error {
+	_, err := s.db.Exec(ctx, `
+		WITH prev AS (
+			SELECT id, message_count, last_message_at FROM threads WHERE id = $1
+		), counted AS (
+			UPDATE threads t SET message_count = t.message_count + 1, last_message_at = now()
+			FROM prev WHERE t.id = prev.id
+			RETURNING t.id, t.last_message_at
+		)
+		INSERT INTO thread_states (user_id, thread_id, read_at)
+		SELECT $2, counted.id, counted.last_message_at FROM counted, prev
+		WHERE $2::bigint IS NOT NULL
+		  AND (prev.message_count = 0 OR EXISTS (SELECT 1 FROM thread_states st
+		       WHERE st.user_id = $2 AND st.thread_id = $1 AND st.read_at >= prev.last_message_at))
+		ON CONFLICT (user_id, thread_id) DO UPDATE SET read_at = excluded.read_at`, threadID, authorID)
+	return mapErr(err, "count message in thread")
 }

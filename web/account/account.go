@@ -87,7 +87,8 @@ func (h *handler) signupForm(c *gin.Context) {
 func (h *handler) signup(c *gin.Context) {
 	form := page.FormValues(c, "name", "email", "timezone", "invite")
 	u, err := h.Accounts.Signup(c.Request.Context(), accounts.SignupInput{
-		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"], ClientIP: c.ClientIP()})
+		Email: form["email"], Name: form["name"], Password: c.PostForm("password"), Timezone: form["timezone"], ClientIP: c.ClientIP(),
+		Invite: form["invite"]})
 	var te *accounts.ThrottledError
 	if errors.As(err, &te) {
 		c.Header("Retry-After", retryAfter(te.Wait))
@@ -121,7 +122,11 @@ func (h *handler) signup(c *gin.Context) {
 			}
 		}
 	}
-	h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
+	if u.Verified() {
+		h.Shell.Flash(c, "Welcome to "+h.Shell.Brand+", "+u.Name+".")
+	} else {
+		h.Shell.Flash(c, "Welcome! We sent a link to "+u.Email+": open it to confirm your address.")
+	}
 	h.startSession(c, u.ID, next)
 }
 

@@ -64,12 +64,26 @@ func (h *handler) leaveForm(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	h.renderLeave(c, http.StatusOK, g, m, "")
+	h.renderLeave(c, http.StatusOK, g, m)
 }
 
-func (h *handler) renderLeave(c *gin.Context, status int, g mailflow.Group, m *mailflow.Membership, problem string) {
+// renderLeave shows the confirmation; the only owner of a group is told
+// at once that they cannot leave it, with no button to try.
+func (h *handler) renderLeave(c *gin.Context, status int, g mailflow.Group, m *mailflow.Membership) {
+	lastOwner := false
+	if m.Active() && m.Role == mailflow.RoleOwner {
+		n, err := h.Store.OwnerCount(c.Request.Context(), g.ID)
+		if err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+		lastOwner = n <= 1
+	}
+	// Back: the page the member came from (their subscriptions), where
+	// Stay and Leave return; empty for the group page's own Leave.
+	back := h.Shell.SafeNext(c.Request.FormValue("back"))
 	h.Shell.HTML(c, status, "group_leave", page.Data{Title: "Leave " + g.Name, Nav: "explore",
-		Errors: map[string]string{"form": problem}, Page: gin.H{"Group": g, "Membership": m}})
+		Page: gin.H{"Group": g, "Membership": m, "LastOwner": lastOwner, "Back": back}})
 }
 
 // leave ends the member's membership (or withdraws a request, or
@@ -90,8 +104,7 @@ func (h *handler) leave(c *gin.Context) {
 	case errors.Is(err, mailflow.ErrNotFound):
 		h.Shell.Flash(c, "You are not a member of "+g.Name+".")
 	case errors.Is(err, mailflow.ErrConflict):
-		h.renderLeave(c, http.StatusConflict, g, m, "You are the only owner of "+g.Name+
-			", so you cannot leave it yet. Make another member an owner on the members page first.")
+		h.renderLeave(c, http.StatusConflict, g, m)
 		return
 	case err != nil:
 		h.Shell.Fail(c, err)
@@ -103,7 +116,17 @@ func (h *handler) leave(c *gin.Context) {
 	default:
 		h.Shell.Flash(c, "You left "+g.Name+".")
 	}
-	h.Shell.Redirect(c, "/explore")
+	h.Shell.Redirect(c, h.back(c, "/explore"))
+}
+
+// back is where a form sent from a list of the member's groups ("My
+// subscriptions" on the start page and the profile) returns: the local
+// page named in its "back" field, or def.
+func (h *handler) back(c *gin.Context, def string) string {
+	if b := h.Shell.SafeNext(c.Request.FormValue("back")); b != "" {
+		return b
+	}
+	return def
 }
 
 // setDelivery is the member's email setting for this group.
@@ -131,7 +154,7 @@ func (h *handler) setDelivery(c *gin.Context) {
 		return
 	}
 	h.Shell.Flash(c, "Your email setting for "+g.Name+" is now: "+page.DeliveryLabel(d)+".")
-	h.Shell.Redirect(c, groupPath(g, ""))
+	h.Shell.Redirect(c, h.back(c, groupPath(g, "")))
 }
 
 // membersView is what the members page shows.

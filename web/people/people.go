@@ -42,7 +42,8 @@ func (h *handler) home(c *gin.Context) {
 			return
 		}
 	}
-	h.Shell.HTML(c, http.StatusOK, "home", page.Data{Title: "Home", Nav: "home", Page: gin.H{"Groups": groups}})
+	h.Shell.HTML(c, http.StatusOK, "home", page.Data{Title: "Home", Nav: "home", Page: gin.H{
+		"Groups": groups, "Deliveries": page.DeliveryChoices(), "Back": h.Shell.URL("/")}})
 }
 
 func (h *handler) profile(c *gin.Context) {
@@ -87,6 +88,8 @@ func (h *handler) profile(c *gin.Context) {
 	h.Shell.HTML(c, http.StatusOK, "profile", page.Data{Title: person.Name, Nav: "profile", Page: gin.H{
 		"Person": person, "Self": self, "ShowGroups": showGroups, "Groups": visible,
 		"CanManage": mailflow.CanManageUsers(viewer) == nil,
+		// My subscriptions: each row's forms come back to this page.
+		"Deliveries": page.DeliveryChoices(), "Back": h.Shell.URL("/people/" + strconv.FormatInt(person.ID, 10)),
 	}})
 }
 

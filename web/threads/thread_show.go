@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -59,26 +60,49 @@ func (h *handler) showThread(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !h.renderThread(c, r, t, http.StatusOK, nil, nil) {
+	p, ok := h.threadPage(c, r, t, nil, nil)
+	if !ok {
 		return
 	}
 	// Opening a thread reads it: the inbox of its members and of a
-	// private thread's people stops counting it as unread.
+	// private thread's people stops counting it as unread. It is recorded
+	// before the page is rendered, so that the page's own badge no longer
+	// counts it, and on a context cut loose from the request's, so that a
+	// client closing the connection as soon as it has the page does not
+	// cancel the write.
 	if r.user != nil && (r.membership.Active() || t.PrivateMemberID != nil) {
-		if err := h.Store.MarkThreadRead(c.Request.Context(), r.user.ID, t.ID); err != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), markReadTimeout)
+		err := h.Store.MarkThreadRead(ctx, r.user.ID, t.ID)
+		cancel()
+		if err != nil {
 			h.Log.Warn("marking thread read", "thread_id", t.ID, "user_id", r.user.ID, "err", err)
 		}
 	}
+	h.Shell.HTML(c, http.StatusOK, "thread", page.Data{Title: t.Subject, Page: p})
 }
+
+// markReadTimeout bounds the read mark's write, which no longer ends
+// with the request.
+const markReadTimeout = 10 * time.Second
 
 // renderThread renders the thread page (with the reply form's input and
 // errors after a failed reply) and reports whether it did. A thread in
 // which the reader sees no message does not exist for them.
 func (h *handler) renderThread(c *gin.Context, r reader, t store.WebThread, status int, form, errs map[string]string) bool {
+	p, ok := h.threadPage(c, r, t, form, errs)
+	if ok {
+		h.Shell.HTML(c, status, "thread", page.Data{Title: t.Subject, Form: form, Errors: errs, Page: p})
+	}
+	return ok
+}
+
+// threadPage reads what the thread page shows; when the reader sees no
+// message it has rendered the 404 page (or the error) and reports false.
+func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, errs map[string]string) (threadPage, bool) {
 	msgs, err := h.Store.VisibleThreadMessages(c.Request.Context(), t.ID, r.viewer())
 	if err != nil {
 		h.Shell.Fail(c, err)
-		return false
+		return threadPage{}, false
 	}
 	p := threadPage{Group: r.group, Thread: t, Path: threadPath(r.group.Slug, t.ID), Private: t.PrivateMemberID != nil, TZ: r.tz(),
 		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil}
@@ -104,14 +128,13 @@ func (h *handler) renderThread(c *gin.Context, r reader, t store.WebThread, stat
 	}
 	if len(p.Messages) == 0 {
 		h.Shell.ErrorPage(c, http.StatusNotFound, "")
-		return false
+		return p, false
 	}
 	if err := h.attachments(c, &p, r); err != nil {
 		h.Shell.Fail(c, err)
-		return false
+		return p, false
 	}
-	h.Shell.HTML(c, status, "thread", page.Data{Title: t.Subject, Form: form, Errors: errs, Page: p})
-	return true
+	return p, true
 }
 
 // statusLabel says why a message the viewer sees is hidden from others.
