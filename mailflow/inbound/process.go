@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/mail"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +28,7 @@ import (
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // ProcessArgs is the job "make sense of received message N".
@@ -61,7 +61,7 @@ type Processor struct {
 	Queue        Inserter
 	Keys         sign.Keys
 	MailDomain   string
-	Origin       *url.URL
+	URLs         *urls.Map // links in its answers
 	BrandTitle   string
 	Limits       parse.Limits
 	Log          *slog.Logger
@@ -576,7 +576,7 @@ func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, auth
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.MailDomain) }
 
-func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/g/" + g.Slug }
+func (p *Processor) groupURL(g mailflow.Group) string { return p.URLs.Group(g.Slug) }
 
 // notMember answers a non-member once a day at most: how to join.
 func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *parse.Message) (string, error) {

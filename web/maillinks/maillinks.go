@@ -23,6 +23,7 @@ import (
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/templates"
 	"github.com/parleymail/parley/web/input"
 	"github.com/parleymail/parley/web/render"
@@ -61,18 +62,18 @@ func Register(r gin.IRouter, d Deps) error {
 	}
 	h := &handler{Deps: d, pages: pages}
 	r = r.Group("", h.checkInput)
-	r.GET("/moderate/:token", h.moderateForm)
-	r.POST("/moderate/:token", h.moderate)
-	r.GET("/u/:token", h.unsubscribeForm)
-	r.POST("/u/:token", h.unsubscribe)
-	r.GET("/undo/:token", h.undoForm)
-	r.POST("/undo/:token", h.undo)
-	r.GET("/mail/reenable/:token", h.reenableForm)
-	r.POST("/mail/reenable/:token", h.reenable)
-	r.GET("/join/:token", h.joinForm)
-	r.POST("/join/:token", h.join)
-	r.GET("/email-settings/:token", h.settingsForm)
-	r.POST("/email-settings/:token", h.saveSettings)
+	r.GET(urls.ModeratePath, h.moderateForm)
+	r.POST(urls.ModeratePath, h.moderate)
+	r.GET(urls.UnsubscribePath, h.unsubscribeForm)
+	r.POST(urls.UnsubscribePath, h.unsubscribe)
+	r.GET(urls.UndoPath, h.undoForm)
+	r.POST(urls.UndoPath, h.undo)
+	r.GET(urls.ReenablePath, h.reenableForm)
+	r.POST(urls.ReenablePath, h.reenable)
+	r.GET(urls.JoinPath, h.joinForm)
+	r.POST(urls.JoinPath, h.join)
+	r.GET(urls.EmailSettingsPath, h.settingsForm)
+	r.POST(urls.EmailSettingsPath, h.saveSettings)
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", h.outbox)
 		r.GET("/dev/outbox/:name", h.outboxMessage)
