@@ -254,7 +254,7 @@ type linksMail struct {
 
 var (
 	linksTextURL = regexp.MustCompile(`https?://[^\s<>"]+`)
-	linksHref = regexp.MustCompile(`href="([^"]+)"`)
+	linksHref    = regexp.MustCompile(`href="([^"]+)"`)
 	linksListURL = regexp.MustCompile(`<(https?://[^>]+)>`)
 )
 
@@ -335,4 +335,3 @@ func linksWaitMail(t *testing.T, w *webSite, to, subject string) linksMail {
 	t.Fatalf("no mail to %s about %q", to, subject)
 	return linksMail{}
 }
-

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -177,7 +178,11 @@ func (h *handler) resolve(c *gin.Context, purpose sign.Purpose) (sign.Link, mail
 	return l, u, &g, true
 }
 
-func (h *handler) url(path, token string) string { return h.Origin.Path + path + token }
+// url is the path (under ORIGIN's prefix) of a signed page: pattern
+// from package urls, filled with token.
+func (h *handler) url(pattern, token string) string {
+	return strings.TrimRight(h.Origin.Path, "/") + urls.Path(pattern, token)
+}
 
 func (h *handler) unsubscribeForm(c *gin.Context) {
 	_, u, g, ok := h.resolve(c, sign.PurposeUnsubscribe)
@@ -185,7 +190,7 @@ func (h *handler) unsubscribeForm(c *gin.Context) {
 		return
 	}
 	p := h.page("Unsubscribe")
-	p.Email, p.Group, p.Action = u.Email, g, h.url("/u/", c.Param("token"))
+	p.Email, p.Group, p.Action = u.Email, g, h.url(urls.UnsubscribePath, c.Param("token"))
 	if g == nil && c.Param("token") != "" {
 		if l, err := h.Keys.Verify(c.Param("token"), time.Now()); err == nil && l.Value == "digest" {
 			p.Heading = "Stop your digests?"
@@ -242,7 +247,7 @@ func (h *handler) unsubscribe(c *gin.Context) {
 		p.Heading = "You are unsubscribed from " + g.Name
 		p.Message = u.Email + " will get no more email from this group. You are still a member and can read it on the web."
 	}
-	p.UndoAction = h.url("/undo/", h.Keys.Token(undo))
+	p.UndoAction = h.url(urls.UndoPath, h.Keys.Token(undo))
 	h.pages.HTML(c, http.StatusOK, "web/unsubscribe_done.html", p)
 }
 
@@ -257,7 +262,7 @@ func (h *handler) undoForm(c *gin.Context) {
 	if g != nil {
 		p.Message = "Email from " + g.Name + " to " + u.Email + " will start again."
 	}
-	p.UndoAction = h.url("/undo/", c.Param("token"))
+	p.UndoAction = h.url(urls.UndoPath, c.Param("token"))
 	p.UndoDays = int(undoFor / (24 * time.Hour))
 	h.pages.HTML(c, http.StatusOK, "web/unsubscribe_done.html", p)
 }
@@ -320,7 +325,7 @@ func (h *handler) settings(c *gin.Context, save bool) {
 		return
 	}
 	p := h.page("Email settings")
-	p.Email, p.Group, p.Action = u.Email, g, h.url("/email-settings/", c.Param("token"))
+	p.Email, p.Group, p.Action = u.Email, g, h.url(urls.EmailSettingsPath, c.Param("token"))
 	if m == nil || m.Status != mailflow.MemberActive {
 		p.Heading = "You are not a member of " + g.Name
 		p.Message = "There are no email settings to change."
