@@ -27,6 +27,7 @@ import (
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/webhooks"
 )
@@ -115,20 +116,24 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 			return nil, configError{fmt.Errorf("DKIM_PRIVATE_KEY_FILE: %w", err)}
 		}
 	}
+	links, err := urls.New(cfg.Origin, c.keys)
+	if err != nil {
+		return nil, configError{fmt.Errorf("ORIGIN: %w", err)}
+	}
 	renderer, err := outbound.NewRenderer(outbound.Site{
-		Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, MailDomain: cfg.MailDomain,
+		URLs: links, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, MailDomain: cfg.MailDomain,
 	}, dk)
 	if err != nil {
 		return nil, err
 	}
-	c.sender = outbound.NewSender(st, renderer, transport, c.keys, cfg.Origin, cfg.MailDomain, c.metrics, log, outbound.SenderConfig{
+	c.sender = outbound.NewSender(st, renderer, transport, c.keys, links, cfg.MailDomain, c.metrics, log, outbound.SenderConfig{
 		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
 	})
 	workers := river.NewWorkers()
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
 	river.AddWorker(workers, c.fanout)
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
-	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle,
+	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, URLs: links, BrandTitle: cfg.BrandTitle,
 		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log, DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics,
 		Memory:     inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
@@ -136,7 +141,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, processor)
 	warnings := &bounce.WarningsWorker{}
 	river.AddWorker(workers, warnings)
-	digestRenderer, err := digest.NewRenderer(digest.Site{Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization,
+	digestRenderer, err := digest.NewRenderer(digest.Site{URLs: links, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization,
 		MailDomain: cfg.MailDomain, FromEmail: cfg.DefaultFromEmail}, c.keys)
 	if err != nil {
 		return nil, err
@@ -154,13 +159,13 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log)
 	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
-	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, cfg.Origin, cfg.BrandTitle, cfg.MailDomain))
+	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, links, cfg.BrandTitle, cfg.MailDomain))
 	c.posting.OnDecide(modmail.VetoNotices(c.queue, cfg.BrandTitle))
 	processor.Posting, processor.Queue = c.posting, c.queue
-	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, Origin: cfg.Origin, Brand: cfg.BrandTitle, Log: log}
+	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, URLs: links, Brand: cfg.BrandTitle, Log: log}
 	c.digests.Queue = c.queue
 
-	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Log: log,
+	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, URLs: links, BrandTitle: cfg.BrandTitle, Log: log,
 		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
 			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
 	processor.OnBounceMail = c.bounces.FromMail

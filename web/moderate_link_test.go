@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // TestModerationLinkNeedsTheRole: the Approve link of a moderation
@@ -27,7 +28,11 @@ func TestModerationLinkNeedsTheRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin, _ := url.Parse("http://lists.test")
-	link, _ := url.Parse(modmail.Link(s.keys, origin, mod, msgID, "approve"))
+	links, err := urls.New(origin, s.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := url.Parse(modmail.Link(links, mod, msgID, "approve"))
 	c := s.signIn(0) // the links work without signing in
 	held := func() int { return s.count(`SELECT count(*) FROM messages WHERE id = $1 AND status = 'held'`, msgID) }
 

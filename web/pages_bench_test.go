@@ -19,6 +19,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -39,13 +40,17 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	origin, _ := url.Parse("http://lists.test")
 	keys := sign.Keys{Current: "bench-email-key-0123456789"}
+	origin, _ := url.Parse("http://lists.test")
+	links, err := urls.New(origin, keys)
+	if err != nil {
+		b.Fatal(err)
+	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(), Log: log,
 		SecretKey: "bench-secret-key-0123456789", MailDomain: "lists.test", Keys: keys, Origin: origin,
 		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour,
-		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: keys, Origin: origin, Brand: "Parley", Log: log},
+		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: keys, URLs: links, Brand: "Parley", Log: log},
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // hostile is what a member may write: Markdown, raw HTML with a handler,
@@ -72,13 +73,16 @@ func TestPreviewsArePlainText(t *testing.T) {
 		VALUES ($1, $2, $3, 'held-p@lists.test', 'Held', $4, 'web', 'held') RETURNING id`, s.threadID, s.groupID, member, hostile).Scan(&heldID); err != nil {
 		t.Fatal(err)
 	}
-	origin, _ := url.Parse("http://lists.test")
-	link, _ := url.Parse(modmail.Link(s.keys, origin, s.rootID, heldID, "approve"))
+	links, err := urls.New(&url.URL{Scheme: "http", Host: "lists.test"}, s.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := url.Parse(modmail.Link(links, s.rootID, heldID, "approve"))
 	check(s.signIn(0), link.Path, "<strong>seeds</strong>")
 
 	// The notice itself is plain text: the message's text as members
 	// would read it, with no tags and the entity decoded once.
-	text := modmail.Text(s.keys, origin, "Parley", mailflow.Group{Name: "Crawl", Slug: "crawl"},
+	text := modmail.Text(links, "Parley", mailflow.Group{Name: "Crawl", Slug: "crawl"},
 		mailflow.Message{ID: heldID, Subject: "Held", Body: hostile}, "Reader", s.rootID)
 	if !strings.Contains(text, "| We need *seeds* and soil & `water`\n") {
 		t.Errorf("the moderation notice does not quote the message as text:\n%s", text)

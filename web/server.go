@@ -24,6 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/account"
 	"github.com/parleymail/parley/web/admin"
 	"github.com/parleymail/parley/web/api"
@@ -150,6 +151,10 @@ func New(d Deps) (http.Handler, error) {
 // session, CSRF and terms-of-service guards. Without an accounts service
 // (tests of the API alone) there are no pages.
 func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.Shell, error) {
+	links, err := urls.New(d.Origin, d.Keys)
+	if err != nil {
+		return nil, err
+	}
 	if d.Accounts == nil {
 		return nil, nil
 	}
@@ -167,7 +172,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Queue: d.Mailer})
-	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, Origin: d.Origin,
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, URLs: links,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})

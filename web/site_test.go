@@ -28,6 +28,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/webhooks"
 )
 
@@ -75,16 +76,20 @@ func newTestSite(t *testing.T) *testSite {
 		t.Fatal(err)
 	}
 	origin, _ := url.Parse("http://lists.test")
+	links, err := urls.New(origin, s.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(), Log: log,
 		SecretKey: s.secret, MailDomain: "lists.test", Keys: s.keys, Origin: origin,
 		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
-		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: s.keys, Origin: origin, Brand: "Parley", Log: log},
+		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: s.keys, URLs: links, Brand: "Parley", Log: log},
 		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
 		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key",
-			Bounces: &bounce.Service{Store: st, Queue: q, Keys: s.keys, Origin: origin, BrandTitle: "Parley", Log: log}},
+			Bounces: &bounce.Service{Store: st, Queue: q, Keys: s.keys, URLs: links, BrandTitle: "Parley", Log: log}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // Throttling of failed sign-ins. Five wrong passwords for one account in
@@ -122,8 +122,8 @@ type Service struct {
 	Store  *store.Store
 	Mailer Mailer
 	Keys   sign.Keys
-	Origin *url.URL // links in mail point here (path prefix included)
-	Brand  string   // BRAND_TITLE, in subjects and greetings
+	URLs   *urls.Map // every link in the mail it sends
+	Brand  string    // BRAND_TITLE, in subjects and greetings
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
 }
@@ -133,14 +133,6 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// link returns an absolute URL under the origin.
-func (s *Service) link(path, token string) string {
-	u := *s.Origin
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawQuery = url.Values{"token": {token}}.Encode()
-	return u.String()
 }
 
 // SignupInput is the sign-up form.
@@ -222,11 +214,10 @@ const (
 
 // mailVerification queues the link that proves the member reads addr.
 func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailflow.User, addr string, why int) error {
-	p := sign.PurposeVerify
+	link := s.URLs.Verify(u.ID, strings.ToLower(addr), s.now().Add(VerifyTTL))
 	if why == PurposeNewAddress {
-		p = sign.PurposeNewEmail
+		link = s.URLs.ConfirmNewEmail(u.ID, strings.ToLower(addr), s.now().Add(VerifyTTL))
 	}
-	tok := s.Keys.Token(sign.Link{Purpose: p, UserID: u.ID, Value: strings.ToLower(addr), Expires: s.now().Add(VerifyTTL)})
 	subject := "Confirm your email address for " + s.Brand
 	intro := fmt.Sprintf("Welcome to %s, %s.\n\nTo finish creating your account, confirm that this is your address", s.Brand, u.Name)
 	switch why {
@@ -236,12 +227,8 @@ func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailf
 		subject = "Confirm your new email address for " + s.Brand
 		intro = fmt.Sprintf("Hello %s,\n\nYou asked to move your %s account to this address. Confirm it", u.Name, s.Brand)
 	}
-	path := "/verify-email"
-	if why == PurposeNewAddress {
-		path = "/confirm-new-email"
-	}
 	text := fmt.Sprintf("%s by opening this link (it works for 7 days):\n\n%s\n\nIf you did not ask for this, ignore this email and nothing will change.\n",
-		intro, s.link(path, tok))
+		intro, link)
 	return s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: addr, Subject: subject, Text: text}, nil)
 }
 
@@ -363,9 +350,8 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) erro
 		"We sent several reset emails to this address already; look for them (and in the spam folder)."); err != nil {
 		return err
 	}
-	tok := s.Keys.Token(sign.Link{Purpose: sign.PurposeReset, UserID: u.ID, Value: resetFingerprint(u), Expires: s.now().Add(ResetTTL)})
 	text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password of your %s account. Choose a new password here; the link works once, for one hour:\n\n%s\n\nIf you did not ask, ignore this email: your password stays as it is.\n",
-		u.Name, s.Brand, s.link("/reset-password", tok))
+		u.Name, s.Brand, s.URLs.ResetPassword(u.ID, resetFingerprint(u), s.now().Add(ResetTTL)))
 	return s.Store.Tx(ctx, func(tx *store.Store) error {
 		return s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text}, nil)
 	})

@@ -22,6 +22,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -42,7 +43,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{st: st, now: time.Now()}
 	origin, _ := url.Parse("https://lists.example.org/lists")
-	f.svc = &accounts.Service{Store: st, Mailer: q, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, Origin: origin, Brand: "Parley",
+	links, err := urls.New(origin, sign.Keys{Current: "k1-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = &accounts.Service{Store: st, Mailer: q, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, URLs: links, Brand: "Parley",
 		Log: log, Now: func() time.Time { return f.now }}
 	return f
 }

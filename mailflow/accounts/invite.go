@@ -66,9 +66,8 @@ func (s *Service) Invite(ctx context.Context, inviter mailflow.User, addrs []str
 			if group != nil {
 				gid, what = group.ID, "the group "+group.Name+" on "+s.Brand
 			}
-			tok := s.Keys.Token(sign.Link{Purpose: sign.PurposeSiteInvite, GroupID: gid, Value: key, Expires: s.now().Add(InviteTTL)})
 			text := fmt.Sprintf("Hello,\n\n%s invites you to %s.\n\nAccept here (the link works for 30 days):\n\n%s\n\nIf you do not want to join, ignore this email; nothing happens.\n",
-				inviter.Name, what, s.link("/invite", tok))
+				inviter.Name, what, s.URLs.SiteInvitation(gid, key, s.now().Add(InviteTTL)))
 			if err := s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: addr, Subject: inviter.Name + " invites you to " + what, Text: text}, nil); err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // TestComplaintReturningADigest: a complaint that returns a digest (its
@@ -26,9 +27,13 @@ func TestComplaintReturningADigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin, _ := url.Parse("http://localhost")
 	keys := sign.Keys{Current: strings.Repeat("k", 40)}
-	svc := &bounce.Service{Store: st, Queue: q, Keys: keys, Origin: origin, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	origin, _ := url.Parse("http://localhost")
+	links, err := urls.New(origin, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &bounce.Service{Store: st, Queue: q, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
 	users := map[string]int64{}
 	for _, e := range []string{"d@example.org", "u@example.org"} {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: e, Name: "D", Verified: true})

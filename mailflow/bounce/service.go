@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // Kinds of report.
@@ -57,7 +57,7 @@ type Service struct {
 	Store      *store.Store
 	Queue      Inserter
 	Keys       sign.Keys
-	Origin     *url.URL
+	URLs       *urls.Map // the re-enable link in its notices
 	BrandTitle string
 	Settings   Settings
 	Log        *slog.Logger
@@ -159,7 +159,7 @@ func (s *Service) Apply(ctx context.Context, r Report) (string, error) {
 // notify tells the member, once, in plain words, why mail stopped and how
 // to start it again.
 func (s *Service) notify(ctx context.Context, tx *store.Store, email, why string) error {
-	link := s.Origin.String() + "/mail/reenable/" + s.Keys.Token(sign.Link{Purpose: sign.PurposeReenable, Value: email})
+	link := s.URLs.Reenable(email)
 	var subject, text string
 	switch why {
 	case "complaint":

@@ -17,6 +17,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -33,8 +34,12 @@ func TestDisabledAddressNoticesThenRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin, _ := url.Parse("http://localhost")
+	links, err := urls.New(origin, sign.Keys{Current: strings.Repeat("k", 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, Origin: origin, BrandTitle: "Parley",
+	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, BrandTitle: "Parley",
 		Settings: bounce.Defaults, Log: log, Now: func() time.Time { return now }}
 	x, _ := st.CreateUser(ctx, store.NewUser{Email: "x@example.org", Name: "X", Verified: true})
 	other, _ := st.CreateUser(ctx, store.NewUser{Email: "o@example.org", Name: "O", Verified: true})

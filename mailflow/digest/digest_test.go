@@ -29,6 +29,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web"
 )
 
@@ -210,7 +211,7 @@ func TestDigestEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux.h = h
-	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", Organization: "Org", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
+	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", Organization: "Org", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +340,7 @@ func mustLoc(name string) *time.Location {
 // clips mail (hiding its footer and links), and every thread is listed.
 func TestBusyDigestStaysUnderGmailsClip(t *testing.T) {
 	origin, _ := url.Parse("https://lists.example.org")
-	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", MailDomain: "lists.example.org", FromEmail: "Parley <no-reply@lists.example.org>"}, keys)
+	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.example.org", FromEmail: "Parley <no-reply@lists.example.org>"}, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +408,7 @@ func TestDigestShowsOnlyWhatTheMemberCouldSee(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin, _ := url.Parse("http://localhost")
-	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
+	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,4 +433,13 @@ func TestDigestShowsOnlyWhatTheMemberCouldSee(t *testing.T) {
 	if !strings.HasPrefix(got["early@example.org"], "sent 10 messages") || !strings.HasPrefix(got["late@example.org"], "sent 5 messages") {
 		t.Fatalf("outcomes: %v", got)
 	}
+}
+
+func testURLs(t *testing.T, origin *url.URL) *urls.Map {
+	t.Helper()
+	m, err := urls.New(origin, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

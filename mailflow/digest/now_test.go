@@ -60,7 +60,7 @@ func TestSendNowAndItsDryRunAgree(t *testing.T) {
 	host, port, _ := net.SplitHostPort(sink.Addr)
 	p, _ := strconv.Atoi(port)
 	origin, _ := url.Parse("https://lists.test")
-	r, err := digest.NewRenderer(digest.Site{Origin: origin, BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
+	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
 	if err != nil {
 		t.Fatal(err)
 	}

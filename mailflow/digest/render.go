@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	gohtml "html"
 	htmltemplate "html/template"
-	"net/url"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -20,6 +20,7 @@ import (
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/templates"
 )
 
@@ -38,7 +39,7 @@ const (
 
 // Site is what digests need to know about the installation.
 type Site struct {
-	Origin       *url.URL
+	URLs         *urls.Map // every link in a digest
 	BrandTitle   string
 	Organization string
 	MailDomain   string
@@ -59,6 +60,9 @@ type Renderer struct {
 
 // NewRenderer parses the digest templates.
 func NewRenderer(site Site, keys sign.Keys) (*Renderer, error) {
+	if site.URLs == nil {
+		return nil, errors.New("digest: site has no map of URLs")
+	}
 	t, err := texttemplate.ParseFS(templates.FS, "email/digest.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parsing digest text template: %w", err)
@@ -149,16 +153,16 @@ type fragKey struct {
 // digest proves whom it is about (0 for none).
 func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
 	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
-		StopDigestsURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, Value: "digest"})}
+		StopDigestsURL: r.site.URLs.UnsubscribeDigests(m.UserID)}
 	threads, shown := 0, 0
 	for i := 0; i < len(items); {
 		it := items[i]
 		g := groupView{Name: it.GroupName,
-			UnsubscribeURL: r.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: m.UserID, GroupID: it.GroupID}),
-			SettingsURL:    r.link("/email-settings/", sign.Link{Purpose: sign.PurposeSettings, UserID: m.UserID, GroupID: it.GroupID})}
+			UnsubscribeURL: r.site.URLs.Unsubscribe(m.UserID, it.GroupID),
+			SettingsURL:    r.site.URLs.EmailSettings(m.UserID, it.GroupID)}
 		for i < len(items) && items[i].GroupID == it.GroupID {
 			tid := items[i].ThreadID
-			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.threadURL(tid)}
+			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.site.URLs.Thread(items[i].GroupSlug, tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
 				if len(tv.messages) < maxPerThread && shown < maxShownBytes {
 					mv := r.message(items[i], loc, tv.URL)
@@ -273,14 +277,6 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 	}
 	buf = append(buf, "--"+boundary+"--\r\n"...)
 	return buf, nil
-}
-
-func (r *Renderer) link(path string, l sign.Link) string {
-	return r.site.Origin.String() + path + r.keys.Token(l)
-}
-
-func (r *Renderer) threadURL(id int64) string {
-	return fmt.Sprintf("%s/threads/%d", r.site.Origin.String(), id)
 }
 
 // cutMarkdown cuts a message's Markdown to about n characters, at the last

@@ -8,7 +8,6 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/outbound"
-	"github.com/parleymail/parley/mailflow/sign"
 )
 
 // joinLinkFor is how long a subscribe confirmation link works.
@@ -26,8 +25,7 @@ func (p *Processor) command(ctx context.Context, g mailflow.Group, author *mailf
 				fmt.Sprintf("The group %q accepts members by invitation only. Please ask one of its owners: %s+owner@%s\n", g.Name, g.Slug, p.MailDomain), m)
 			return "subscribe refused: invitation only", err
 		}
-		l := sign.Link{Purpose: sign.PurposeJoin, GroupID: g.ID, Value: from, Expires: time.Now().Add(joinLinkFor)}
-		link := p.Origin.String() + "/join/" + p.Keys.Token(l)
+		link := p.URLs.Join(g.ID, from, time.Now().Add(joinLinkFor))
 		what := "join"
 		if g.JoinPolicy == mailflow.JoinRequest {
 			what = "ask to join"
@@ -46,7 +44,7 @@ func (p *Processor) command(ctx context.Context, g mailflow.Group, author *mailf
 		if !ms.Active() {
 			return "unsubscribe: not a member", nil
 		}
-		link := p.Origin.String() + "/u/" + p.Keys.Token(sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: author.ID, GroupID: g.ID})
+		link := p.URLs.Unsubscribe(author.ID, g.ID)
 		_, err = p.explain(ctx, from, "unsubscribe:"+g.Slug, "Confirm: stop email from "+g.Name,
 			fmt.Sprintf("To stop receiving email from %q, open this link and press the button:\n%s\n\nIf you did not ask for this, ignore this email.\n", g.Name, link), m)
 		return "unsubscribe: confirmation sent", err

@@ -44,6 +44,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web"
 )
 
@@ -107,16 +108,20 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	p, _ := strconv.Atoi(port)
 	r := &rig{t: t, st: st, sink: sink, keys: sign.Keys{Current: strings.Repeat("k", 40)}, maxBytes: 64 << 10}
 	origin, _ := url.Parse("http://localhost")
+	links, err := urls.New(origin, r.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: domain}, log)
-	renderer, err := outbound.NewRenderer(outbound.Site{Origin: origin, BrandTitle: "Parley", Organization: "Org", MailDomain: domain}, nil)
+	renderer, err := outbound.NewRenderer(outbound.Site{URLs: links, BrandTitle: "Parley", Organization: "Org", MailDomain: domain}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	sender := outbound.NewSender(st, renderer, transport, r.keys, origin, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond})
+	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond})
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
-	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, Origin: origin, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
+	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
 		DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	workers := river.NewWorkers()
@@ -129,11 +134,11 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	}
 	post := posting.New(st, domain, log)
 	post.OnAccept(outbound.EnqueueFanout(q))
-	post.OnAccept(modmail.Notices(q, r.keys, origin, "Parley", domain))
+	post.OnAccept(modmail.Notices(q, r.keys, links, "Parley", domain))
 	proc.Posting, proc.Queue = post, q
 	r.post = post
 	r.proc = proc
-	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, Origin: origin, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
 	proc.OnBounceMail = r.bounces.FromMail
 	sender.OnPermanentFailure(r.bounces.OnSendFailure)
 

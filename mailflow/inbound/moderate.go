@@ -36,7 +36,7 @@ func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string,
 		// moderator, and a moderator whose provider signs nothing learns why.
 		_, err := p.explain(ctx, mod.Email, "moderate-unauthenticated:"+g.Slug, "Your moderation answer for "+g.Name+" was not applied",
 			"Parley received an answer to a moderation notice from your address, but could not verify that it came from you ("+auth.Summary+
-				"), so it decided nothing. Please use the Approve or Veto link in the notice, or the moderation page: "+p.groupURL(g)+"/moderation\n", m)
+				"), so it decided nothing. Please use the Approve or Veto link in the notice, or the moderation page: "+p.URLs.Moderation(g.Slug)+"\n", m)
 		if err != nil {
 			return "", err
 		}

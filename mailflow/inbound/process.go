@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // ProcessArgs is the job "make sense of received message N".
@@ -58,7 +58,7 @@ type Processor struct {
 	Queue        Inserter
 	Keys         sign.Keys
 	MailDomain   string
-	Origin       *url.URL
+	URLs         *urls.Map // links in its answers
 	BrandTitle   string
 	Limits       parse.Limits
 	Log          *slog.Logger
@@ -429,7 +429,7 @@ func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, auth
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.MailDomain) }
 
-func (p *Processor) groupURL(g mailflow.Group) string { return p.Origin.String() + "/g/" + g.Slug }
+func (p *Processor) groupURL(g mailflow.Group) string { return p.URLs.Group(g.Slug) }
 
 // notMember answers a non-member once a day at most: how to join.
 func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *parse.Message) (string, error) {

@@ -9,7 +9,6 @@ package modmail
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // LinkTTL is how long the links in a notice work.
@@ -34,7 +34,7 @@ type Inserter interface {
 // Notices returns a posting hook that, in the transaction that holds a
 // message, queues one notice per moderator: the notice exists if and only
 // if the held message does.
-func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand, mailDomain string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+func Notices(q Inserter, keys sign.Keys, links *urls.Map, brand, mailDomain string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 	return func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 		if m.Status != mailflow.MessageHeld {
 			return nil
@@ -53,7 +53,7 @@ func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand, mailDomain stri
 			}
 		}
 		for _, mod := range mods {
-			text := Text(keys, origin, brand, g, m, from, mod.ID)
+			text := Text(links, brand, g, m, from, mod.ID)
 			// Answering the notice decides too: its reply address names the
 			// moderator and the message, signed.
 			replyTo := g.Slug + "+m-" + keys.ModerateToken(mod.ID, m.ID) + "@" + mailDomain
@@ -67,14 +67,12 @@ func Notices(q Inserter, keys sign.Keys, origin *url.URL, brand, mailDomain stri
 }
 
 // Link returns the signed decision link for one moderator.
-func Link(keys sign.Keys, origin *url.URL, moderatorID, messageID int64, decision string) string {
-	tok := keys.Token(sign.Link{Purpose: sign.PurposeModerate, UserID: moderatorID, GroupID: messageID, Value: decision,
-		Expires: time.Now().Add(LinkTTL)})
-	return strings.TrimRight(origin.String(), "/") + "/moderate/" + tok
+func Link(links *urls.Map, moderatorID, messageID int64, decision string) string {
+	return links.ModerationDecision(moderatorID, messageID, decision, time.Now().Add(LinkTTL))
 }
 
 // Text is the body of a notice.
-func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mailflow.Message, from string, moderatorID int64) string {
+func Text(links *urls.Map, brand string, g mailflow.Group, m mailflow.Message, from string, moderatorID int64) string {
 	// The message as members would read its text part: Markdown rendered
 	// to plain text, raw HTML reduced to its text.
 	body := outbound.BodyText(m.Body)
@@ -92,10 +90,10 @@ func Text(keys sign.Keys, origin *url.URL, brand string, g mailflow.Group, m mai
 	for _, line := range strings.Split(body, "\n") {
 		b.WriteString("| " + line + "\n")
 	}
-	fmt.Fprintf(&b, "\nApprove (it is sent to the group):\n%s\n\nVeto (the poster is told):\n%s\n\n", Link(keys, origin, moderatorID, m.ID, "approve"),
-		Link(keys, origin, moderatorID, m.ID, "veto"))
-	fmt.Fprintf(&b, "Each link asks you to confirm. Or reply to this email with the word approve, or veto and a reason.\nThe first moderator to decide wins. All held messages: %s/g/%s/moderation\n\n-- \n%s\n",
-		strings.TrimRight(origin.String(), "/"), g.Slug, brand)
+	fmt.Fprintf(&b, "\nApprove (it is sent to the group):\n%s\n\nVeto (the poster is told):\n%s\n\n", Link(links, moderatorID, m.ID, "approve"),
+		Link(links, moderatorID, m.ID, "veto"))
+	fmt.Fprintf(&b, "Each link asks you to confirm. Or reply to this email with the word approve, or veto and a reason.\nThe first moderator to decide wins. All held messages: %s\n\n-- \n%s\n",
+		links.Moderation(g.Slug), brand)
 	return b.String()
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web"
 )
 
@@ -71,13 +72,17 @@ func newRig(t testing.TB, dkim *outbound.DKIM) *rig {
 	t.Cleanup(r.web.Close)
 	r.origin, _ = url.Parse(r.web.URL + "/lists")
 
-	renderer, err := outbound.NewRenderer(outbound.Site{Origin: r.origin, BrandTitle: "Parley Test", Organization: "Test Org", MailDomain: "lists.test"}, dkim)
+	links, err := urls.New(r.origin, r.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := outbound.NewRenderer(outbound.Site{URLs: links, BrandTitle: "Parley Test", Organization: "Test Org", MailDomain: "lists.test"}, dkim)
 	if err != nil {
 		t.Fatal(err)
 	}
 	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log)
 	m := metrics.New()
-	r.sender = outbound.NewSender(st, renderer, transport, r.keys, r.origin, "lists.test", m, log, outbound.SenderConfig{
+	r.sender = outbound.NewSender(st, renderer, transport, r.keys, links, "lists.test", m, log, outbound.SenderConfig{
 		Workers: 4, RetryBase: 50 * time.Millisecond, Poll: 50 * time.Millisecond, Lease: 30 * time.Second,
 	})
 	workers := river.NewWorkers()

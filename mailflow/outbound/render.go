@@ -8,9 +8,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -18,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
-	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/yuin/goldmark"
 	gast "github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -28,14 +25,17 @@ import (
 	"github.com/yuin/goldmark/util"
 	xhtml "golang.org/x/net/html"
 
+	"github.com/parleymail/parley/mailflow/markup"
+
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/templates"
 )
 
 // Site is what every email needs to know about the installation.
 type Site struct {
-	Origin       *url.URL // e.g. https://lists.example.org/lists; a path prefix is kept in every link
+	URLs         *urls.Map // every link in the message (ORIGIN, its path prefix kept)
 	BrandTitle   string
 	Organization string
 	MailDomain   string // a group's address is slug@MailDomain
@@ -69,7 +69,6 @@ type Recipient struct {
 // per process with NewRenderer, which compiles the templates once.
 type Renderer struct {
 	site   Site
-	base   string // Site.Origin without a trailing slash, query or fragment
 	dkim   *DKIM
 	txtMsg *texttemplate.Template
 	txtFtr *texttemplate.Template
@@ -144,18 +143,14 @@ const maxReferences = 20
 // NewRenderer checks the site and compiles the email templates. dkim may
 // be nil: messages are then not signed.
 func NewRenderer(site Site, dkim *DKIM) (*Renderer, error) {
-	o := site.Origin
-	if o == nil || (o.Scheme != "https" && o.Scheme != "http") || o.Host == "" {
-		return nil, errors.New("outbound: site origin must be an absolute http(s) URL")
+	if site.URLs == nil {
+		return nil, errors.New("outbound: site has no map of URLs")
 	}
 	if !validDomain(site.MailDomain) {
 		return nil, fmt.Errorf("outbound: invalid mail domain %q", site.MailDomain)
 	}
-	base := *o
-	base.User, base.RawQuery, base.Fragment, base.RawFragment, base.ForceQuery = nil, "", "", "", false
 	r := &Renderer{
 		site: site,
-		base: strings.TrimRight(base.String(), "/"),
 		dkim: dkim,
 	}
 	r.site.BrandTitle = cleanLine(site.BrandTitle)
@@ -242,10 +237,10 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 		view: messageView{
 			GroupName:    groupName,
 			GroupAddress: groupAddr,
-			GroupURL:     r.base + "/groups/" + slug,
+			GroupURL:     r.site.URLs.Group(slug),
 			Subject:      subject,
 			AuthorName:   author,
-			ThreadURL:    r.base + "/threads/" + strconv.FormatInt(p.Thread.ID, 10),
+			ThreadURL:    r.site.URLs.Thread(slug, p.Thread.ID),
 			BrandTitle:   r.site.BrandTitle,
 			Organization: r.site.Organization,
 			Text:         BodyText(p.Message.Body),
@@ -294,7 +289,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	h = appendField(h, "List-Id", string(appendPhrase(nil, groupName))+" <"+slug+"."+domain+">")
 	h = appendField(h, "List-Post", "<mailto:"+groupAddr+">")
 	h = appendField(h, "List-Help", "<mailto:"+slug+"+help@"+domain+">")
-	h = appendField(h, "List-Archive", "<"+pr.view.GroupURL+">")
+	h = appendField(h, "List-Archive", "<"+r.site.URLs.Archive(slug)+">")
 	pr.head = h
 
 	var m []byte

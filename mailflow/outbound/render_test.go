@@ -29,6 +29,8 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -39,7 +41,11 @@ func renderTestSite(t testing.TB, origin string) Site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Site{Origin: u, BrandTitle: "Example Lists", Organization: "Example Org", MailDomain: "lists.example.org"}
+	m, err := urls.New(u, sign.Keys{Current: "render-test-key-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Site{URLs: m, BrandTitle: "Example Lists", Organization: "Example Org", MailDomain: "lists.example.org"}
 }
 
 func newTestRenderer(t testing.TB, dk *DKIM) *Renderer {
@@ -343,7 +349,7 @@ func TestRenderHeaders(t *testing.T) {
 			want := map[string]string{
 				"List-Post":                "<mailto:" + group + ">",
 				"List-Help":                "<mailto:" + slug + "+help@lists.example.org>",
-				"List-Archive":             "<https://lists.example.org/community/groups/" + slug + ">",
+				"List-Archive":             "<https://lists.example.org/community/g/" + slug + "/archive>",
 				"List-Unsubscribe":         "<" + rc.UnsubscribeURL + ">, <mailto:" + slug + "+unsubscribe@lists.example.org>",
 				"List-Unsubscribe-Post":    "List-Unsubscribe=One-Click",
 				"Precedence":               "list",
@@ -362,7 +368,7 @@ func TestRenderHeaders(t *testing.T) {
 				t.Error("the envelope sender is written into the message")
 			}
 			for _, part := range []string{m.text, m.html} {
-				for _, s := range []string{rc.UnsubscribeURL, rc.UnsubscribeAllURL, rc.SettingsURL, "https://lists.example.org/community/threads/42", "Example Lists · Example Org"} {
+				for _, s := range []string{rc.UnsubscribeURL, rc.UnsubscribeAllURL, rc.SettingsURL, "https://lists.example.org/community/g/" + slug + "/t/42", "Example Lists · Example Org"} {
 					if !strings.Contains(part, s) && !strings.Contains(part, strings.ReplaceAll(s, "·", "&middot;")) {
 						t.Errorf("part lacks %q:\n%s", s, part)
 					}
@@ -396,7 +402,7 @@ func TestRenderBody(t *testing.T) {
 		`<table style="margin:0 0 1em 0;border-collapse:collapse;">`,
 		`<blockquote style=`,
 		`<pre style=`,
-		`Ana Silva</strong> posted in <a href="https://lists.example.org/community/groups/gardeners"`,
+		`Ana Silva</strong> posted in <a href="https://lists.example.org/community/g/gardeners"`,
 		`because you are a member of this group, as bruno@example.com.`,
 	} {
 		if !strings.Contains(m.html, s) {
@@ -553,11 +559,11 @@ func TestRenderOriginPrefix(t *testing.T) {
 			}
 			msg := render(t, r, testPost(), testRecipient())
 			m := parse(t, msg)
-			if got := m.h.Get("List-Archive"); got != "<https://example.org/lists/groups/gardeners>" {
+			if got := m.h.Get("List-Archive"); got != "<https://example.org/lists/g/gardeners/archive>" {
 				t.Errorf("List-Archive = %q", got)
 			}
 			for _, part := range []string{m.text, m.html} {
-				if !strings.Contains(part, "https://example.org/lists/threads/42\n") && !strings.Contains(part, `href="https://example.org/lists/threads/42"`) {
+				if !strings.Contains(part, "https://example.org/lists/g/gardeners/t/42\n") && !strings.Contains(part, `href="https://example.org/lists/g/gardeners/t/42"`) {
 					t.Errorf("part lacks the thread URL with its prefix:\n%s", part)
 				}
 			}
@@ -566,11 +572,11 @@ func TestRenderOriginPrefix(t *testing.T) {
 }
 
 func TestNewRendererErrors(t *testing.T) {
+	site := renderTestSite(t, "https://example.org")
 	for _, s := range []Site{
 		{MailDomain: "example.org"},
-		{Origin: &url.URL{Path: "/relative"}, MailDomain: "example.org"},
-		{Origin: &url.URL{Scheme: "https", Host: "example.org"}, MailDomain: ""},
-		{Origin: &url.URL{Scheme: "https", Host: "example.org"}, MailDomain: "example.org\r\nBcc: x"},
+		{URLs: site.URLs, MailDomain: ""},
+		{URLs: site.URLs, MailDomain: "example.org\r\nBcc: x"},
 	} {
 		if _, err := NewRenderer(s, nil); err == nil {
 			t.Errorf("NewRenderer(%+v) = nil error", s)

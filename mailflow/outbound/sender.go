@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
 	"sync"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // SenderConfig tunes a Sender.
@@ -38,7 +38,7 @@ type Sender struct {
 	renderer  *Renderer
 	transport Transport
 	keys      sign.Keys
-	origin    *url.URL
+	urls      *urls.Map
 	domain    string
 	metrics   *metrics.Metrics
 	log       *slog.Logger
@@ -56,7 +56,7 @@ type Sender struct {
 }
 
 // NewSender returns a Sender; Run starts it.
-func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, origin *url.URL, mailDomain string, m *metrics.Metrics, log *slog.Logger, cfg SenderConfig) *Sender {
+func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, u *urls.Map, mailDomain string, m *metrics.Metrics, log *slog.Logger, cfg SenderConfig) *Sender {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -80,7 +80,7 @@ func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, origin
 		lim = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit)))
 	}
 	return &Sender{
-		store: st, renderer: r, transport: t, keys: keys, origin: origin, domain: mailDomain,
+		store: st, renderer: r, transport: t, keys: keys, urls: u, domain: mailDomain,
 		metrics: m, log: log, cfg: cfg, limiter: lim,
 		wake: make(chan struct{}, cfg.Workers), prepared: map[int64]prepared{},
 		marks: make(chan markReq, cfg.Workers),
@@ -261,9 +261,9 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		Email:             d.Email,
 		Name:              d.Name,
 		ReturnPath:        "bounces+" + s.keys.VERPToken(d.ID) + "@" + s.domain,
-		UnsubscribeURL:    s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID, GroupID: gid}),
-		UnsubscribeAllURL: s.link("/u/", sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: d.UserID}),
-		SettingsURL:       s.link("/email-settings/", sign.Link{Purpose: sign.PurposeSettings, UserID: d.UserID, GroupID: gid}),
+		UnsubscribeURL:    s.urls.Unsubscribe(d.UserID, gid),
+		UnsubscribeAllURL: s.urls.Unsubscribe(d.UserID, 0),
+		SettingsURL:       s.urls.EmailSettings(d.UserID, gid),
 		Delivery:          s.keys.DeliveryHeader(sign.Sent{Kind: sign.SentPost, ID: d.ID}),
 	}
 	buf, err = p.Render(buf, rc)
@@ -274,10 +274,6 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		return buf, &SendError{Temporary: true, Msg: "shutting down", Err: err}
 	}
 	return buf, conn.Send(ctx, rc.ReturnPath, d.Email, buf)
-}
-
-func (s *Sender) link(path string, l sign.Link) string {
-	return s.origin.String() + path + s.keys.Token(l)
 }
 
 // settle records the outcome of one attempt; done receives the marker's answer.

@@ -22,6 +22,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 	"github.com/parleymail/parley/web/sso"
@@ -49,17 +50,17 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.GET("/login", h.loginForm)
 	rg.POST("/login", h.login)
 	rg.POST("/logout", h.logout)
-	rg.GET("/verify-email", h.verifyEmail)
+	rg.GET(urls.VerifyEmailPath, h.verifyEmail)
 	rg.POST("/verify-email/resend", sh.RequireUser, h.resendVerification)
-	rg.GET("/confirm-new-email", h.confirmNewEmail)
+	rg.GET(urls.ConfirmEmailPath, h.confirmNewEmail)
 	rg.GET("/forgot-password", h.forgotForm)
 	rg.POST("/forgot-password", h.forgot)
-	rg.GET("/reset-password", h.resetForm)
-	rg.POST("/reset-password", h.reset)
+	rg.GET(urls.ResetPasswordPath, h.resetForm)
+	rg.POST(urls.ResetPasswordPath, h.reset)
 	rg.GET("/terms", h.termsPage)
 	rg.POST("/terms", sh.RequireUser, h.acceptTerms)
-	rg.GET("/invite", h.inviteForm)
-	rg.POST("/invite", h.invite)
+	rg.GET(urls.InvitePath, h.inviteForm)
+	rg.POST(urls.InvitePath, h.invite)
 	rg.GET("/login/oidc", h.ssoBegin)
 	rg.GET("/login/oidc/callback", h.ssoCallback)
 

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -22,6 +21,7 @@ import (
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -36,9 +36,9 @@ type Deps struct {
 	Shell      *page.Shell
 	Store      *store.Store
 	Mailer     Mailer
-	Keys       sign.Keys // signs invitation links
-	Origin     *url.URL
-	MailDomain string // a group's address is SLUG@MAIL_DOMAIN
+	Keys       sign.Keys // checks invitation links
+	URLs       *urls.Map // links in the mail it sends
+	MailDomain string    // a group's address is SLUG@MAIL_DOMAIN
 	Log        *slog.Logger
 }
 
@@ -56,9 +56,9 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/groups/new", signedIn, h.createGroup)
 
 	// Opened from an email, perhaps signed out: it sends to sign-in itself.
-	rg.GET("/g/:slug/accept-invite", h.acceptInviteForm)
-	rg.POST("/g/:slug/accept-invite", h.acceptInvite)
-	g := rg.Group("/g/:slug", signedIn)
+	rg.GET(urls.AcceptInvitePath, h.acceptInviteForm)
+	rg.POST(urls.AcceptInvitePath, h.acceptInvite)
+	g := rg.Group(urls.GroupPath, signedIn)
 	g.GET("", h.groupPage)
 	g.GET("/edit", h.editGroupForm)
 	g.POST("/edit", h.updateGroup)

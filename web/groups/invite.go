@@ -129,8 +129,7 @@ func (h *handler) invite(c *gin.Context) {
 // inviteText is the invitation email: who invites, to what, and a link
 // valid for two weeks, for that address only.
 func (h *handler) inviteText(c *gin.Context, g mailflow.Group, addr string) string {
-	tok := h.Keys.Token(sign.Link{Purpose: sign.PurposeInvite, GroupID: g.ID, Value: addr, Expires: time.Now().Add(inviteValidity)})
-	link := h.Shell.Absolute(groupPath(g, "/accept-invite")) + "?token=" + url.QueryEscape(tok)
+	link := h.URLs.GroupInvitation(g.Slug, g.ID, addr, time.Now().Add(inviteValidity))
 	return "Hello,\n\n" + session.User(c).Name + " invites you to join the group " + g.Name + " on " + h.Shell.Brand +
 		" (" + h.address(g) + ").\n\nTo accept, open this link within 14 days:\n\n" + link + "\n\n" +
 		"If you have no account yet, sign up with this address (" + addr + ") first, then open the link again.\n" +

@@ -58,7 +58,7 @@ func (h *handler) decideOne(c *gin.Context, tx *store.Store, g mailflow.Group, t
 	if approve {
 		action, audit, subject = "approve_member", "membership.approve", "Welcome to "+g.Name
 		text = "Hello " + t.Name + ",\n\nYour request to join " + g.Name + " is approved: you are a member now.\n\n" +
-			"Write to the group at " + h.address(g) + ", or read it at " + h.Shell.Absolute(groupPath(g, "")) + "\n"
+			"Write to the group at " + h.address(g) + ", or read it at " + h.URLs.Group(g.Slug) + "\n"
 	}
 	decide := tx.DenyRequest
 	if approve {

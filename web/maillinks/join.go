@@ -11,6 +11,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // The confirmation link of a subscribe by email (SLUG+subscribe@): the
@@ -48,7 +49,7 @@ func (h *handler) joinForm(c *gin.Context) {
 		p.Heading = "Ask to join " + g.Name + "?"
 		p.Message = "The group's owners will review the request from " + l.Value + "."
 	}
-	p.Action = h.url("/join/", c.Param("token"))
+	p.Action = h.url(urls.JoinPath, c.Param("token"))
 	h.pages.HTML(c, http.StatusOK, "web/join_confirm.html", p)
 }
 

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/templates"
 	"github.com/parleymail/parley/web/input"
 	"github.com/parleymail/parley/web/render"
@@ -61,18 +63,18 @@ func Register(r gin.IRouter, d Deps) error {
 	}
 	h := &handler{Deps: d, pages: pages}
 	r = r.Group("", h.checkInput)
-	r.GET("/moderate/:token", h.moderateForm)
-	r.POST("/moderate/:token", h.moderate)
-	r.GET("/u/:token", h.unsubscribeForm)
-	r.POST("/u/:token", h.unsubscribe)
-	r.GET("/undo/:token", h.undoForm)
-	r.POST("/undo/:token", h.undo)
-	r.GET("/mail/reenable/:token", h.reenableForm)
-	r.POST("/mail/reenable/:token", h.reenable)
-	r.GET("/join/:token", h.joinForm)
-	r.POST("/join/:token", h.join)
-	r.GET("/email-settings/:token", h.settingsForm)
-	r.POST("/email-settings/:token", h.saveSettings)
+	r.GET(urls.ModeratePath, h.moderateForm)
+	r.POST(urls.ModeratePath, h.moderate)
+	r.GET(urls.UnsubscribePath, h.unsubscribeForm)
+	r.POST(urls.UnsubscribePath, h.unsubscribe)
+	r.GET(urls.UndoPath, h.undoForm)
+	r.POST(urls.UndoPath, h.undo)
+	r.GET(urls.ReenablePath, h.reenableForm)
+	r.POST(urls.ReenablePath, h.reenable)
+	r.GET(urls.JoinPath, h.joinForm)
+	r.POST(urls.JoinPath, h.join)
+	r.GET(urls.EmailSettingsPath, h.settingsForm)
+	r.POST(urls.EmailSettingsPath, h.saveSettings)
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", h.outbox)
 		r.GET("/dev/outbox/:name", h.outboxMessage)
@@ -176,7 +178,11 @@ func (h *handler) resolve(c *gin.Context, purpose sign.Purpose) (sign.Link, mail
 	return l, u, &g, true
 }
 
-func (h *handler) url(path, token string) string { return h.Origin.Path + path + token }
+// url is the path (under ORIGIN's prefix) of a signed page: pattern
+// from package urls, filled with token.
+func (h *handler) url(pattern, token string) string {
+	return strings.TrimRight(h.Origin.Path, "/") + urls.Path(pattern, token)
+}
 
 func (h *handler) unsubscribeForm(c *gin.Context) {
 	_, u, g, ok := h.resolve(c, sign.PurposeUnsubscribe)
@@ -184,7 +190,7 @@ func (h *handler) unsubscribeForm(c *gin.Context) {
 		return
 	}
 	p := h.page("Unsubscribe")
-	p.Email, p.Group, p.Action = u.Email, g, h.url("/u/", c.Param("token"))
+	p.Email, p.Group, p.Action = u.Email, g, h.url(urls.UnsubscribePath, c.Param("token"))
 	if g == nil && c.Param("token") != "" {
 		if l, err := h.Keys.Verify(c.Param("token"), time.Now()); err == nil && l.Value == "digest" {
 			p.Heading = "Stop your digests?"
@@ -241,7 +247,7 @@ func (h *handler) unsubscribe(c *gin.Context) {
 		p.Heading = "You are unsubscribed from " + g.Name
 		p.Message = u.Email + " will get no more email from this group. You are still a member and can read it on the web."
 	}
-	p.UndoAction = h.url("/undo/", h.Keys.Token(undo))
+	p.UndoAction = h.url(urls.UndoPath, h.Keys.Token(undo))
 	h.pages.HTML(c, http.StatusOK, "web/unsubscribe_done.html", p)
 }
 
@@ -256,7 +262,7 @@ func (h *handler) undoForm(c *gin.Context) {
 	if g != nil {
 		p.Message = "Email from " + g.Name + " to " + u.Email + " will start again."
 	}
-	p.UndoAction = h.url("/undo/", c.Param("token"))
+	p.UndoAction = h.url(urls.UndoPath, c.Param("token"))
 	p.UndoDays = int(undoFor / (24 * time.Hour))
 	h.pages.HTML(c, http.StatusOK, "web/unsubscribe_done.html", p)
 }
@@ -319,7 +325,7 @@ func (h *handler) settings(c *gin.Context, save bool) {
 		return
 	}
 	p := h.page("Email settings")
-	p.Email, p.Group, p.Action = u.Email, g, h.url("/email-settings/", c.Param("token"))
+	p.Email, p.Group, p.Action = u.Email, g, h.url(urls.EmailSettingsPath, c.Param("token"))
 	if m == nil || m.Status != mailflow.MemberActive {
 		p.Heading = "You are not a member of " + g.Name
 		p.Message = "There are no email settings to change."

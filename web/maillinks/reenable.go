@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow/sign"
+	"github.com/parleymail/parley/mailflow/urls"
 )
 
 // The link in the notice sent when mail to an address stopped because of
@@ -30,7 +31,7 @@ func (h *handler) reenableForm(c *gin.Context) {
 	p := h.page("Start email again")
 	p.Heading = "Start email to " + email + " again?"
 	p.Message = "Email from " + h.BrandTitle + " to this address was paused. Press the button to receive it again."
-	p.Action = h.url("/mail/reenable/", c.Param("token"))
+	p.Action = h.url(urls.ReenablePath, c.Param("token"))
 	h.pages.HTML(c, http.StatusOK, "web/join_confirm.html", p)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -35,7 +36,7 @@ type handler struct{ Deps }
 // Register adds the routes; rg has the session, CSRF and terms guards.
 func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{d}
-	rg.GET("/g/:slug/moderation", d.Shell.RequireUser, h.panel)
+	rg.GET(urls.ModerationPath, d.Shell.RequireUser, h.panel)
 	rg.POST("/g/:slug/moderation", d.Shell.RequireUser, h.save)
 	rg.GET("/g/:slug/moderation/flags", d.Shell.RequireUser, h.groupFlagLog)
 	rg.GET("/admin/flags", d.Shell.RequireUser, h.siteFlagLog)

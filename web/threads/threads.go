@@ -25,6 +25,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -44,7 +45,7 @@ type handler struct{ Deps }
 func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{d}
 	signedIn := d.Shell.RequireUser
-	rg.GET("/g/:slug/t/:id", h.showThread)
+	rg.GET(urls.ThreadPath, h.showThread)
 	rg.POST("/g/:slug/t/:id/reply", signedIn, h.reply)
 	rg.GET("/g/:slug/t/:id/mbox", h.threadMbox)
 	rg.POST("/g/:slug/threads", signedIn, h.createThread)
@@ -54,7 +55,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/g/:slug/contact-owners", signedIn, h.contactOwners)
 	rg.GET("/messages/:id/flag", signedIn, h.flagConfirm)
 	rg.POST("/messages/:id/flag", signedIn, h.flag)
-	rg.GET("/g/:slug/archive", h.archive)
+	rg.GET(urls.ArchivePath, h.archive)
 	rg.GET("/g/:slug/archive/:month", h.archiveMonth)
 	rg.GET("/g/:slug/archive/:month/mbox", h.monthMbox)
 	rg.GET("/search", h.search)

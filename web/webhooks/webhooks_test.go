@@ -24,6 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/webhooks"
 )
 
@@ -39,11 +40,15 @@ func newServer(t *testing.T) (*httptest.Server, *store.Store) {
 // newServerOn serves the webhooks on st, as one daemon of several would.
 func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Server {
 	origin, _ := url.Parse("http://localhost")
+	links, err := urls.New(origin, sign.Keys{Current: strings.Repeat("k", 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	q, err := queue.New(st.Pool(), queue.Options{Log: log}) // insert only: notices are queued, not sent, here
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, Origin: origin,
+	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links,
 		BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
