@@ -25,26 +25,15 @@ import (
 // archived), and $1 is always the member's id. The same
 // fragments decide what the page lists and what a bulk action may touch,
 // so ids sent by a form can never reach a thread the page would not show.
-var (
+const (
 	inboxMember  = `m.user_id = $1 AND m.status = 'active'`
-	inboxVisible = `t.message_count > 0 AND (t.private_member_id IS NULL OR t.private_member_id = $1 OR m.role = 'owner') AND ` + inboxSees
+	inboxVisible = `t.message_count > 0 AND (t.private_member_id IS NULL OR t.private_member_id = $1 OR m.role = 'owner')`
 	inboxState   = `LEFT JOIN thread_states ts ON ts.user_id = $1 AND ts.thread_id = t.id`
 
 	condUnread   = `(ts.read_at IS NULL OR ts.read_at < t.last_message_at)`
 	condInInbox  = `(ts.archived_at IS NULL OR ts.archived_at < t.last_message_at)`
 	condArchived = `ts.archived_at >= t.last_message_at`
 )
-
-// inboxSees is threadVisibleTo for the member $1: a thread none of whose
-// messages they see (all flagged, held or by a banned author) is not in
-// their inbox, nor counted on the badge. Inside it m names a message, so
-// whether the member moderates the thread's group is asked again here:
-// as a moderator or owner of the group, or with moderate_groups (which
-// superusers hold), as mailflow.IsGroupModerator says.
-var inboxSees = threadVisibleTo("$1", `(EXISTS (SELECT 1 FROM memberships vm WHERE vm.group_id = t.group_id AND vm.user_id = $1
-		AND vm.status = 'active' AND vm.role IN ('moderator', 'owner'))
-	OR EXISTS (SELECT 1 FROM users vu WHERE vu.id = $1 AND vu.status = 'active'
-		AND (vu.is_superuser OR 'moderate_groups' = ANY (vu.permissions))))`)
 
 // InboxView is one of the inbox's tabs.
 type InboxView string
@@ -225,11 +214,14 @@ func inboxPageSQL(v InboxView, before bool) string {
 		) p
 		JOIN groups g ON g.id = p.group_id
 		LEFT JOIN LATERAL (
-			SELECT coalesce(u.name, '') AS author, left(m.body, 600) AS body
-			FROM messages m
-			LEFT JOIN users u ON u.id = m.author_id
-			WHERE m.thread_id = p.id AND m.status = 'approved' AND ` + visibleSQL("$1", "p.moderator") + `
-			ORDER BY m.created_at DESC, m.id DESC
+			SELECT coalesce(u.name, '') AS author, left(msg.body, 600) AS body
+			FROM messages msg
+			LEFT JOIN users u ON u.id = msg.author_id
+			LEFT JOIN memberships am ON am.group_id = msg.group_id AND am.user_id = msg.author_id
+			WHERE msg.thread_id = p.id AND msg.status = 'approved'
+			  AND (msg.author_id = $1 OR (am.status IS DISTINCT FROM 'banned' AND (p.moderator OR NOT EXISTS (
+			        SELECT 1 FROM flags f WHERE f.message_id = msg.id AND f.resolved_at IS NULL))))
+			ORDER BY msg.created_at DESC, msg.id DESC
 			LIMIT 1
 		) lm ON true
 		ORDER BY p.last_message_at DESC, p.id DESC`
@@ -331,7 +323,7 @@ func (s *Store) InboxBadge(ctx context.Context, userID int64) (int, error) {
 }
 
 // inboxBadgeSQL is InboxBadge's statement; $1 is the member.
-var inboxBadgeSQL = `
+const inboxBadgeSQL = `
 		SELECT
 		  (SELECT count(*)
 		   FROM memberships m

@@ -9,11 +9,10 @@ const authorBanned = `(EXISTS (SELECT 1 FROM memberships b WHERE b.group_id = m.
 
 // threadVisibleTo is the SQL condition that a thread t has at least one
 // message the viewer sees (visibleSQL for the viewer id and moderator
-// flag given as SQL expressions). Every list of threads (the group page,
-// the archive, the inbox and its badge) uses it, so that a thread whose
-// every message is hidden from a reader (held, flagged pending review,
-// by a banned author) is not listed for them, as opening it would answer
-// 404.
+// flag given as SQL expressions). The archive and the group page use it,
+// so that a thread whose every message is hidden from a reader (held,
+// flagged pending review, by a banned author) is not listed for them, as
+// opening it would answer 404.
 func threadVisibleTo(viewer, moderator string) string {
 	return `EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND ` + visibleSQL(viewer, moderator) + `)`
 }
