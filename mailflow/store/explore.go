@@ -249,20 +249,22 @@ const visibleToAll = `m.status = 'approved'
 	AND NOT ` + authorBanned
 
 // GroupThreadSummaries returns a page of a group's threads, most recently
-// active first: not the private ones (a member and the owners) and not
-// those without an approved message.
-func (s *Store) GroupThreadSummaries(ctx context.Context, groupID int64, limit, offset int) ([]ThreadSummary, error) {
+// active first: not the private ones (a member and the owners), not
+// those without an approved message, and not those of which the viewer
+// sees no message (threadVisibleTo). The excerpt is of the latest
+// message the viewer sees.
+func (s *Store) GroupThreadSummaries(ctx context.Context, groupID int64, v MessageViewer, limit, offset int) ([]ThreadSummary, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT `+prefix("t", threadCols)+`, coalesce(lm.author, ''), coalesce(lm.body, '')
 		FROM threads t
 		LEFT JOIN LATERAL (
 			SELECT coalesce(u.name, '') AS author, m.body
 			FROM messages m LEFT JOIN users u ON u.id = m.author_id
-			WHERE m.thread_id = t.id AND `+visibleToAll+`
+			WHERE m.thread_id = t.id AND `+visibleSQL("$4", "$5")+`
 			ORDER BY m.created_at DESC, m.id DESC LIMIT 1) lm ON true
-		WHERE t.group_id = $1 AND t.private_member_id IS NULL AND t.message_count > 0
+		WHERE t.group_id = $1 AND t.private_member_id IS NULL AND t.message_count > 0 AND `+threadVisibleTo("$4", "$5")+`
 		ORDER BY t.last_message_at DESC, t.id DESC
-		LIMIT $2 OFFSET $3`, groupID, limit, offset)
+		LIMIT $2 OFFSET $3`, groupID, limit, offset, v.ID, v.Moderator)
 	if err != nil {
 		return nil, mapErr(err, "list thread summaries")
 	}

@@ -139,7 +139,7 @@ type ArchiveMonth struct {
 
 // threadVisibleSQL is true for a thread t with at least one message the
 // viewer ($2, $3) sees.
-var threadVisibleSQL = `EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND ` + visibleSQL("$2", "$3") + `)`
+var threadVisibleSQL = threadVisibleTo("$2", "$3")
 
 // ArchiveMonths returns the months in which the group's threads (not the
 // private ones) were started, newest first, counting those the viewer

@@ -163,3 +163,48 @@ func (s *Store) FlagLog(ctx context.Context, groupID int64, limit, offset int) (
 			&e.ResolvedBy, &e.ResolvedAt, &e.Resolution)
 	})
 }
+
+// waitingSQL lists the group_id of each message waiting on a moderation
+// panel: held (messages_held_idx), or approved under an open flag (from
+// the flags, which are few), as HeldMessages and FlaggedMessages list
+// them; never a scan of every message.
+const waitingSQL = `SELECT m.group_id FROM messages m WHERE m.status = 'held'
+	UNION ALL
+	SELECT m.group_id FROM messages m
+	WHERE m.status = 'approved' AND m.id IN (SELECT f.message_id FROM flags f WHERE f.resolved_at IS NULL)`
+
+// ModerationWaiting counts what waits on a group's moderation panel:
+// held messages and flagged ones.
+func (s *Store) ModerationWaiting(ctx context.Context, groupID int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (`+waitingSQL+`) w WHERE w.group_id = $1`, groupID).Scan(&n)
+	return n, mapErr(err, "count moderation waiting")
+}
+
+// ModerationQueue is a group whose moderation panel has work waiting.
+type ModerationQueue struct {
+	Slug, Name string
+	Waiting    int // held and flagged messages
+}
+
+// ModerationQueues lists the groups the member moderates (as a moderator
+// or owner, or every group with moderate_groups, as the inbox badge
+// counts them) whose panel has messages waiting, by name.
+func (s *Store) ModerationQueues(ctx context.Context, userID int64) ([]ModerationQueue, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT g.slug, g.name, count(*)
+		FROM (`+waitingSQL+`) w JOIN groups g ON g.id = w.group_id
+		WHERE w.group_id IN (SELECT group_id FROM memberships
+		                     WHERE user_id = $1 AND status = 'active' AND role IN ('moderator', 'owner'))
+		   OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.status = 'active'
+		              AND (u.is_superuser OR 'moderate_groups' = ANY (u.permissions)))
+		GROUP BY g.id ORDER BY g.name, g.id`, userID)
+	if err != nil {
+		return nil, mapErr(err, "list moderation queues")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ModerationQueue, error) {
+		var q ModerationQueue
+		return q, r.Scan(&q.Slug, &q.Name, &q.Waiting)
+	})
+	return out, mapErr(err, "list moderation queues")
+}

@@ -82,6 +82,8 @@ func (h *handler) landing(c *gin.Context) {
 		h.Shell.Redirect(c, "/admin/dashboard")
 	case mailflow.CanManageCategories(u) == nil:
 		h.Shell.Redirect(c, "/admin/categories")
+	case u.Has(mailflow.PermModerateGroups):
+		h.Shell.Redirect(c, "/admin/flags")
 	default:
 		h.Shell.Fail(c, mailflow.Forbidden("the Admin menu is for administrators"))
 	}

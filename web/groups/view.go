@@ -31,10 +31,14 @@ type groupView struct {
 	CanEdit       bool
 	CanManage     bool // members, requests, invitations
 	CanSeeMembers bool
-	Threads       []store.ThreadSummary
-	Newest        []shownMessage // the newest thread's messages, as this viewer may see them
-	Links         []store.LinkCount
-	Deliveries    []page.DeliveryChoice
+	// The moderation panel, for the group's moderators, with the number
+	// of held and flagged messages waiting there.
+	CanModerate       bool
+	ModerationWaiting int
+	Threads           []store.ThreadSummary
+	Newest            []shownMessage // the newest thread's messages, as this viewer may see them
+	Links             []store.LinkCount
+	Deliveries        []page.DeliveryChoice
 	// The latest resources, for members (mailflow.CanAccessResources),
 	// and whether the viewer may add one.
 	CanSeeResources bool
@@ -66,6 +70,12 @@ func (h *handler) groupPage(c *gin.Context) {
 	}
 	v.CanPost = v.CanRead && mailflow.MayPost(u, g, m)
 	var err error
+	if v.CanModerate = mailflow.IsGroupModerator(u, m); v.CanModerate {
+		if v.ModerationWaiting, err = h.Store.ModerationWaiting(ctx, g.ID); err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+	}
 	if g.CategoryID != nil {
 		cat, err := h.Store.CategoryByID(ctx, *g.CategoryID)
 		if err != nil {
@@ -105,7 +115,11 @@ func (h *handler) groupPage(c *gin.Context) {
 func (h *handler) loadThreads(c *gin.Context, v *groupView, u *mailflow.User, m *mailflow.Membership) error {
 	ctx := c.Request.Context()
 	var err error
-	if v.Threads, err = h.Store.GroupThreadSummaries(ctx, v.Group.ID, groupPageThreads, 0); err != nil {
+	viewer := store.MessageViewer{Moderator: mailflow.IsGroupModerator(u, m)}
+	if u != nil {
+		viewer.ID = u.ID
+	}
+	if v.Threads, err = h.Store.GroupThreadSummaries(ctx, v.Group.ID, viewer, groupPageThreads, 0); err != nil {
 		return err
 	}
 	if len(v.Threads) > 0 {

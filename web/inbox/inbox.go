@@ -117,6 +117,9 @@ type listPage struct {
 	Newest    string // the first page's path, on a later page
 	AllGroups string // this view in every group
 	Empty     string // what an empty view says
+	// The moderation panels with messages waiting, for those who
+	// moderate: the badge counts held messages, and this is where they go.
+	Moderation []store.ModerationQueue
 }
 
 type groupOption struct{ Slug, Name string }
@@ -145,6 +148,10 @@ func (h *handler) list(c *gin.Context) {
 		return
 	}
 	p := listPage{View: string(f.View), Group: f.Group, Items: res.Items, Before: f.Before}
+	if p.Moderation, err = h.Store.ModerationQueues(ctx, u.ID); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
 	title := "Inbox"
 	for _, v := range views {
 		p.Tabs = append(p.Tabs, tab{Label: v.Label, Path: f.path(v.View, ""), Current: v.View == f.View})

@@ -86,7 +86,11 @@ func (h *handler) flagLog(c *gin.Context, groupID int64, slug string, site bool)
 	if more {
 		entries = entries[:logPage]
 	}
-	h.Shell.HTML(c, http.StatusOK, "flag_log", page.Data{Title: "Flag log", Form: map[string]string{"group": slug},
+	nav := ""
+	if site {
+		nav = "admin"
+	}
+	h.Shell.HTML(c, http.StatusOK, "flag_log", page.Data{Title: "Flag log", Nav: nav, Form: map[string]string{"group": slug},
 		Page: gin.H{"Entries": entries, "Group": slug, "Site": site,
 			"More": more, "Next": pg + 1}})
 }

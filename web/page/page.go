@@ -118,7 +118,8 @@ func (s *Shell) Funcs() template.FuncMap {
 		"date": func(t time.Time, tz string) string {
 			return t.In(zone(tz)).Format("2 Jan 2006")
 		},
-		"has": func(u *mailflow.User, p string) bool { return u != nil && u.Has(mailflow.Permission(p)) },
+		"has":     func(u *mailflow.User, p string) bool { return u != nil && u.Has(mailflow.Permission(p)) },
+		"isAdmin": IsAdmin,
 		"initial": func(name string) string {
 			for _, r := range strings.TrimSpace(name) {
 				return strings.ToUpper(string(r))
@@ -135,6 +136,21 @@ func (s *Shell) Funcs() template.FuncMap {
 		"deref": func(p *int64) int64 { return *p },
 		"list":  func(v ...any) []any { return v },
 	}
+}
+
+// adminPermissions are the permissions an Admin tab needs (the
+// "admin-tabs" partial): whoever holds one of them gets the Admin menu.
+var adminPermissions = []mailflow.Permission{mailflow.PermManageUsers, mailflow.PermViewReports,
+	mailflow.PermManageCategories, mailflow.PermModerateGroups}
+
+// IsAdmin reports whether u holds a permission behind an Admin tab.
+func IsAdmin(u *mailflow.User) bool {
+	for _, p := range adminPermissions {
+		if u != nil && u.Has(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // URL returns path under the path prefix.

@@ -46,7 +46,7 @@ func (h *handler) renderCompose(c *gin.Context, status int, f threadForm, errs m
 		h.Shell.Fail(c, err)
 		return
 	}
-	h.Shell.HTML(c, status, "compose", page.Data{Title: "New conversation", Nav: "messages", Form: f.values(), Errors: errs,
+	h.Shell.HTML(c, status, "compose", page.Data{Title: "New conversation", Nav: "compose", Form: f.values(), Errors: errs,
 		Page: composePage{Groups: groups}})
 }
 

@@ -50,8 +50,26 @@ func (h *handler) flag(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	h.Shell.Flash(c, "Thank you: moderators will review it")
-	h.Shell.Redirect(c, threadPath(r.group.Slug, t.ID))
+	// Back to the thread, unless the flag hid its last message from the
+	// flagger: then the thread is not theirs to open until a moderator
+	// decides, and the inbox (or the group, for a reader who is not a
+	// member) is where they came from.
+	left, err := h.Store.VisibleThreadMessages(c.Request.Context(), t.ID, r.viewer())
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if len(left) > 0 {
+		h.Shell.Flash(c, "Thank you: moderators will review it. The message is hidden from you until they do.")
+		h.Shell.Redirect(c, threadPath(r.group.Slug, t.ID))
+		return
+	}
+	h.Shell.Flash(c, "Thank you: moderators will review it. The thread is hidden from you until they do.")
+	if r.membership.Active() {
+		h.Shell.Redirect(c, "/inbox")
+		return
+	}
+	h.Shell.Redirect(c, "/g/"+r.group.Slug)
 }
 
 // loadFlaggable finds the message in the path and checks that the member

@@ -52,6 +52,9 @@ type threadPage struct {
 	Reply        replyBox
 	CanDownload  bool
 	CanOpenFiles bool // attachments link to their resources (mailflow.CanAccessResources)
+	// InInbox: the thread is in the reader's inbox (they are an active
+	// member of its group), so the page offers to archive it there.
+	InInbox bool
 }
 
 // showThread: GET /g/:slug/t/:id.
@@ -105,7 +108,8 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 		return threadPage{}, false
 	}
 	p := threadPage{Group: r.group, Thread: t, Path: threadPath(r.group.Slug, t.ID), Private: t.PrivateMemberID != nil, TZ: r.tz(),
-		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil}
+		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil,
+		InInbox: r.user != nil && r.membership.Active()}
 	if r.user != nil && form["body"] != "" && len(errs) > 0 {
 		// A reply that was refused (the member left or was removed since
 		// the page was open) comes back in its box with the reason, so
