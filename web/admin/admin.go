@@ -107,19 +107,34 @@ func (h *handler) requireUserManager(c *gin.Context) {
 
 const pageSize = 50
 
+// maxPage bounds ?page= so that a crafted number cannot ask PostgreSQL
+// to skip billions of rows.
+const maxPage = 10_000
+
+// pageNumber reads ?page= (1 when absent or bad, at most maxPage).
+func pageNumber(c *gin.Context) int {
+	pg, _ := strconv.Atoi(c.Query("page"))
+	return min(max(pg, 1), maxPage)
+}
+
+// onePage cuts a list read with one row more than a page: the page, and
+// whether there is a next one.
+func onePage[T any](list []T, size int) ([]T, bool) {
+	if len(list) > size {
+		return list[:size], true
+	}
+	return list, false
+}
+
 func (h *handler) users(c *gin.Context) {
 	q := c.Query("q")
-	pg, _ := strconv.Atoi(c.Query("page"))
-	pg = max(pg, 1)
+	pg := pageNumber(c)
 	list, err := h.Store.ListUsers(c.Request.Context(), q, pageSize+1, (pg-1)*pageSize)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	more := len(list) > pageSize
-	if more {
-		list = list[:pageSize]
-	}
+	list, more := onePage(list, pageSize)
 	h.Shell.HTML(c, http.StatusOK, "admin_users", page.Data{Title: "Users", Nav: "admin", Form: map[string]string{"q": q},
 		Page: gin.H{"Users": list, "More": more, "Next": pg + 1}})
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,17 +28,13 @@ func (h *handler) bounceReports(c *gin.Context) {
 	default:
 		show = ""
 	}
-	pg, _ := strconv.Atoi(c.Query("page"))
-	pg = min(max(pg, 1), 10000)
+	pg := pageNumber(c)
 	list, err := h.Store.RecentBounceEvents(c.Request.Context(), verified, pageSize+1, (pg-1)*pageSize)
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	more := len(list) > pageSize
-	if more {
-		list = list[:pageSize]
-	}
+	list, more := onePage(list, pageSize)
 	h.Shell.HTML(c, http.StatusOK, "admin_bounces", page.Data{Title: "Bounce reports", Nav: "admin", Form: map[string]string{"show": show},
 		Page: gin.H{"Events": list, "More": more, "Next": pg + 1, "Prev": pg - 1}})
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,18 +22,14 @@ func (h *handler) gallery(c *gin.Context) {
 		h.Shell.Fail(c, mailflow.Forbidden("the gallery of every group's images is for superusers"))
 		return
 	}
-	pg, _ := strconv.Atoi(c.Query("page"))
-	pg = max(pg, 1)
+	pg := pageNumber(c)
 	list, err := h.Store.ListResources(c.Request.Context(), store.ResourceQuery{Viewer: store.ResourceViewerOf(u),
 		Kind: mailflow.KindImage, AllGroups: true, Limit: galleryPage + 1, Offset: (pg - 1) * galleryPage})
 	if err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}
-	more := len(list) > galleryPage
-	if more {
-		list = list[:galleryPage]
-	}
+	list, more := onePage(list, galleryPage)
 	h.Shell.HTML(c, http.StatusOK, "admin_gallery", page.Data{Title: "Gallery", Nav: "admin",
 		Page: gin.H{"Images": list, "More": more, "Next": pg + 1}})
 }

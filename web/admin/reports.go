@@ -21,8 +21,7 @@ const reportPage = 50
 
 // reportQuery reads search, sort and page from the URL.
 func reportQuery(c *gin.Context, limit int) (store.ReportQuery, int) {
-	pg, _ := strconv.Atoi(c.Query("page"))
-	pg = max(pg, 1)
+	pg := pageNumber(c)
 	q := store.ReportQuery{Search: strings.TrimSpace(c.Query("q")), Sort: c.Query("sort"), Desc: c.Query("dir") == "desc"}
 	if limit > 0 {
 		q.Limit, q.Offset = limit+1, (pg-1)*limit
