@@ -20,13 +20,13 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/parleymail/parley/daemon/config"
-	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
 
 type benchOpts struct {

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/daemon/config"
-	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
 
 // Exit statuses.

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/wneessen/go-mail/smtp"
 
-	"github.com/parleymail/parley/daemon/pgembed"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
 
 // TestDatabaseOutageAnswers451 stops PostgreSQL under a running parleyd:

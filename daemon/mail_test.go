@@ -17,8 +17,8 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow/mailtest"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
 
 // These tests run real parleyd processes that send over real SMTP to an

@@ -14,10 +14,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 	"github.com/parleymail/parley/web"
 )
 

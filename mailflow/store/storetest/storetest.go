@@ -24,9 +24,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleymail/parley/daemon/pgembed"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
 
 const templateDB = "parley_template"
