@@ -27,12 +27,15 @@ const (
 	KindArchive      ResourceKind = "archive"
 )
 
-// ResourceKinds lists the kinds in the order the type filter offers them.
-var ResourceKinds = []ResourceKind{KindPDF, KindDocument, KindSpreadsheet, KindPresentation, KindImage, KindText, KindArchive}
+// ResourceKinds lists the kinds in the order the type filter offers them
+// (a new slice each time: callers may keep or change it).
+func ResourceKinds() []ResourceKind {
+	return []ResourceKind{KindPDF, KindDocument, KindSpreadsheet, KindPresentation, KindImage, KindText, KindArchive}
+}
 
 // Valid reports whether k is a known kind.
 func (k ResourceKind) Valid() bool {
-	for _, v := range ResourceKinds {
+	for _, v := range ResourceKinds() {
 		if v == k {
 			return true
 		}

@@ -2,7 +2,6 @@ package mailflow
 
 import (
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -29,18 +28,10 @@ func CleanText(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// locations caches time zones by name: time.LoadLocation reads the zone
-// database on every call, and digests and pages convert times for many
-// members at once.
-var locations sync.Map
-
 // Location returns the IANA time zone named tz, and whether it exists;
 // an unknown name gives UTC, so a bad setting never costs anyone a page
 // or a digest.
 func Location(tz string) (*time.Location, bool) {
-	if l, ok := locations.Load(tz); ok {
-		return l.(*time.Location), true
-	}
 	if tz == "" || tz == "Local" {
 		return time.UTC, false
 	}
@@ -48,8 +39,25 @@ func Location(tz string) (*time.Location, bool) {
 	if err != nil {
 		return time.UTC, false
 	}
-	locations.Store(tz, loc)
 	return loc, true
+}
+
+// Zones remembers the zones it has loaded, for a loop that converts
+// times for many members at once: time.LoadLocation reads the zone
+// database on every call. Make one per loop (a nil Zones loads every
+// time); it is not safe for concurrent use.
+type Zones map[string]*time.Location
+
+// Get is Location(tz), from memory after the first time.
+func (z Zones) Get(tz string) *time.Location {
+	if loc, ok := z[tz]; ok {
+		return loc
+	}
+	loc, _ := Location(tz)
+	if z != nil {
+		z[tz] = loc
+	}
+	return loc
 }
 
 // Address is the group's email address.

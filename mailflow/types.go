@@ -141,8 +141,11 @@ const (
 	PermModerateGroups   Permission = "moderate_groups" // moderate every group, as its moderators do
 )
 
-// Permissions lists every permission, in display order.
-var Permissions = []Permission{PermCreateGroups, PermAddResources, PermModerateGroups, PermManageUsers, PermViewReports, PermManageCategories}
+// Permissions lists every permission, in display order (a new slice each
+// time: callers may keep or change it).
+func Permissions() []Permission {
+	return []Permission{PermCreateGroups, PermAddResources, PermModerateGroups, PermManageUsers, PermViewReports, PermManageCategories}
+}
 
 // Label is how a permission is named on the user's page.
 func (p Permission) Label() string {

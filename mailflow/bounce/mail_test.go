@@ -33,7 +33,7 @@ func TestComplaintReturningADigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &bounce.Service{Store: st, Queue: q, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	svc := &bounce.Service{Store: st, Queue: q, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	users := map[string]int64{}
 	for _, e := range []string{"d@example.org", "u@example.org"} {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: e, Name: "D", Verified: true})

@@ -10,8 +10,10 @@ type Settings struct {
 	WarningInterval time.Duration // BOUNCE_WARNINGS_INTERVAL_DAYS between notices (7 days)
 }
 
-// Defaults are Mailman 3's numbers.
-var Defaults = Settings{Threshold: 5, StaleAfter: 7 * 24 * time.Hour, DisableWarnings: 3, WarningInterval: 7 * 24 * time.Hour}
+// DefaultSettings are Mailman 3's numbers.
+func DefaultSettings() Settings {
+	return Settings{Threshold: 5, StaleAfter: 7 * 24 * time.Hour, DisableWarnings: 3, WarningInterval: 7 * 24 * time.Hour}
+}
 
 // Score is an address's bounce record.
 type Score struct {

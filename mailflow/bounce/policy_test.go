@@ -6,7 +6,7 @@ import (
 )
 
 func TestScorePolicy(t *testing.T) {
-	s := Defaults
+	s := DefaultSettings()
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	var sc Score
 	var stop bool

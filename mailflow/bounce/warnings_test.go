@@ -40,7 +40,7 @@ func TestDisabledAddressNoticesThenRemoval(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, BrandTitle: "Parley",
-		Settings: bounce.Defaults, Log: log, Now: func() time.Time { return now }}
+		Settings: bounce.DefaultSettings(), Log: log, Now: func() time.Time { return now }}
 	x, _ := st.CreateUser(ctx, store.NewUser{Email: "x@example.org", Name: "X", Verified: true})
 	other, _ := st.CreateUser(ctx, store.NewUser{Email: "o@example.org", Name: "O", Verified: true})
 	mk := func(slug string, owner mailflow.User) mailflow.Group {

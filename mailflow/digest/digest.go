@@ -120,6 +120,7 @@ type ScanResult struct {
 func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanResult, error) {
 	var res ScanResult
 	var after int64
+	zones := mailflow.Zones{}
 	for {
 		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
 		if err != nil {
@@ -127,7 +128,7 @@ func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanRe
 		}
 		var due []store.NewDigest
 		for _, m := range batch {
-			loc, _ := mailflow.Location(m.Timezone) // UTC for a bad one: it must not cost anyone their digest
+			loc := zones.Get(m.Timezone) // UTC for a bad one: it must not cost anyone their digest
 			for _, p := range []struct {
 				on     bool
 				period Period
@@ -267,6 +268,7 @@ func (s *Service) deliver(ctx context.Context, d store.DigestJob, dryRun bool) (
 func (s *Service) SendNow(ctx context.Context, now time.Time, email string, dryRun bool, progress func(done int)) ([]Outcome, error) {
 	var out []Outcome
 	var after int64
+	zones := mailflow.Zones{}
 	for {
 		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
 		if err != nil {
@@ -274,7 +276,7 @@ func (s *Service) SendNow(ctx context.Context, now time.Time, email string, dryR
 		}
 		var ds []store.NewDigest
 		for _, m := range batch {
-			loc, _ := mailflow.Location(m.Timezone)
+			loc := zones.Get(m.Timezone)
 			y, mo, d := now.In(loc).Date()
 			key := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 			for _, p := range []struct {

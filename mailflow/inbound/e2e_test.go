@@ -138,7 +138,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	proc.Posting, proc.Queue = post, q
 	r.post = post
 	r.proc = proc
-	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	proc.OnBounceMail = r.bounces.FromMail
 	sender.OnPermanentFailure(r.bounces.OnSendFailure)
 

@@ -154,7 +154,7 @@ func (h *handler) user(c *gin.Context) {
 		return
 	}
 	var perms []permChoice
-	for _, p := range mailflow.Permissions {
+	for _, p := range mailflow.Permissions() {
 		perms = append(perms, permChoice{Value: string(p), Label: p.Label(), On: slices.Contains(u.Permissions, p)})
 	}
 	h.Shell.HTML(c, http.StatusOK, "admin_user", page.Data{Title: u.Name, Nav: "admin", Page: gin.H{
@@ -176,7 +176,7 @@ func (h *handler) setRoles(c *gin.Context) {
 	var perms []mailflow.Permission
 	for _, v := range c.PostFormArray("perm") {
 		p := mailflow.Permission(v)
-		if !slices.Contains(mailflow.Permissions, p) {
+		if !slices.Contains(mailflow.Permissions(), p) {
 			h.Shell.ErrorPage(c, http.StatusBadRequest, "Unknown permission "+strconv.Quote(v)+".")
 			return
 		}

@@ -127,8 +127,9 @@ func (h *handler) list(c *gin.Context) {
 			}
 		}
 	}
-	kinds := make([]kindChoice, len(mailflow.ResourceKinds))
-	for i, k := range mailflow.ResourceKinds {
+	all := mailflow.ResourceKinds()
+	kinds := make([]kindChoice, len(all))
+	for i, k := range all {
 		kinds[i] = kindChoice{string(k), k.Label()}
 	}
 	title := "Resources"

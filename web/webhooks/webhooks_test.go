@@ -49,7 +49,7 @@ func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Serv
 		t.Fatal(err)
 	}
 	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links,
-		BrandTitle: "Parley", Settings: bounce.Defaults, Log: log}
+		BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	webhooks.Register(r, webhooks.Deps{Bounces: svc, PostmarkUser: "pm", PostmarkPassword: "pm-secret", MailgunKey: mailgunKey, Log: log})
