@@ -307,7 +307,7 @@ func benchDigests(e *env, o benchOpts) error {
 		return err
 	}
 	svc := c.digests
-	svc.Queue = nil
+	svc.Enqueue = false
 	stopProfile, err := startProfile(o.cpuprofile)
 	if err != nil {
 		return err

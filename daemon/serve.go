@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/pgembed"
 	"github.com/parleymail/parley/web"
@@ -23,7 +22,7 @@ import (
 
 // migrate applies Parley's migrations and the job queue's.
 func migrate(ctx context.Context, st *store.Store, log *slog.Logger) ([]string, error) {
-	applied, err := st.Migrate(ctx, log, queue.Migrate(st.Pool()))
+	applied, err := st.Migrate(ctx, log)
 	if err != nil {
 		return applied, fmt.Errorf("migrating database: %w", err)
 	}
@@ -111,7 +110,7 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
 		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
 		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
-		Accounts: c.accts, Mailer: c.queue, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
+		Accounts: c.accts, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
 		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
 	})

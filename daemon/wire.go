@@ -97,10 +97,11 @@ func openBlobs(cfg *config.Config) (blobstore.Store, string, error) {
 	return local, tmp, nil
 }
 
-// buildCore wires the domain services on an open, migrated store. The
-// posting service enqueues the fan-out job in the same transaction that
-// accepts a message; the fan-out worker expands recipients and wakes the
-// sender.
+// buildCore wires the domain services on an open, migrated store, each
+// complete when built, in dependency order: what a service needs of
+// another is passed to its constructor, and jobs are enqueued through the
+// store's transactions, so no service needs the queue. The queue comes
+// last, with the workers it runs.
 func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport, log *slog.Logger) (*core, error) {
 	c := &core{store: st, metrics: metrics.New(), keys: sign.Keys{Current: cfg.EmailSecretKey, Previous: cfg.EmailSecretKeyPrevious}}
 	var err error
@@ -111,7 +112,6 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	st.UseBlobs(c.blobs, log)
 	var dk *outbound.DKIM
 	if cfg.DKIMDomain != "" {
-		var err error
 		if dk, err = outbound.LoadDKIM(cfg.DKIMDomain, cfg.DKIMSelector, cfg.DKIMPrivateKeyFile); err != nil {
 			return nil, configError{fmt.Errorf("DKIM_PRIVATE_KEY_FILE: %w", err)}
 		}
@@ -120,6 +120,13 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	if err != nil {
 		return nil, configError{fmt.Errorf("ORIGIN: %w", err)}
 	}
+	c.posting = posting.New(st, cfg.MailDomain, log, posting.Hooks{
+		Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(c.keys, links, cfg.BrandTitle, cfg.MailDomain)},
+		Decide: []posting.DecideHook{modmail.VetoNotices(cfg.BrandTitle)},
+	})
+	c.bounces = &bounce.Service{Store: st, Keys: c.keys, URLs: links, BrandTitle: cfg.BrandTitle, Log: log,
+		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
+			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
 	renderer, err := outbound.NewRenderer(outbound.Site{
 		URLs: links, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, MailDomain: cfg.MailDomain,
 	}, dk)
@@ -128,69 +135,65 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.sender = outbound.NewSender(st, renderer, transport, c.keys, links, cfg.MailDomain, c.metrics, log, outbound.SenderConfig{
 		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
+		Failures: c.bounces,
 	})
-	workers := river.NewWorkers()
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
-	river.AddWorker(workers, c.fanout)
-	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
-	processor := &inbound.Processor{Store: st, Keys: c.keys, MailDomain: cfg.MailDomain, URLs: links, BrandTitle: cfg.BrandTitle,
-		Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log, DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics,
-		Memory:     inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
+	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
+		URLs: links, BrandTitle: cfg.BrandTitle, Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
 		SenderAuth: newSenderAuth(cfg)}
-	river.AddWorker(workers, processor)
-	warnings := &bounce.WarningsWorker{}
-	river.AddWorker(workers, warnings)
 	digestRenderer, err := digest.NewRenderer(digest.Site{URLs: links, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization,
 		MailDomain: cfg.MailDomain, FromEmail: cfg.DefaultFromEmail}, c.keys)
 	if err != nil {
 		return nil, err
 	}
 	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
-		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}}
+		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true}
+	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Brand: cfg.BrandTitle, Log: log}
+	if c.hooks, err = newWebhooks(cfg, c.bounces, log); err != nil {
+		return nil, err
+	}
+	if c.intake, err = newIntake(cfg, st, c.keys, c.metrics, log, c.blobTmp); err != nil {
+		return nil, err
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, c.fanout)
+	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
+	river.AddWorker(workers, processor)
+	river.AddWorker(workers, &bounce.WarningsWorker{Service: c.bounces})
 	river.AddWorker(workers, &digest.ScanWorker{Service: c.digests})
 	river.AddWorker(workers, &digest.SendWorker{Service: c.digests})
 	digestScan, err := digest.Periodic(cfg.DigestCron)
 	if err != nil {
 		return nil, configError{err}
 	}
-	if c.queue, err = queue.New(st.Pool(), queue.Options{Workers: workers, Log: log, Lease: cfg.DeliveryLease, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
+	if c.queue, err = queue.New(st, queue.Options{Workers: workers, Log: log, Lease: cfg.DeliveryLease, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
 		return nil, err
 	}
-	c.posting = posting.New(st, cfg.MailDomain, log)
-	c.posting.OnAccept(outbound.EnqueueFanout(c.queue))
-	c.posting.OnAccept(modmail.Notices(c.queue, c.keys, links, cfg.BrandTitle, cfg.MailDomain))
-	c.posting.OnDecide(modmail.VetoNotices(c.queue, cfg.BrandTitle))
-	processor.Posting, processor.Queue = c.posting, c.queue
-	c.accts = &accounts.Service{Store: st, Mailer: c.queue, Keys: c.keys, URLs: links, Brand: cfg.BrandTitle, Log: log}
-	c.digests.Queue = c.queue
+	registerGauges(c.metrics, st)
+	return c, nil
+}
 
-	c.bounces = &bounce.Service{Store: st, Queue: c.queue, Keys: c.keys, URLs: links, BrandTitle: cfg.BrandTitle, Log: log,
-		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
-			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
-	processor.OnBounceMail = c.bounces.FromMail
-	warnings.Service = c.bounces
-	c.sender.OnPermanentFailure(c.bounces.OnSendFailure)
-	c.hooks = &webhooks.Deps{Bounces: c.bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
+// newWebhooks builds the provider webhooks' settings from the config.
+func newWebhooks(cfg *config.Config, bounces *bounce.Service, log *slog.Logger) (*webhooks.Deps, error) {
+	h := &webhooks.Deps{Bounces: bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
 		MailgunKey: cfg.MailgunSigningKey, Log: log}
 	if len(cfg.SNSTopicARNs) > 0 {
-		c.hooks.SNS = &webhook.SNSVerifier{Topics: cfg.SNSTopicARNs, AutoSubscribe: cfg.SNSAutoSubscribe}
+		h.SNS = &webhook.SNSVerifier{Topics: cfg.SNSTopicARNs, AutoSubscribe: cfg.SNSAutoSubscribe}
 	}
 	if cfg.SendGridPublicKey != "" {
-		if c.hooks.SendGridKey, err = webhook.ParseSendGridPublicKey(cfg.SendGridPublicKey); err != nil {
+		var err error
+		if h.SendGridKey, err = webhook.ParseSendGridPublicKey(cfg.SendGridPublicKey); err != nil {
 			return nil, configError{fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)}
 		}
 	}
-	c.metrics.RegisterGauge("parley_suppressed_addresses", "Addresses on the suppression list (no mail is sent to them).", func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := st.SuppressedCount(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	})
+	return h, nil
+}
 
+// newIntake builds the SMTP/LMTP listener from the SMTP_* settings.
+func newIntake(cfg *config.Config, st *store.Store, keys sign.Keys, m *metrics.Metrics, log *slog.Logger, spool string) (*inbound.Server, error) {
 	var tlsCfg *tls.Config
 	if cfg.SMTPTLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTPTLSCert, cfg.SMTPTLSKey)
@@ -199,13 +202,25 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	c.intake = inbound.NewServer(inbound.Config{
+	return inbound.NewServer(inbound.Config{
 		Domain: cfg.MailDomain, MaxMessageBytes: cfg.MaxMessageBytes, MaxRecipients: cfg.SMTPMaxRecipients,
 		MaxConnsPerIP: cfg.SMTPMaxConnsPerIP, RatePerMinute: float64(cfg.SMTPRatePerMinute), TLS: tlsCfg, LMTP: cfg.SMTPLMTP,
-		MaxConns: cfg.SMTPMaxConns, SpoolDir: c.blobTmp,
-	}, st, c.queue, c.keys, c.metrics, log)
+		MaxConns: cfg.SMTPMaxConns, SpoolDir: spool,
+	}, st, keys, m, log), nil
+}
 
-	c.metrics.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {
+// registerGauges adds the metrics read from the database at each scrape.
+func registerGauges(m *metrics.Metrics, st *store.Store) {
+	m.RegisterGauge("parley_suppressed_addresses", "Addresses on the suppression list (no mail is sent to them).", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := st.SuppressedCount(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	m.RegisterGauge("parley_queue_depth", "Deliveries not yet settled plus jobs waiting to run.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		d, err1 := st.PendingDeliveries(ctx)
@@ -215,7 +230,6 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		}
 		return float64(d + j)
 	})
-	return c, nil
 }
 
 // newSenderAuth builds the checker of who sent a post from the MAIL_AUTH_*

@@ -15,7 +15,6 @@ import (
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -36,10 +35,6 @@ func BenchmarkPages(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 	seedPages(b, st)
 
-	q, err := queue.New(st.Pool(), queue.Options{Log: log})
-	if err != nil {
-		b.Fatal(err)
-	}
 	keys := sign.Keys{Current: "bench-email-key-0123456789"}
 	origin, _ := url.Parse("http://lists.test")
 	links, err := urls.New(origin, keys)
@@ -47,10 +42,10 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	h, err := New(Deps{
-		Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(), Log: log,
+		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
 		SecretKey: "bench-secret-key-0123456789", MailDomain: "lists.test", Keys: keys, Origin: origin,
-		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour,
-		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: keys, URLs: links, Brand: "Parley", Log: log},
+		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour,
+		Accounts: &accounts.Service{Store: st, Keys: keys, URLs: links, Brand: "Parley", Log: log},
 	})
 	if err != nil {
 		b.Fatal(err)

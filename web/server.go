@@ -58,8 +58,7 @@ type Deps struct {
 	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
 
 	Accounts       *accounts.Service
-	Mailer         groups.Mailer // the job queue, for mail the pages send
-	AllowedHosts   []string      // Host headers answered; empty: any (tests of the API alone)
+	AllowedHosts   []string // Host headers answered; empty: any (tests of the API alone)
 	TrustedProxies []string
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
@@ -171,8 +170,8 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
-	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Queue: d.Mailer})
-	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, URLs: links,
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Keys: d.Keys, URLs: links,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})

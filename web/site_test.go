@@ -24,7 +24,6 @@ import (
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -67,10 +66,6 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := queue.New(st.Pool(), queue.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	blobs, err := blobstore.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -81,15 +76,15 @@ func newTestSite(t *testing.T) *testSite {
 		t.Fatal(err)
 	}
 	h, err := New(Deps{
-		Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(), Log: log,
+		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
 		SecretKey: s.secret, MailDomain: "lists.test", Keys: s.keys, Origin: origin,
-		BrandTitle: "Parley", Mailer: q, SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
-		Accounts: &accounts.Service{Store: st, Mailer: q, Keys: s.keys, URLs: links, Brand: "Parley", Log: log},
+		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
+		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Brand: "Parley", Log: log},
 		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
 		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key",
-			Bounces: &bounce.Service{Store: st, Queue: q, Keys: s.keys, URLs: links, BrandTitle: "Parley", Log: log}},
+			Bounces: &bounce.Service{Store: st, Keys: s.keys, URLs: links, BrandTitle: "Parley", Log: log}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/password"
@@ -111,21 +108,14 @@ func (s *Service) throttled(ctx context.Context, key string, max int, window tim
 	return nil
 }
 
-// Mailer queues an email inside the caller's transaction, so that mail is
-// sent if and only if the change that prompted it commits.
-type Mailer interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Service is the account life cycle.
 type Service struct {
-	Store  *store.Store
-	Mailer Mailer
-	Keys   sign.Keys
-	URLs   *urls.Map // every link in the mail it sends
-	Brand  string    // BRAND_TITLE, in subjects and greetings
-	Log    *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	Store *store.Store
+	Keys  sign.Keys
+	URLs  *urls.Map // every link in the mail it sends
+	Brand string    // BRAND_TITLE, in subjects and greetings
+	Log   *slog.Logger
+	Now   func() time.Time // nil: time.Now
 }
 
 func (s *Service) now() time.Time {
@@ -229,7 +219,7 @@ func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailf
 	}
 	text := fmt.Sprintf("%s by opening this link (it works for 7 days):\n\n%s\n\nIf you did not ask for this, ignore this email and nothing will change.\n",
 		intro, link)
-	return s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: addr, Subject: subject, Text: text}, nil)
+	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: addr, Subject: subject, Text: text})
 }
 
 // ResendVerification mails a fresh verification link to an unverified member.
@@ -353,7 +343,7 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) erro
 	text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password of your %s account. Choose a new password here; the link works once, for one hour:\n\n%s\n\nIf you did not ask, ignore this email: your password stays as it is.\n",
 		u.Name, s.Brand, s.URLs.ResetPassword(u.ID, resetFingerprint(u), s.now().Add(ResetTTL)))
 	return s.Store.Tx(ctx, func(tx *store.Store) error {
-		return s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text}, nil)
+		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text})
 	})
 }
 
@@ -467,7 +457,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, u mailflow.User, pw, n
 			return err
 		}
 		note := fmt.Sprintf("Hello %s,\n\nSomeone signed in to your %s account asked to move it to %s. It moves only if that address confirms.\nIf this was not you, change your password now.\n", u.Name, s.Brand, addr)
-		return s.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: u.Email, Subject: "Your " + s.Brand + " address is about to change", Text: note}, nil)
+		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Your " + s.Brand + " address is about to change", Text: note})
 	})
 }
 

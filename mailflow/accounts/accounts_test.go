@@ -18,7 +18,6 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/password"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -37,17 +36,13 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := storetest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q, err := queue.New(st.Pool(), queue.Options{Log: log}) // insert only: the mail is read from the queue
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{st: st, now: time.Now()}
 	origin, _ := url.Parse("https://lists.example.org/lists")
 	links, err := urls.New(origin, sign.Keys{Current: "k1-0123456789abcdef"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = &accounts.Service{Store: st, Mailer: q, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, URLs: links, Brand: "Parley",
+	f.svc = &accounts.Service{Store: st, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, URLs: links, Brand: "Parley",
 		Log: log, Now: func() time.Time { return f.now }}
 	return f
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/parleymail/parley/mailflow/bounce"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -23,17 +22,13 @@ func TestComplaintReturningADigest(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
 	log := slog.New(slog.DiscardHandler)
-	q, err := queue.New(st.Pool(), queue.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	keys := sign.Keys{Current: strings.Repeat("k", 40)}
 	origin, _ := url.Parse("http://localhost")
 	links, err := urls.New(origin, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &bounce.Service{Store: st, Queue: q, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+	svc := &bounce.Service{Store: st, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	users := map[string]int64{}
 	for _, e := range []string{"d@example.org", "u@example.org"} {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: e, Name: "D", Verified: true})

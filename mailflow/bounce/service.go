@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -47,15 +44,9 @@ type Report struct {
 	Proof string
 }
 
-// Inserter enqueues a job inside a transaction (queue.Queue is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Service applies reports.
 type Service struct {
 	Store      *store.Store
-	Queue      Inserter
 	Keys       sign.Keys
 	URLs       *urls.Map // the re-enable link in its notices
 	BrandTitle string
@@ -173,7 +164,7 @@ func (s *Service) notify(ctx context.Context, tx *store.Store, email, why string
 			"This usually means the mailbox was full or unreachable for a while.\n\nTo start receiving email again, open this link and press the button:\n%s\n\n-- \n%s\n",
 			s.BrandTitle, email, link, s.BrandTitle)
 	}
-	return s.Queue.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: email, Subject: subject, Text: text}, nil)
+	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: email, Subject: subject, Text: text})
 }
 
 func fromStore(b store.BounceScore) Score {

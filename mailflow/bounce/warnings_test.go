@@ -13,7 +13,6 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/bounce"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -29,17 +28,13 @@ func TestDisabledAddressNoticesThenRemoval(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
 	log := slog.New(slog.DiscardHandler)
-	q, err := queue.New(st.Pool(), queue.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	origin, _ := url.Parse("http://localhost")
 	links, err := urls.New(origin, sign.Keys{Current: strings.Repeat("k", 40)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, BrandTitle: "Parley",
+	svc := &bounce.Service{Store: st, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, BrandTitle: "Parley",
 		Settings: bounce.DefaultSettings(), Log: log, Now: func() time.Time { return now }}
 	x, _ := st.CreateUser(ctx, store.NewUser{Email: "x@example.org", Name: "X", Verified: true})
 	other, _ := st.CreateUser(ctx, store.NewUser{Email: "o@example.org", Name: "O", Verified: true})

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/robfig/cron/v3"
 
@@ -20,15 +19,13 @@ import (
 // scanBatch is how many members one scan query reads.
 const scanBatch = 1000
 
-// Inserter enqueues jobs inside a transaction (queue.Queue is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Service finds due digests and sends them.
 type Service struct {
-	Store     *store.Store
-	Queue     Inserter // nil: digests are sent inline (the send-digests command)
+	Store *store.Store
+	// Enqueue queues each digest a scan records as a send job in the
+	// same transaction (serve); false leaves them for the caller to send
+	// inline (the send-digests command, tests).
+	Enqueue   bool
 	Renderer  *Renderer
 	Transport outbound.Transport
 	Schedule  Schedule
@@ -141,11 +138,11 @@ func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanRe
 			}
 		}
 		ids, err := s.Store.CreateDigests(ctx, due, func(tx *store.Store, ids []int64) error {
-			if s.Queue == nil {
+			if !s.Enqueue {
 				return nil
 			}
 			for _, id := range ids {
-				if err := s.Queue.InsertTx(ctx, tx.PgxTx(), SendArgs{DigestID: id}, nil); err != nil {
+				if err := tx.Enqueue(ctx, SendArgs{DigestID: id}); err != nil {
 					return err
 				}
 			}

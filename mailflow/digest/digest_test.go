@@ -178,7 +178,7 @@ func TestDigestEmail(t *testing.T) {
 	st := storetest.New(t)
 	log := slog.New(slog.DiscardHandler)
 	owner, _ := st.CreateUser(ctx, store.NewUser{Email: "owner@example.org", Name: "Owner", Verified: true})
-	post := posting.New(st, "lists.test", log)
+	post := posting.New(st, "lists.test", log, posting.Hooks{})
 	var groups []mailflow.Group
 	var reader mailflow.User
 	for i, slug := range []string{"alpha", "beta", "gamma"} {
@@ -390,7 +390,7 @@ func TestDigestShowsOnlyWhatTheMemberCouldSee(t *testing.T) {
 	g := group(t, st, "late", owner)
 	early := member(t, st, "early@example.org", "UTC", g, mailflow.DeliveryDigest)
 	late := member(t, st, "late@example.org", "UTC", g, mailflow.DeliveryDigest)
-	post := posting.New(st, "lists.test", log)
+	post := posting.New(st, "lists.test", log, posting.Hooks{})
 	base := time.Now().UTC().Add(-3 * time.Hour)
 	for i := range 10 {
 		acc, err := post.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "S", Body: fmt.Sprintf("m%d", i), Source: mailflow.SourceAPI})

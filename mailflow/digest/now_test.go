@@ -41,7 +41,7 @@ func TestSendNowAndItsDryRunAgree(t *testing.T) {
 	// The run's cut-off: at a quarter to an hour, in the past, so that
 	// the hour's scheduled digest falls between the posts below.
 	now := time.Now().Add(-2 * time.Hour).Truncate(time.Hour).Add(45 * time.Minute)
-	post := posting.New(st, "lists.test", log)
+	post := posting.New(st, "lists.test", log, posting.Hooks{})
 	for i, ago := range []time.Duration{3 * time.Hour, 2 * time.Hour, time.Hour, 20 * time.Minute} {
 		acc, err := post.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "Topic " + strconv.Itoa(i),
 			Body: "Message " + strconv.Itoa(i), Source: mailflow.SourceAPI})

@@ -206,7 +206,7 @@ func TestFailedProcessingIsRecordedAndRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := r.st.RetryInbound(ctx, list[0].ID, func(tx *store.Store) error {
-		return r.proc.Queue.InsertTx(ctx, tx.PgxTx(), inbound.ProcessArgs{InboundID: list[0].ID}, nil)
+		return tx.Enqueue(ctx, inbound.ProcessArgs{InboundID: list[0].ID})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -118,35 +118,29 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond})
+	r.bounces = &bounce.Service{Store: st, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond, Failures: r.bounces})
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
-	proc := &inbound.Processor{Store: st, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley", Limits: parse.Limits{}, Log: log,
-		DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
+	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, "Parley", domain)}})
+	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley",
+		Limits: parse.Limits{}, Log: log, DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
+	r.proc = proc
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: sender.Wake, Log: log})
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: "Parley <no-reply@" + domain + ">", MailDomain: domain, Log: log})
 	river.AddWorker(workers, proc)
-	q, err := queue.New(st.Pool(), queue.Options{Workers: workers, Log: log})
+	q, err := queue.New(st, queue.Options{Workers: workers, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	post := posting.New(st, domain, log)
-	post.OnAccept(outbound.EnqueueFanout(q))
-	post.OnAccept(modmail.Notices(q, r.keys, links, "Parley", domain))
-	proc.Posting, proc.Queue = post, q
-	r.post = post
-	r.proc = proc
-	r.bounces = &bounce.Service{Store: st, Queue: q, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
-	proc.OnBounceMail = r.bounces.FromMail
-	sender.OnPermanentFailure(r.bounces.OnSendFailure)
 
 	icfg := inbound.Config{Domain: domain, MaxMessageBytes: r.maxBytes}
 	for _, f := range tune {
 		f(&icfg)
 	}
-	srv := inbound.NewServer(icfg, st, q, r.keys, m, log)
+	srv := inbound.NewServer(icfg, st, r.keys, m, log)
 	r.intake = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,7 +149,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	r.addr = ln.Addr().String()
 	go srv.Serve(ln)
 
-	h, err := web.New(web.Deps{Store: st, Posting: post, Metrics: m, Log: log, SecretKey: strings.Repeat("s", 40), MailDomain: domain,
+	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log, SecretKey: strings.Repeat("s", 40), MailDomain: domain,
 		Keys: r.keys, Origin: origin, BrandTitle: "Parley"})
 	if err != nil {
 		t.Fatal(err)

@@ -53,16 +53,15 @@ func (ProcessArgs) InsertOpts() river.InsertOpts {
 // stored message for admins.
 type Processor struct {
 	river.WorkerDefaults[ProcessArgs]
-	Store        *store.Store
-	Posting      *posting.Service
-	Queue        Inserter
-	Keys         sign.Keys
-	MailDomain   string
-	URLs         *urls.Map // links in its answers
-	BrandTitle   string
-	Limits       parse.Limits
-	Log          *slog.Logger
-	OnBounceMail func(ctx context.Context, in store.Inbound, token string) (string, error) // the bounce code; nil: keep for later
+	Store      *store.Store
+	Posting    *posting.Service
+	Keys       sign.Keys
+	MailDomain string
+	URLs       *urls.Map // links in its answers
+	BrandTitle string
+	Limits     parse.Limits
+	Log        *slog.Logger
+	Bounces    BounceReader // nil: reports are kept for later
 	// Library stores the attachments of posted messages as resources of
 	// their group (in its blob store); nil keeps them in the raw message only.
 	Library *library.Library
@@ -219,10 +218,17 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, er
 	return outcomes, nil
 }
 
+// BounceReader reads a delivery report that came by mail and applies it
+// (bounce.Service is one); token is the VERP token of the address it came
+// to, if any. It returns what it did, for the admins' log.
+type BounceReader interface {
+	FromMail(ctx context.Context, in store.Inbound, token string) (string, error)
+}
+
 // bounce hands a delivery report to the bounce code, or keeps it.
 func (p *Processor) bounce(ctx context.Context, in store.Inbound, token string) (string, error) {
-	if p.OnBounceMail != nil {
-		return p.OnBounceMail(ctx, in, token)
+	if p.Bounces != nil {
+		return p.Bounces.FromMail(ctx, in, token)
 	}
 	return "kept as a delivery report", nil
 }
@@ -461,7 +467,7 @@ func (p *Processor) explain(ctx context.Context, to, reason, subject, text strin
 
 func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) error {
 	return p.Store.Tx(ctx, func(tx *store.Store) error {
-		return p.Queue.InsertTx(ctx, tx.PgxTx(), a, nil)
+		return tx.Enqueue(ctx, a)
 	})
 }
 

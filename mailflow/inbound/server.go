@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"golang.org/x/time/rate"
 
 	"github.com/parleymail/parley/mailflow"
@@ -39,16 +37,10 @@ type Config struct {
 	LMTP            bool        // speak LMTP (behind Postfix or another MTA)
 }
 
-// Inserter enqueues a job inside a transaction (queue.Queue is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Server is the SMTP/LMTP listener.
 type Server struct {
 	cfg     Config
 	store   *store.Store
-	queue   Inserter
 	keys    sign.Keys
 	metrics *metrics.Metrics
 	log     *slog.Logger
@@ -69,7 +61,7 @@ type Server struct {
 const concurrentStores = 2
 
 // NewServer returns a listener; Serve starts it.
-func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metrics.Metrics, log *slog.Logger) *Server {
+func NewServer(cfg Config, st *store.Store, keys sign.Keys, m *metrics.Metrics, log *slog.Logger) *Server {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 25 << 20
 	}
@@ -85,7 +77,7 @@ func NewServer(cfg Config, st *store.Store, q Inserter, keys sign.Keys, m *metri
 	if cfg.RatePerMinute <= 0 {
 		cfg.RatePerMinute = 120
 	}
-	s := &Server{cfg: cfg, store: st, queue: q, keys: keys, metrics: m, log: log, limits: map[string]*rate.Limiter{},
+	s := &Server{cfg: cfg, store: st, keys: keys, metrics: m, log: log, limits: map[string]*rate.Limiter{},
 		storing: make(chan struct{}, concurrentStores)}
 	srv := smtp.NewServer(s)
 	srv.Domain = cfg.Domain
@@ -259,7 +251,7 @@ func (s *Server) Accept(ctx context.Context, in store.Inbound, body store.RawBod
 		return 0, false, fmt.Errorf("waiting to store the message: %w", ctx.Err())
 	}
 	return s.store.InsertInbound(ctx, in, body, func(tx *store.Store, id int64) error {
-		return s.queue.InsertTx(ctx, tx.PgxTx(), ProcessArgs{InboundID: id}, nil)
+		return tx.Enqueue(ctx, ProcessArgs{InboundID: id})
 	})
 }
 

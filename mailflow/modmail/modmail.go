@@ -12,9 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -26,15 +23,10 @@ import (
 // LinkTTL is how long the links in a notice work.
 const LinkTTL = 14 * 24 * time.Hour
 
-// Inserter queues a job in a transaction.
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Notices returns a posting hook that, in the transaction that holds a
 // message, queues one notice per moderator: the notice exists if and only
 // if the held message does.
-func Notices(q Inserter, keys sign.Keys, links *urls.Map, brand, mailDomain string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
+func Notices(keys sign.Keys, links *urls.Map, brand, mailDomain string) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 	return func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
 		if m.Status != mailflow.MessageHeld {
 			return nil
@@ -58,7 +50,7 @@ func Notices(q Inserter, keys sign.Keys, links *urls.Map, brand, mailDomain stri
 			// moderator and the message, signed.
 			replyTo := g.Slug + "+m-" + keys.ModerateToken(mod.ID, m.ID) + "@" + mailDomain
 			args := outbound.SystemMailArgs{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text, ReplyTo: replyTo}
-			if err := q.InsertTx(ctx, tx.PgxTx(), args, nil); err != nil {
+			if err := tx.Enqueue(ctx, args); err != nil {
 				return fmt.Errorf("queueing a moderation notice: %w", err)
 			}
 		}
@@ -100,7 +92,7 @@ func Text(links *urls.Map, brand string, g mailflow.Group, m mailflow.Message, f
 // VetoNotices returns a decision hook that tells a poster their message
 // was vetoed, with the moderator's reason and their own text back, so
 // nothing they wrote is lost.
-func VetoNotices(q Inserter, brand string) func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d posting.Decision, reason string) error {
+func VetoNotices(brand string) func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d posting.Decision, reason string) error {
 	return func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d posting.Decision, reason string) error {
 		if d != posting.Veto || m.FromEmail == "" {
 			return nil
@@ -110,6 +102,6 @@ func VetoNotices(q Inserter, brand string) func(ctx context.Context, tx *store.S
 			text += "\nTheir reason: " + reason + "\n"
 		}
 		text += "\nThis is what you wrote:\n\n" + m.Body + "\n\n-- \n" + brand + "\n"
-		return q.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: m.FromEmail, Subject: "Not accepted: " + m.Subject, Text: text}, nil)
+		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: m.FromEmail, Subject: "Not accepted: " + m.Subject, Text: text})
 	}
 }

@@ -87,12 +87,11 @@ func newRig(t testing.TB, dkim *outbound.DKIM) *rig {
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: r.sender.Wake, Log: log})
-	q, err := queue.New(st.Pool(), queue.Options{Workers: workers, Log: log})
+	q, err := queue.New(st, queue.Options{Workers: workers, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.post = posting.New(st, "lists.test", log)
-	r.post.OnAccept(outbound.EnqueueFanout(q))
+	r.post = posting.New(st, "lists.test", log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout}})
 
 	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log, SecretKey: strings.Repeat("s", 32),
 		MailDomain: "lists.test", Keys: r.keys, Origin: r.origin, BrandTitle: "Parley Test", Organization: "Test Org"})

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
@@ -141,19 +140,12 @@ func (w *FanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 	return nil
 }
 
-// Inserter enqueues a job inside a transaction (queue.Queue is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
-// EnqueueFanout returns the posting hook that records "deliver this
-// message" in the transaction accepting it. Held messages get theirs when
-// a moderator approves them.
-func EnqueueFanout(q Inserter) func(ctx context.Context, tx *store.Store, g mailflow.Group, t mailflow.Thread, m mailflow.Message) error {
-	return func(ctx context.Context, tx *store.Store, _ mailflow.Group, _ mailflow.Thread, m mailflow.Message) error {
-		if m.Status != mailflow.MessageApproved {
-			return nil
-		}
-		return q.InsertTx(ctx, tx.PgxTx(), FanoutArgs{MessageID: m.ID}, nil)
+// EnqueueFanout is the posting hook that records "deliver this message"
+// in the transaction accepting it. Held messages get theirs when a
+// moderator approves them.
+func EnqueueFanout(ctx context.Context, tx *store.Store, _ mailflow.Group, _ mailflow.Thread, m mailflow.Message) error {
+	if m.Status != mailflow.MessageApproved {
+		return nil
 	}
+	return tx.Enqueue(ctx, FanoutArgs{MessageID: m.ID})
 }

@@ -39,7 +39,7 @@ func TestFanoutSlicesAndResumes(t *testing.T) {
 		INSERT INTO memberships (group_id, user_id, delivery) SELECT $1, id, 'immediate' FROM u`, g.ID, n); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := posting.New(st, "lists.test", slog.New(slog.DiscardHandler)).Accept(ctx, posting.Submission{
+	acc, err := posting.New(st, "lists.test", slog.New(slog.DiscardHandler), posting.Hooks{}).Accept(ctx, posting.Submission{
 		Author: &owner, GroupID: g.ID, Subject: "Hi", Body: "Hello", Source: mailflow.SourceAPI})
 	if err != nil {
 		t.Fatal(err)

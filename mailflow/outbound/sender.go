@@ -26,6 +26,14 @@ type SenderConfig struct {
 	RetryFor  time.Duration // temporary failures are retried this long, then fail
 	RetryBase time.Duration // the first retry's delay; doubles up to an hour
 	Poll      time.Duration // how often an idle worker looks for work
+	// Failures scores a relay's permanent refusal (5xx) of a delivery
+	// (bounce.Service is one); nil: refusals only fail the delivery.
+	Failures FailureScorer
+}
+
+// FailureScorer is told when the relay refuses a delivery for good.
+type FailureScorer interface {
+	OnSendFailure(ctx context.Context, deliveryID int64, email string, code int, enhanced, msg string)
 }
 
 // Sender sends due deliveries: each worker claims a batch, renders each
@@ -46,9 +54,6 @@ type Sender struct {
 	limiter   *rate.Limiter
 	wake      chan struct{}
 	marks     chan markReq
-
-	// onFailure scores a permanent refusal by the relay (bounce code).
-	onFailure func(ctx context.Context, deliveryID int64, email string, code int, enhanced, msg string)
 
 	mu       sync.Mutex
 	prepared map[int64]prepared // per message, rendered once
@@ -85,12 +90,6 @@ func NewSender(st *store.Store, r *Renderer, t Transport, keys sign.Keys, u *url
 		wake: make(chan struct{}, cfg.Workers), prepared: map[int64]prepared{},
 		marks: make(chan markReq, cfg.Workers),
 	}
-}
-
-// OnPermanentFailure sets what happens when the relay refuses a delivery
-// for good (5xx): the bounce code scores the address. Call while wiring.
-func (s *Sender) OnPermanentFailure(fn func(ctx context.Context, deliveryID int64, email string, code int, enhanced, msg string)) {
-	s.onFailure = fn
 }
 
 // Wake tells idle workers there is work, without waiting for their poll.
@@ -291,8 +290,8 @@ func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, done ch
 		s.metrics.MailFailed.Inc()
 		s.log.Info("delivery failed permanently", "delivery_id", d.ID, "to", d.Email, "code", se.Code, "reply", se.Msg)
 		err = s.store.MarkFailed(rctx, d.ID, se.Code, se.Error())
-		if s.onFailure != nil && se.Code >= 500 {
-			s.onFailure(rctx, d.ID, d.Email, se.Code, se.Enhanced, se.Msg)
+		if s.cfg.Failures != nil && se.Code >= 500 {
+			s.cfg.Failures.OnSendFailure(rctx, d.ID, d.Email, se.Code, se.Enhanced, se.Msg)
 		}
 	default:
 		code := 0

@@ -23,10 +23,6 @@ const (
 // poster is queued here, so it exists if and only if the veto does.
 type DecideHook func(ctx context.Context, tx *store.Store, g mailflow.Group, m mailflow.Message, d Decision, reason string) error
 
-// OnDecide adds a hook that runs in every deciding transaction. Call it
-// while wiring, before the service is used.
-func (s *Service) OnDecide(h DecideHook) { s.decideHooks = append(s.decideHooks, h) }
-
 // ErrDecided: another moderator decided first. The error names who and what.
 var ErrDecided = errors.New("already decided")
 

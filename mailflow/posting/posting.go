@@ -40,14 +40,18 @@ type Service struct {
 	decideHooks []DecideHook
 }
 
-// New returns a Service. mailDomain names generated Message-IDs.
-func New(st *store.Store, mailDomain string, log *slog.Logger) *Service {
-	return &Service{store: st, mailDomain: mailDomain, log: log}
+// Hooks are what other services do inside posting's transactions: the
+// fan-out job and moderators' notices when a message is accepted, the
+// poster's notice when a moderator decides.
+type Hooks struct {
+	Accept []Hook
+	Decide []DecideHook
 }
 
-// OnAccept adds a hook that runs in every accepting transaction. Call it
-// while wiring, before the service is used.
-func (s *Service) OnAccept(h Hook) { s.hooks = append(s.hooks, h) }
+// New returns a Service. mailDomain names generated Message-IDs.
+func New(st *store.Store, mailDomain string, log *slog.Logger, h Hooks) *Service {
+	return &Service{store: st, mailDomain: mailDomain, log: log, hooks: h.Accept, decideHooks: h.Decide}
+}
 
 // Submission is a message someone wants to post. Exactly one of GroupID
 // (a new thread) and ThreadID (a reply) is set.

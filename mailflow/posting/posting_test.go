@@ -18,15 +18,15 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 func TestPostingPrivateThread(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
-	svc := posting.New(st, "lists.test", slog.New(slog.DiscardHandler))
 	var hooked []int64 // threads whose messages the hook saw, private already
-	svc.OnAccept(func(ctx context.Context, tx *store.Store, _ mailflow.Group, th mailflow.Thread, _ mailflow.Message) error {
-		wt, err := tx.ThreadWithPrivacy(ctx, th.ID)
-		if err == nil && wt.PrivateMemberID != nil {
-			hooked = append(hooked, th.ID)
-		}
-		return err
-	})
+	svc := posting.New(st, "lists.test", slog.New(slog.DiscardHandler), posting.Hooks{Accept: []posting.Hook{
+		func(ctx context.Context, tx *store.Store, _ mailflow.Group, th mailflow.Thread, _ mailflow.Message) error {
+			wt, err := tx.ThreadWithPrivacy(ctx, th.ID)
+			if err == nil && wt.PrivateMemberID != nil {
+				hooked = append(hooked, th.ID)
+			}
+			return err
+		}}})
 	mk := func(email string) *mailflow.User {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: email, Verified: true})
 		if err != nil {
@@ -93,7 +93,7 @@ func TestPostingPrivateThread(t *testing.T) {
 func TestPostingSenderAuthentication(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
-	svc := posting.New(st, "lists.test", slog.New(slog.DiscardHandler))
+	svc := posting.New(st, "lists.test", slog.New(slog.DiscardHandler), posting.Hooks{})
 	mk := func(email string, super bool) *mailflow.User {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: email, Verified: true, Superuser: super})
 		if err != nil {

@@ -7,31 +7,14 @@ package queue
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
-)
 
-// Migrate brings river's own tables up to date (run under Parley's
-// migration lock, see store.Migrate).
-func Migrate(pool *pgxpool.Pool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-		if err != nil {
-			return fmt.Errorf("job queue migrator: %w", err)
-		}
-		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("migrating job queue tables: %w", err)
-		}
-		return nil
-	}
-}
+	"github.com/parleymail/parley/mailflow/store"
+)
 
 // Inbound is the queue received mail is processed on, apart from the
 // others: a processing job holds its message whole (parsing needs it), so
@@ -65,8 +48,8 @@ type Options struct {
 // not river's default hour.
 const jobTimeout = 5 * time.Minute
 
-// New returns a queue on pool.
-func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
+// New returns a queue on st's database.
+func New(st *store.Store, o Options) (*Queue, error) {
 	if o.Lease <= 0 {
 		o.Lease = 2 * time.Minute
 	}
@@ -91,19 +74,11 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}, Inbound: {MaxWorkers: InboundWorkers}}
 		cfg.FetchPollInterval = 500 * time.Millisecond
 	}
-	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	c, err := st.QueueClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("creating job queue client: %w", err)
+		return nil, err
 	}
 	return &Queue{client: c}, nil
-}
-
-// InsertTx enqueues a job in tx: it exists only if tx commits.
-func (q *Queue) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-	if _, err := q.client.InsertTx(ctx, tx, args, opts); err != nil {
-		return fmt.Errorf("enqueueing %s job: %w", args.Kind(), err)
-	}
-	return nil
 }
 
 // Start starts working jobs (when the queue has workers).

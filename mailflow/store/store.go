@@ -16,6 +16,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
@@ -43,6 +46,9 @@ type Store struct {
 	async *pgxpool.Pool
 	db    dbtx
 	tx    pgx.Tx // set inside Tx
+	// jobs inserts into the job queue (river, on the same database), so
+	// that a job commits with the rows it serves: Enqueue.
+	jobs *river.Client[pgx.Tx]
 
 	// blobs holds pictures' bytes (see pictures.go); nil keeps them in
 	// their rows, as before migration 0009.
@@ -98,7 +104,15 @@ func Open(ctx context.Context, connString string, wait time.Duration) (*Store, e
 		pool.Close()
 		return nil, fmt.Errorf("creating connection pool: %w", err)
 	}
-	return &Store{pool: pool, async: async, db: pool}, nil
+	// An insert-only client (no workers): what Enqueue uses. The daemon's
+	// working client comes from QueueClient.
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		pool.Close()
+		async.Close()
+		return nil, fmt.Errorf("creating job queue client: %w", err)
+	}
+	return &Store{pool: pool, async: async, db: pool, jobs: jobs}, nil
 }
 
 // poolConfigs returns the configurations of the main pool and of the
@@ -134,20 +148,59 @@ func (s *Store) Close() {
 	s.async.Close()
 }
 
-// Pool returns the pool, for the job queue's driver, which must share it so
-// that jobs are enqueued in the same transactions as the rows they serve.
+// Pool returns the pool, for tests that set up or read rows directly. No
+// other package may use it (TestSQLStaysInStore holds that): the store
+// owns every query and every transaction.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// PgxTx returns the transaction a Store made by Tx runs in (nil outside).
-func (s *Store) PgxTx() pgx.Tx { return s.tx }
+// QueueClient returns a river client on the store's pool configured by
+// cfg (workers, queues, periodic jobs: mailflow/queue decides those). It
+// shares the pool so that jobs it works and jobs Enqueue inserts are in
+// the same database as the rows they serve.
+func (s *Store) QueueClient(cfg *river.Config) (*river.Client[pgx.Tx], error) {
+	c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating job queue client: %w", err)
+	}
+	return c, nil
+}
+
+// Enqueue adds a job to the queue. Inside Tx it commits or rolls back
+// with the transaction (a message and "deliver this message" exist
+// together or not at all); outside it is inserted at once. The job's own
+// InsertOpts (river.JobArgsWithInsertOpts) apply.
+func (s *Store) Enqueue(ctx context.Context, job river.JobArgs) error {
+	var err error
+	if s.tx != nil {
+		_, err = s.jobs.InsertTx(ctx, s.tx, job, nil)
+	} else {
+		_, err = s.jobs.Insert(ctx, job, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("enqueueing %s job: %w", job.Kind(), err)
+	}
+	return nil
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Migrate applies Parley's migrations, then each of after under the same
-// lock (the job queue's migrator).
-func (s *Store) Migrate(ctx context.Context, log *slog.Logger, after ...func(context.Context) error) ([]string, error) {
-	return migrations.Apply(ctx, s.pool, log, after...)
+// Migrate applies Parley's migrations, then the job queue's own, under
+// the same lock.
+func (s *Store) Migrate(ctx context.Context, log *slog.Logger) ([]string, error) {
+	return migrations.Apply(ctx, s.pool, log, s.migrateQueue)
+}
+
+// migrateQueue brings river's tables up to date.
+func (s *Store) migrateQueue(ctx context.Context) error {
+	m, err := rivermigrate.New(riverpgxv5.New(s.pool), nil)
+	if err != nil {
+		return fmt.Errorf("job queue migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrating job queue tables: %w", err)
+	}
+	return nil
 }
 
 // Tx runs fn in a transaction: every write fn makes through tx commits
@@ -158,7 +211,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	hooks := &txHooks{}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx, blobs: s.blobs, blobLog: s.blobLog, hooks: hooks})
+		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx, jobs: s.jobs, blobs: s.blobs, blobLog: s.blobLog, hooks: hooks})
 	})
 	// The request may be over by now; the clean-up must still happen.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

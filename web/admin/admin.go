@@ -5,15 +5,12 @@
 package admin
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
@@ -29,12 +26,6 @@ type Deps struct {
 	Store    *store.Store
 	Log      *slog.Logger
 	Accounts *accounts.Service // invitations
-	Queue    Inserter          // the job queue: Retry on failed mail
-}
-
-// Inserter enqueues a job in the caller's transaction (the job queue).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
 }
 
 type handler struct{ Deps }

@@ -38,7 +38,7 @@ func (h *handler) retryMail(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	err = h.Store.RetryInbound(ctx, id, func(tx *store.Store) error {
-		return h.Queue.InsertTx(ctx, tx.PgxTx(), inbound.ProcessArgs{InboundID: id}, nil)
+		return tx.Enqueue(ctx, inbound.ProcessArgs{InboundID: id})
 	})
 	switch {
 	case errors.Is(err, mailflow.ErrNotFound):

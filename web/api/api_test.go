@@ -37,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	st := storetest.New(t)
 	log := slog.New(slog.DiscardHandler)
 	origin, _ := url.Parse("http://localhost")
-	h, err := web.New(web.Deps{Store: st, Posting: posting.New(st, "lists.test", log), Metrics: metrics.New(),
+	h, err := web.New(web.Deps{Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(),
 		Log: log, SecretKey: secret, MailDomain: "lists.test", Origin: origin, Keys: sign.Keys{Current: strings.Repeat("e", 32)}})
 	if err != nil {
 		t.Fatal(err)

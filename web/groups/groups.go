@@ -10,12 +10,9 @@ package groups
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/outbound"
@@ -26,16 +23,10 @@ import (
 	"github.com/parleymail/parley/web/session"
 )
 
-// Mailer queues an email in the caller's transaction (the job queue).
-type Mailer interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error
-}
-
 // Deps are what the group pages need.
 type Deps struct {
 	Shell      *page.Shell
 	Store      *store.Store
-	Mailer     Mailer
 	Keys       sign.Keys // checks invitation links
 	URLs       *urls.Map // links in the mail it sends
 	MailDomain string    // a group's address is SLUG@MAIL_DOMAIN
@@ -122,10 +113,7 @@ func (h *handler) audit(c *gin.Context, tx *store.Store, action, targetType, tar
 // sendMail queues a system email in tx, so it goes if and only if the
 // change it tells of commits.
 func (h *handler) sendMail(ctx context.Context, tx *store.Store, to, subject, text string) error {
-	if h.Mailer == nil {
-		return errors.New("no mailer configured for the group pages")
-	}
-	return h.Mailer.InsertTx(ctx, tx.PgxTx(), outbound.SystemMailArgs{To: to, Subject: subject, Text: text}, nil)
+	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text})
 }
 
 // flashError sets a flash shown as an error on the next page.

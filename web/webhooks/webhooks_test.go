@@ -20,7 +20,6 @@ import (
 
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/mailtest"
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -44,11 +43,7 @@ func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := queue.New(st.Pool(), queue.Options{Log: log}) // insert only: notices are queued, not sent, here
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &bounce.Service{Store: st, Queue: q, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links,
+	svc := &bounce.Service{Store: st, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links,
 		BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

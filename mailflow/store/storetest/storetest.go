@@ -24,7 +24,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
@@ -97,7 +96,7 @@ func makeTemplate(ctx context.Context, c *pgembed.Cluster) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx, slog.New(slog.DiscardHandler), queue.Migrate(st.Pool())); err != nil {
+	if _, err := st.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
 		return fmt.Errorf("migrating template database: %w", err)
 	}
 	return nil
