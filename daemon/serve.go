@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/pgembed"
@@ -92,53 +94,20 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		}
 		return exitFail
 	}
-	outbox := ""
-	if !cfg.Production() {
-		outbox = cfg.OutboxDir()
+	srv, code := e.webServer(cfg, st, c, log)
+	if code != exitOK {
+		return code
 	}
-	terms, err := loadTerms(cfg)
+	poller, err := imapPoller(cfg, c, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: IMAP_URL: %v\n", err)
 		return exitConfig
-	}
-	sp, err := ssoProvider(cfg)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
-		return exitConfig
-	}
-	handler, err := web.New(web.Deps{
-		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
-		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
-		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
-		Accounts: c.accts, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
-		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
-		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
-	})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
-		return exitFail
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if err := c.queue.Start(ctx); err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: starting job queue: %v\n", err)
 		return exitFail
 	}
-	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSender()
-	senderDone := make(chan struct{})
-	go func() {
-		defer close(senderDone)
-		c.sender.Run(senderCtx)
-	}()
-	go pruneAccounts(senderCtx, st, log)
-	go c.fanout.RescueAbandoned(senderCtx)
+	stopBackground := runBackground(ctx, c, st, poller, log)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(httpLn) }()
 	go func() {
@@ -146,24 +115,6 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 			serveErr <- fmt.Errorf("SMTP listener: %w", err)
 		}
 	}()
-	imapDone := make(chan struct{})
-	if cfg.IMAPURL != "" {
-		ic, err := imapin.ParseURL(cfg.IMAPURL)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "parleyd: invalid configuration: IMAP_URL: %v\n", err)
-			return exitConfig
-		}
-		ic.PollInterval, ic.DoneFolder = cfg.IMAPPoll, cfg.IMAPDoneFolder
-		poller := imapin.New(ic, c.intake.IngestIMAP, log)
-		go func() {
-			defer close(imapDone)
-			if err := poller.Run(senderCtx); err != nil {
-				log.Error("IMAP intake stopped", "err", err)
-			}
-		}()
-	} else {
-		close(imapDone)
-	}
 	log.Info("parleyd is ready", "version", version, "http", "http://"+httpLn.Addr().String(), "smtp", smtpLn.Addr().String(),
 		"origin", cfg.Origin.String(), "env", cfg.Env, "email_backend", cfg.EmailBackend,
 		"startup", time.Since(started).Round(time.Millisecond))
@@ -180,7 +131,89 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 		status = exitFail
 	}
 	stop() // a second Ctrl-C now kills at once
+	shutdown(cfg, srv, c, stopBackground, log)
+	return status
+}
 
+// webServer builds the HTTP server of the web UI, the API and the
+// webhooks. A non-zero code is the exit status of a failure, told on
+// stderr.
+func (e *env) webServer(cfg *config.Config, st *store.Store, c *core, log *slog.Logger) (*http.Server, int) {
+	outbox := ""
+	if !cfg.Production() {
+		outbox = cfg.OutboxDir()
+	}
+	terms, err := loadTerms(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return nil, exitConfig
+	}
+	sp, err := ssoProvider(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: invalid configuration: %v\n", err)
+		return nil, exitConfig
+	}
+	handler, err := web.New(web.Deps{
+		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
+		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
+		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
+		Accounts: c.accts, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
+		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)
+		return nil, exitFail
+	}
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, exitOK
+}
+
+// imapPoller returns the IMAP intake IMAP_URL asks for, or nil.
+func imapPoller(cfg *config.Config, c *core, log *slog.Logger) (*imapin.Poller, error) {
+	if cfg.IMAPURL == "" {
+		return nil, nil
+	}
+	ic, err := imapin.ParseURL(cfg.IMAPURL)
+	if err != nil {
+		return nil, err
+	}
+	ic.PollInterval, ic.DoneFolder = cfg.IMAPPoll, cfg.IMAPDoneFolder
+	return imapin.New(ic, c.intake.IngestIMAP, log), nil
+}
+
+// runBackground starts the work that runs beside the listeners: the
+// senders, the fan-out rescuer, account pruning and the IMAP poller. They
+// outlive ctx (the shutdown signal) until the returned stop, so that the
+// senders finish the message on the wire; stop waits for them.
+func runBackground(ctx context.Context, c *core, st *store.Store, poller *imapin.Poller, log *slog.Logger) (stop func()) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { c.sender.Run(bctx) })
+	go pruneAccounts(bctx, st, log)
+	go c.fanout.RescueAbandoned(bctx)
+	if poller != nil {
+		wg.Go(func() {
+			if err := poller.Run(bctx); err != nil {
+				log.Error("IMAP intake stopped", "err", err)
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// shutdown stops serve in order within SHUTDOWN_GRACE: HTTP, then SMTP,
+// then jobs, then the senders.
+func shutdown(cfg *config.Config, srv *http.Server, c *core, stopBackground func(), log *slog.Logger) {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -198,11 +231,8 @@ func cmdServe(e *env, fs *flag.FlagSet, args []string) int {
 	if err := c.queue.Stop(sctx); err != nil {
 		log.Warn("stopping job queue", "err", err)
 	}
-	stopSender()
-	<-senderDone
-	<-imapDone
+	stopBackground()
 	log.Info("stopped")
-	return status
 }
 
 func unwrapNetErr(err error) error {
