@@ -12,8 +12,8 @@ import (
 	"github.com/parleymail/parley/daemon/config"
 	"github.com/parleymail/parley/mailflow/bounce/dsn"
 	"github.com/parleymail/parley/mailflow/bounce/proof"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/sign"
 )
 
@@ -125,7 +125,7 @@ func (m inspectedMessage) init() inspectedMessage {
 
 func inspectMessage(file string, raw []byte) inspectedMessage {
 	out := inspectedMessage{File: file}
-	m, err := parse.Parse(raw, parse.Limits{})
+	m, err := mailparse.Parse(raw, mailparse.Limits{})
 	if err != nil {
 		out.Errors = []string{err.Error()}
 		return out.init()
@@ -159,7 +159,7 @@ func inspectReply(e *env, file string, raw []byte) inspectedReply {
 	var r quote.Reply
 	switch {
 	case looksLikeMessage(raw):
-		m, err := parse.Parse(raw, parse.Limits{})
+		m, err := mailparse.Parse(raw, mailparse.Limits{})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "parleyd: inspect: %s: %v\n", file, err)
 			break

@@ -17,9 +17,9 @@ import (
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
 	"github.com/parleymail/parley/mailflow/outbound"
@@ -139,7 +139,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	})
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
-		URLs: links, BrandTitle: cfg.BrandTitle, Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		URLs: links, BrandTitle: cfg.BrandTitle, Limits: mailparse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
 		SenderAuth: newSenderAuth(cfg)}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/store"
 )
 
@@ -125,7 +125,7 @@ func (a *archive) one(ctx context.Context, msg *MboxMessage) error {
 		a.skip(msg.Line, "the message is too large")
 		return nil
 	}
-	p, err := parse.Parse(msg.Raw, parse.Limits{MaxAttachmentBytes: 1}) // attachments: names and sizes only
+	p, err := mailparse.Parse(msg.Raw, mailparse.Limits{MaxAttachmentBytes: 1}) // attachments: names and sizes only
 	if err != nil {
 		a.skip(msg.Line, "not a message: "+err.Error())
 		return nil
@@ -260,7 +260,7 @@ func (a *archive) author(ctx context.Context, from string) (*int64, error) {
 // fromAddress is the message's From address, lowercased. Mailman's
 // public archives hide addresses as "alice at example.org"; that is
 // read back too.
-func fromAddress(p *parse.Message) string {
+func fromAddress(p *mailparse.Message) string {
 	addr := strings.TrimSpace(p.FromAddress)
 	if !strings.Contains(addr, "@") {
 		// "alice at example.org (Alice)": the address, then a comment.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/outbound"
 )
 
@@ -17,7 +17,7 @@ const joinLinkFor = 7 * 24 * time.Hour
 // +owner@. Subscribe and unsubscribe only ever send a confirmation link to
 // the From address: a forged From can make someone receive one email,
 // never change their subscriptions.
-func (p *Processor) command(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, m *parse.Message, cmd string) (string, error) {
+func (p *Processor) command(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, m *mailparse.Message, cmd string) (string, error) {
 	switch cmd {
 	case CmdSubscribe:
 		if g.JoinPolicy == mailflow.JoinInvite || !g.Listed && author == nil {

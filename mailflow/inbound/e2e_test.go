@@ -33,8 +33,8 @@ import (
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/imapin"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
@@ -124,7 +124,7 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	r.dkimKeys = dkimKeys
 	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, "Parley", domain)}})
 	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley",
-		Limits: parse.Limits{}, Log: log, DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
+		Limits: mailparse.Limits{}, Log: log, DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	r.proc = proc
 	workers := river.NewWorkers()

@@ -9,14 +9,14 @@ import (
 	"strings"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/store"
 )
 
 // loopOrAuto says why a message must not be distributed or answered:
 // Parley's own mail coming back (its headers, its List-Id, or sent from
 // one of its addresses), and automatic mail (RFC 3834).
-func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *parse.Message) (string, error) {
+func (p *Processor) loopOrAuto(ctx context.Context, in store.Inbound, m *mailparse.Message) (string, error) {
 	for _, v := range m.XLoop {
 		if strings.Contains(strings.ToLower(v), "@"+p.MailDomain) {
 			return "loop: it carries our X-Loop header", nil
@@ -102,7 +102,7 @@ func (p *Processor) isGroup(ctx context.Context, slug string) (bool, error) {
 // any multipart/report (RFC 6522: feedback loops send complaints from
 // ordinary addresses), is a delivery report whatever address it came
 // to. The bounce code acts on it only if it proves itself.
-func isBounceLike(in store.Inbound, m *parse.Message) bool {
+func isBounceLike(in store.Inbound, m *mailparse.Message) bool {
 	local := strings.ToLower(m.FromAddress)
 	if at := strings.IndexByte(local, '@'); at >= 0 {
 		local = local[:at]

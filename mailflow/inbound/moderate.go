@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 )
@@ -20,7 +20,7 @@ import (
 // must come from the moderator the address was made for: a notice
 // forwarded to someone else does not make them a moderator, and the
 // moderator's From must be authenticated (a forged one decides nothing).
-func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
+func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string, m *mailparse.Message, r Route, auth senderauth.Result) (string, error) {
 	mod, err := p.Store.UserByID(ctx, r.ModeratorID)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return "rejected: the moderator's account is gone", nil
@@ -82,7 +82,7 @@ func moderationAnswer(text string) (posting.Decision, string, bool) {
 }
 
 // tellModerator answers a moderator's email, and says so for the trace.
-func (p *Processor) tellModerator(ctx context.Context, mod mailflow.User, m *parse.Message, text string) string {
+func (p *Processor) tellModerator(ctx context.Context, mod mailflow.User, m *mailparse.Message, text string) string {
 	err := p.sendSystem(ctx, outbound.SystemMailArgs{To: mod.Email, Subject: "Re: " + m.Subject, Text: text + "\n", InReplyTo: m.MessageID})
 	if err != nil {
 		p.Log.Warn("answering a moderator", "err", err)

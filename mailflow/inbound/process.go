@@ -15,10 +15,10 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
-	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -59,7 +59,7 @@ type Processor struct {
 	MailDomain string
 	URLs       *urls.Map // links in its answers
 	BrandTitle string
-	Limits     parse.Limits
+	Limits     mailparse.Limits
 	Log        *slog.Logger
 	Bounces    BounceReader // nil: reports are kept for later
 	// Library stores the attachments of posted messages as resources of
@@ -163,7 +163,7 @@ func (p *Processor) work(ctx context.Context, id int64) (err error) {
 }
 
 func (p *Processor) process(ctx context.Context, in store.Inbound) ([]string, error) {
-	msg, perr := parse.Parse(in.Raw, p.Limits)
+	msg, perr := mailparse.Parse(in.Raw, p.Limits)
 	var auth *senderauth.Result // checked once, when a recipient needs it
 	var outcomes []string
 	seen := map[string]bool{}
@@ -256,7 +256,7 @@ func (p *Processor) checkSender(ctx context.Context, in store.Inbound) (senderau
 	return res, nil
 }
 
-func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
+func (p *Processor) route(ctx context.Context, in store.Inbound, m *mailparse.Message, r Route, auth senderauth.Result) (string, error) {
 	g, err := p.Store.GroupBySlug(ctx, r.Slug)
 	if errors.Is(err, mailflow.ErrNotFound) {
 		return "rejected: the group no longer exists", nil
@@ -285,7 +285,7 @@ func (p *Processor) route(ctx context.Context, in store.Inbound, m *parse.Messag
 	return p.post(ctx, g, author, from, in, m, r, auth)
 }
 
-func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, in store.Inbound, m *parse.Message, r Route, auth senderauth.Result) (string, error) {
+func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow.User, from string, in store.Inbound, m *mailparse.Message, r Route, auth senderauth.Result) (string, error) {
 	threadID := r.ThreadID
 	if threadID == 0 {
 		// A reply finds its thread by the Message-IDs it answers, newest
@@ -390,7 +390,7 @@ var emailTag = mailflow.Tag{Slug: "email", Name: "email"}
 // fail the job. Pictures of an HTML body (inline, with a Content-ID) are
 // not files, and attached mail (message/rfc822) is not shared. It
 // returns a note for the outcome ("" with no attachments).
-func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, author *mailflow.User, messageID int64, m *parse.Message) string {
+func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, author *mailflow.User, messageID int64, m *mailparse.Message) string {
 	if p.Library == nil || len(m.Attachments) == 0 {
 		return ""
 	}
@@ -438,7 +438,7 @@ func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.M
 func (p *Processor) groupURL(g mailflow.Group) string { return p.URLs.Group(g.Slug) }
 
 // notMember answers a non-member once a day at most: how to join.
-func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *parse.Message) (string, error) {
+func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *mailparse.Message) (string, error) {
 	text := fmt.Sprintf("Hello,\n\nYour message to %s was not posted, because only members of the group %q can post to it.\n\n"+
 		"To ask to join, send an empty email to %s+subscribe@%s, or visit %s\n\nIf you are a member already, write from the address you joined with.\n\n-- \n%s\n",
 		p.groupAddress(g), g.Name, g.Slug, p.MailDomain, p.groupURL(g), p.BrandTitle)
@@ -454,7 +454,7 @@ func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string
 
 // explain sends an automatic answer, at most once a day per address and
 // reason, never to automatic mail (the caller checked).
-func (p *Processor) explain(ctx context.Context, to, reason, subject, text string, m *parse.Message) (bool, error) {
+func (p *Processor) explain(ctx context.Context, to, reason, subject, text string, m *mailparse.Message) (bool, error) {
 	if to == "" {
 		return false, nil
 	}
@@ -474,7 +474,7 @@ func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) e
 // notifyHeld tells the poster that their message will appear once
 // approved. (The moderators' notices, with decision links, are queued by
 // the posting hook in mailflow/modmail, for every source alike.)
-func (p *Processor) notifyHeld(ctx context.Context, g mailflow.Group, acc posting.Accepted, from string, m *parse.Message) {
+func (p *Processor) notifyHeld(ctx context.Context, g mailflow.Group, acc posting.Accepted, from string, m *mailparse.Message) {
 	if _, err := p.explain(ctx, from, "held:"+g.Slug, "Your message to "+g.Name+" is waiting for approval",
 		"Your message to "+p.groupAddress(g)+" was received and is waiting for a moderator's approval. It will be sent to the group once approved.\n", m); err != nil {
 		p.Log.Warn("telling poster about moderation", "err", err)

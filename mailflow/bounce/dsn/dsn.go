@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 )
 
 // Kind says what a received message is.
@@ -106,7 +106,7 @@ func Classify(raw []byte) (r Report) {
 }
 
 func classify(raw []byte) Report {
-	m, err := parse.Parse(raw, parse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
+	m, err := mailparse.Parse(raw, mailparse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
 	if err != nil {
 		return Report{Kind: KindUnparsable}
 	}
@@ -183,7 +183,7 @@ func kindOf(rs []Recipient, delayed bool) Kind {
 
 // message is the received message as the classifier looks at it.
 type message struct {
-	m          *parse.Message
+	m          *mailparse.Message
 	h          header
 	from       string          // lowercased address of From
 	to         map[string]bool // lowercased addresses of To
@@ -204,7 +204,7 @@ type message struct {
 	whole     facts // what the report text as a whole says
 }
 
-func newMessage(raw []byte, m *parse.Message) *message {
+func newMessage(raw []byte, m *mailparse.Message) *message {
 	h := readHeader(raw)
 	msg := &message{m: m, h: h, to: map[string]bool{}, subject: strings.ToLower(m.Subject)}
 	msg.from = cleanAddr(m.FromAddress)

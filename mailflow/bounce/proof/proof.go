@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/sign"
 )
 
@@ -143,7 +143,7 @@ func bodies(raw []byte) [][]byte {
 		total += len(b)
 		out = append(out, b)
 	}
-	m, err := parse.Parse(raw, parse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
+	m, err := mailparse.Parse(raw, mailparse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
 	if err != nil {
 		if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
 			keep(raw[i:])

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailparse"
 )
 
 // Reply is a reply split into what is shown and what is folded.
@@ -487,19 +487,19 @@ func dropBracketed(s string) string {
 // ---- HTML -----------------------------------------------------------------------------
 
 // SplitHTML splits an HTML body: the quote and signature elements that
-// clients mark are removed, the rest is converted with parse.HTMLToText
+// clients mark are removed, the rest is converted with mailparse.HTMLToText
 // and split as text.
 func SplitHTML(body string) Reply {
 	doc, err := html.Parse(strings.NewReader(body))
 	if err != nil {
-		return Split(parse.HTMLToText(body))
+		return Split(mailparse.HTMLToText(body))
 	}
 	sigs, removed := prune(doc)
 	var b strings.Builder
 	if err := html.Render(&b, doc); err != nil {
-		return Split(parse.HTMLToText(body))
+		return Split(mailparse.HTMLToText(body))
 	}
-	r := Split(parse.HTMLToText(b.String()))
+	r := Split(mailparse.HTMLToText(b.String()))
 	var parts []string
 	if r.Signature != "" {
 		parts = append(parts, r.Signature)
@@ -585,7 +585,7 @@ walk:
 			case markSignature:
 				var b strings.Builder
 				if err := html.Render(&b, n); err == nil {
-					sigs = append(sigs, parse.HTMLToText(b.String()))
+					sigs = append(sigs, mailparse.HTMLToText(b.String()))
 				}
 				drop = append(drop, n)
 				continue

@@ -1,14 +1,15 @@
 package quote
 
 import (
-	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/parleymail/parley/mailflow/inbound/parse"
+	"github.com/parleymail/parley/mailflow/mailtest"
+
+	"github.com/parleymail/parley/mailflow/mailparse"
 )
 
 func corpusDir(t *testing.T) string { return mailtest.CorpusDir(t) }
@@ -22,9 +23,9 @@ func splitFile(t *testing.T, name string, raw []byte) (Reply, string) {
 	t.Helper()
 	switch filepath.Ext(name) {
 	case ".eml", ".raw", ".email":
-		m, err := parse.Parse(raw, parse.Limits{})
+		m, err := mailparse.Parse(raw, mailparse.Limits{})
 		if err != nil {
-			t.Fatalf("parse.Parse: %v", err)
+			t.Fatalf("mailparse.Parse: %v", err)
 		}
 		if m.TextFromHTML {
 			return SplitHTML(m.HTML), m.Text
@@ -198,7 +199,7 @@ func TestSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			if ext == ".eml" {
-				m, err := parse.Parse(raw, parse.Limits{})
+				m, err := mailparse.Parse(raw, mailparse.Limits{})
 				if err != nil || len(m.Warnings) > 0 && !(m.TextFromHTML && len(m.Warnings) == 1) {
 					t.Errorf("the sample does not parse cleanly: %v %q", err, m.Warnings)
 				}

@@ -1,4 +1,4 @@
-// Package parse turns a message as received (RFC 5322 bytes) into what
+// Package mailparse turns a message as received (RFC 5322 bytes) into what
 // Parley stores and shows: the envelope-ish header fields, the body as
 // plain UTF-8 text, the HTML body as sent, the attachments, and the
 // markers of automatic mail (RFC 3834).
@@ -20,4 +20,4 @@
 //
 // HTMLToText is the converter used for HTML-only mail; the quote package
 // uses it too, after folding quoted history out of an HTML reply.
-package parse
+package mailparse

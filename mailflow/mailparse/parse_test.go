@@ -1,14 +1,15 @@
-package parse
+package mailparse
 
 import (
 	"bytes"
 	"errors"
-	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
