@@ -14,7 +14,6 @@ import (
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/bounce"
-	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
@@ -171,16 +170,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	processor.OnBounceMail = c.bounces.FromMail
 	warnings.Service = c.bounces
 	c.sender.OnPermanentFailure(c.bounces.OnSendFailure)
-	c.hooks = &webhooks.Deps{Bounces: c.bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
-		MailgunKey: cfg.MailgunSigningKey, Log: log}
-	if len(cfg.SNSTopicARNs) > 0 {
-		c.hooks.SNS = &webhook.SNSVerifier{Topics: cfg.SNSTopicARNs, AutoSubscribe: cfg.SNSAutoSubscribe}
-	}
-	if cfg.SendGridPublicKey != "" {
-		if c.hooks.SendGridKey, err = webhook.ParseSendGridPublicKey(cfg.SendGridPublicKey); err != nil {
-			return nil, configError{fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)}
-		}
-	}
+	c.hooks = &webhooks.Deps{Bounces: c.bounces, Settings: cfg.Webhooks, Log: log}
 	c.metrics.RegisterGauge("parley_suppressed_addresses", "Addresses on the suppression list (no mail is sent to them).", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

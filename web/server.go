@@ -115,7 +115,9 @@ func New(d Deps) (http.Handler, error) {
 		if wd.Log == nil {
 			wd.Log = d.Log
 		}
-		webhooks.Register(base, wd)
+		if err := webhooks.Register(base, wd); err != nil {
+			return nil, err
+		}
 	}
 	assets, err := static.New(prefix)
 	if err != nil {
