@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
+	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -35,6 +36,7 @@ type Mailer interface {
 type Deps struct {
 	Shell      *page.Shell
 	Store      *store.Store
+	Groups     *groupsvc.Service // creates and updates groups, as the API does
 	Mailer     Mailer
 	Keys       sign.Keys // checks invitation links
 	URLs       *urls.Map // links in the mail it sends
