@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/parleymail/parley/mailflow/bounce/webhook"
 )
@@ -22,8 +23,8 @@ type inspectedEvent struct {
 	Diagnostic string `json:"diagnostic"`
 }
 
-// inspectWebhook implements `parleyd inspect webhook --provider
-// ses|postmark|mailgun|sendgrid FILE…`: it shows how Parley reads saved
+// inspectWebhook implements `parleyd inspect webhook --provider NAME
+// FILE…`, NAME one of webhook.Providers: it shows how Parley reads saved
 // provider webhook payloads, one JSON line per event, after a first line
 // saying that no signature was checked (the files carry no request
 // headers, and a saved SNS message's certificate may be long gone). args
@@ -35,9 +36,10 @@ func inspectWebhook(e *env, args []string) int {
 	}
 	fs := flag.NewFlagSet("parleyd inspect webhook", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	provider := fs.String("provider", "", "who sent the payloads: ses, postmark, mailgun or sendgrid")
+	names := webhook.Names()
+	provider := fs.String("provider", "", "who sent the payloads: "+strings.Join(names[:len(names)-1], ", ")+" or "+names[len(names)-1])
 	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: parleyd inspect webhook --provider ses|postmark|mailgun|sendgrid FILE…")
+		fmt.Fprintln(w, "usage: parleyd inspect webhook --provider "+strings.Join(names, "|")+" FILE…")
 		fmt.Fprintln(w, "       (one JSON line per event; signatures are not checked)")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
@@ -52,9 +54,8 @@ func inspectWebhook(e *env, args []string) int {
 		usage(e.stderr) // the flag package has printed the error
 		return exitConfig
 	}
-	switch *provider {
-	case webhook.ProviderSES, webhook.ProviderPostmark, webhook.ProviderMailgun, webhook.ProviderSendGrid:
-	default:
+	p, known := webhook.ProviderNamed(*provider)
+	if !known {
 		if *provider == "" {
 			fmt.Fprintln(e.stderr, "parleyd: inspect webhook: --provider is required")
 		} else {
@@ -83,7 +84,7 @@ func inspectWebhook(e *env, args []string) int {
 			status = exitFail
 			continue
 		}
-		events, err := webhook.DecodeUnverified(*provider, raw)
+		events, err := p.Unverified(raw)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "parleyd: inspect webhook: %s: %v\n", file, err)
 			status = exitFail

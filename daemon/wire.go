@@ -14,7 +14,6 @@ import (
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/bounce"
-	"github.com/parleymail/parley/mailflow/bounce/webhook"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/inbound"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
@@ -151,9 +150,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
 		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true}
 	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Brand: cfg.BrandTitle, Log: log}
-	if c.hooks, err = newWebhooks(cfg, c.bounces, log); err != nil {
-		return nil, err
-	}
+	c.hooks = &webhooks.Deps{Bounces: c.bounces, Settings: cfg.Webhooks, Log: log}
 	if c.intake, err = newIntake(cfg, st, c.keys, c.metrics, log, c.blobTmp); err != nil {
 		return nil, err
 	}
@@ -174,22 +171,6 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	registerGauges(c.metrics, st)
 	return c, nil
-}
-
-// newWebhooks builds the provider webhooks' settings from the config.
-func newWebhooks(cfg *config.Config, bounces *bounce.Service, log *slog.Logger) (*webhooks.Deps, error) {
-	h := &webhooks.Deps{Bounces: bounces, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
-		MailgunKey: cfg.MailgunSigningKey, Log: log}
-	if len(cfg.SNSTopicARNs) > 0 {
-		h.SNS = &webhook.SNSVerifier{Topics: cfg.SNSTopicARNs, AutoSubscribe: cfg.SNSAutoSubscribe}
-	}
-	if cfg.SendGridPublicKey != "" {
-		var err error
-		if h.SendGridKey, err = webhook.ParseSendGridPublicKey(cfg.SendGridPublicKey); err != nil {
-			return nil, configError{fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)}
-		}
-	}
-	return h, nil
 }
 
 // newIntake builds the SMTP/LMTP listener from the SMTP_* settings.

@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// The checks of a group's and a category's settings, shared by the JSON
-// API and the web pages so both accept and refuse the same input. Each
+// The checks of a group's and a category's settings: the group service
+// (mailflow/groups), which the JSON API and the web pages both call, and
+// the category pages use them, so every face accepts and refuses the same
+// input. Each
 // returns an ErrInvalid FieldError naming the field (in the API's field
 // names), or the cleaned value.
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
+	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -106,15 +107,19 @@ func New(d Deps) (http.Handler, error) {
 	})
 	base.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
+	// The group form and the API are two faces of one group service.
+	groupSvc := groupsvc.New(d.Store, d.Log)
 	api.Register(base.Group("/api/v1"), api.Deps{
-		Store: d.Store, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
+		Store: d.Store, Groups: groupSvc, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
 	})
 	if d.Webhooks != nil {
 		wd := *d.Webhooks
 		if wd.Log == nil {
 			wd.Log = d.Log
 		}
-		webhooks.Register(base, wd)
+		if err := webhooks.Register(base, wd); err != nil {
+			return nil, err
+		}
 	}
 	assets, err := static.New(prefix)
 	if err != nil {
@@ -128,7 +133,7 @@ func New(d Deps) (http.Handler, error) {
 	}); err != nil {
 		return nil, err
 	}
-	shell, err := mountPages(base, d, assets)
+	shell, err := mountPages(base, d, assets, groupSvc)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +154,7 @@ func New(d Deps) (http.Handler, error) {
 // mountPages adds the web UI: static files, then every page behind the
 // session, CSRF and terms-of-service guards. Without an accounts service
 // (tests of the API alone) there are no pages.
-func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.Shell, error) {
+func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *groupsvc.Service) (*page.Shell, error) {
 	links, err := urls.New(d.Origin, d.Keys)
 	if err != nil {
 		return nil, err
@@ -171,7 +176,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
-	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Keys: d.Keys, URLs: links,
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})

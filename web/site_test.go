@@ -83,7 +83,7 @@ func newTestSite(t *testing.T) *testSite {
 		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
-		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key",
+		Webhooks: &webhooks.Deps{Settings: map[string]string{"POSTMARK_WEBHOOK_USER": "postmark", "POSTMARK_WEBHOOK_PASSWORD": "test-password", "MAILGUN_SIGNING_KEY": "test-mailgun-key"},
 			Bounces: &bounce.Service{Store: st, Keys: s.keys, URLs: links, BrandTitle: "Parley", Log: log}},
 	})
 	if err != nil {

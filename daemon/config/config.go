@@ -81,12 +81,9 @@ type Config struct {
 	BounceStaleDays       int
 	BounceDisableWarnings int
 	BounceWarningDays     int
-	SNSTopicARNs          []string
-	SNSAutoSubscribe      bool
-	PostmarkUser          string
-	PostmarkPassword      string
-	MailgunSigningKey     string
-	SendGridPublicKey     string
+	// Webhooks holds the value of every setting of the bounce webhooks'
+	// providers (webhook.Providers), by name; checked by Load.
+	Webhooks map[string]string
 
 	DigestHour    int
 	DigestWeekday time.Weekday
@@ -318,23 +315,9 @@ func Load(lookup Lookup) (*Config, error) {
 	if c.BounceWarningDays, err = intIn("BOUNCE_WARNINGS_INTERVAL_DAYS", get("BOUNCE_WARNINGS_INTERVAL_DAYS", "7"), 1, 365); err != nil {
 		return nil, err
 	}
-	for _, arn := range strings.Split(get("SNS_TOPIC_ARNS", ""), ",") {
-		if arn = strings.TrimSpace(arn); arn != "" {
-			if !strings.HasPrefix(arn, "arn:") {
-				return nil, &Error{"SNS_TOPIC_ARNS", fmt.Sprintf("%q is not an ARN such as arn:aws:sns:us-east-1:123456789012:bounces", arn)}
-			}
-			c.SNSTopicARNs = append(c.SNSTopicARNs, arn)
-		}
-	}
-	if c.SNSAutoSubscribe, err = boolean("SNS_AUTO_SUBSCRIBE", get("SNS_AUTO_SUBSCRIBE", "false")); err != nil {
+	if err := c.loadWebhooks(get); err != nil {
 		return nil, err
 	}
-	c.PostmarkUser, c.PostmarkPassword = get("POSTMARK_WEBHOOK_USER", ""), get("POSTMARK_WEBHOOK_PASSWORD", "")
-	if (c.PostmarkUser == "") != (c.PostmarkPassword == "") {
-		return nil, &Error{"POSTMARK_WEBHOOK_USER", "POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD must be set together"}
-	}
-	c.MailgunSigningKey = get("MAILGUN_SIGNING_KEY", "")
-	c.SendGridPublicKey = get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
 
 	if c.DigestHour, err = intIn("DIGEST_HOUR", get("DIGEST_HOUR", "7"), 0, 23); err != nil {
 		return nil, err

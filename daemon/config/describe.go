@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleymail/parley/mailflow/bounce/webhook"
 )
 
 // Describe and its helpers print the effective configuration for
@@ -79,12 +81,6 @@ func (c *Config) Describe() []string {
 		"BOUNCE_INFO_STALE_DAYS":        strconv.Itoa(c.BounceStaleDays),
 		"BOUNCE_DISABLE_WARNINGS":       strconv.Itoa(c.BounceDisableWarnings),
 		"BOUNCE_WARNINGS_INTERVAL_DAYS": strconv.Itoa(c.BounceWarningDays),
-		"SNS_TOPIC_ARNS":                strings.Join(c.SNSTopicARNs, ","),
-		"SNS_AUTO_SUBSCRIBE":            strconv.FormatBool(c.SNSAutoSubscribe),
-		"POSTMARK_WEBHOOK_USER":         c.PostmarkUser,
-		"POSTMARK_WEBHOOK_PASSWORD":     mask(c.PostmarkPassword, false, ""),
-		"MAILGUN_SIGNING_KEY":           mask(c.MailgunSigningKey, false, ""),
-		"SENDGRID_WEBHOOK_PUBLIC_KEY":   c.SendGridPublicKey,
 		"DIGEST_HOUR":                   strconv.Itoa(c.DigestHour),
 		"DIGEST_WEEKDAY":                strings.ToLower(c.DigestWeekday.String()),
 		"DIGEST_CRON":                   c.DigestCron,
@@ -108,6 +104,14 @@ func (c *Config) Describe() []string {
 		"MAIL_AUTH_TRUSTED_RELAYS":      joinPrefixes(c.MailAuthRelays),
 		"MAIL_AUTH_DNS_TIMEOUT":         strconv.Itoa(int(c.MailAuthDNSTimeout / time.Second)),
 		"MAIL_AUTH_DNS_SERVER":          c.MailAuthDNSServer,
+	}
+	for _, p := range webhook.Providers() {
+		for _, st := range p.Settings() {
+			m[st.Name] = c.Webhooks[st.Name]
+			if st.Secret {
+				m[st.Name] = mask(c.Webhooks[st.Name], false, "")
+			}
+		}
 	}
 	if c.ResourceStorage == "local" {
 		m["RESOURCE_STORAGE"] += " (files in " + c.BlobDir() + ")"

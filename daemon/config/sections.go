@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/parleymail/parley/mailflow/bounce/webhook"
 )
 
 // Settings read as groups, for the mail-authentication and storage
@@ -83,4 +86,20 @@ func (c *Config) loadStorage(get func(name, def string) string) error {
 		}
 	}
 	return nil
+}
+
+// loadWebhooks reads the settings of every bounce-webhook provider and
+// has each provider check its own.
+func (c *Config) loadWebhooks(get func(name, def string) string) error {
+	c.Webhooks = map[string]string{}
+	for _, p := range webhook.Providers() {
+		for _, st := range p.Settings() {
+			c.Webhooks[st.Name] = get(st.Name, st.Default)
+		}
+	}
+	_, err := webhook.Endpoints(func(name string) string { return c.Webhooks[name] }, webhook.Env{})
+	if se := (*webhook.SettingError)(nil); errors.As(err, &se) {
+		return &Error{se.Name, se.Msg}
+	}
+	return err
 }

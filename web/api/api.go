@@ -21,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -33,6 +34,7 @@ const MaxBody = 1 << 20
 // Deps are what the API needs.
 type Deps struct {
 	Store      *store.Store
+	Groups     *groups.Service
 	Posting    *posting.Service
 	Log        *slog.Logger
 	SecretKey  string

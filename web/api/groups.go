@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/groups"
 )
 
 // groupOut is a group as the API shows it.
@@ -20,8 +20,10 @@ type groupOut struct {
 	Membership  *mailflow.Membership `json:"membership"`
 }
 
-// groupIn is the body of POST /groups and PATCH /groups/{slug}. Pointers
-// tell "not given" from a zero value, so PATCH changes only what it names.
+// groupIn is the body of POST /groups and PATCH /groups/{slug}: every
+// setting of the group service (mailflow/groups), which the form shares.
+// Pointers tell "not given" from a zero value, so PATCH changes only what
+// it names.
 type groupIn struct {
 	Slug                 *string `json:"slug"`
 	Name                 *string `json:"name"`
@@ -35,92 +37,28 @@ type groupIn struct {
 	Location             *string `json:"location"`
 	DisplayLocation      *string `json:"display_location"`
 	Official             *bool   `json:"official"`
+	ArchivePublic        *bool   `json:"archive_public"`
+	TrustPosts           *int    `json:"trust_posts"`
 	DMARCFailure         *string `json:"dmarc_failure"`
 }
 
-// apply merges the given fields into g, validating each.
-func (in groupIn) apply(ctx context.Context, st *store.Store, a *mailflow.User, g *mailflow.Group) error {
-	if in.Name != nil {
-		name, err := mailflow.ValidateGroupName(*in.Name)
-		if err != nil {
-			return err
-		}
-		g.Name = name
+func (in groupIn) change() groups.Change {
+	return groups.Change{Slug: in.Slug, Settings: groups.Settings{
+		Name: in.Name, Description: in.Description, Category: in.Category, JoinPolicy: in.JoinPolicy,
+		Listed: in.Listed, Moderated: in.Moderated, MemberListVisibility: in.MemberListVisibility,
+		ReplyTo: in.ReplyTo, Location: in.Location, DisplayLocation: in.DisplayLocation, Official: in.Official,
+		ArchivePublic: in.ArchivePublic, TrustPosts: in.TrustPosts, DMARCFailure: in.DMARCFailure,
+	}}
+}
+
+// failGroup answers a create or update error; of several problems, the
+// first.
+func (h *handler) failGroup(c *gin.Context, err error) {
+	var p groups.Problems
+	if errors.As(err, &p) && len(p) > 0 {
+		err = p[0]
 	}
-	if in.Description != nil {
-		if err := mailflow.ValidateDescription(*in.Description); err != nil {
-			return err
-		}
-		g.Description = *in.Description
-	}
-	if in.Category != nil {
-		if *in.Category == "" {
-			g.CategoryID = nil
-		} else {
-			cat, err := st.CategoryBySlug(ctx, *in.Category)
-			if errors.Is(err, mailflow.ErrNotFound) {
-				return mailflow.Invalid("category", "is not a known category")
-			} else if err != nil {
-				return err
-			}
-			g.CategoryID = &cat.ID
-		}
-	}
-	if in.JoinPolicy != nil {
-		p, err := mailflow.ParseJoinPolicy(*in.JoinPolicy)
-		if err != nil {
-			return err
-		}
-		g.JoinPolicy = p
-	}
-	if in.Listed != nil {
-		g.Listed = *in.Listed
-	}
-	if in.Moderated != nil {
-		g.Moderated = *in.Moderated
-	}
-	if in.MemberListVisibility != nil {
-		v, err := mailflow.ParseVisibility(*in.MemberListVisibility)
-		if err != nil {
-			return err
-		}
-		g.MemberListVisibility = v
-	}
-	if in.ReplyTo != nil {
-		r, err := mailflow.ParseReplyTo(*in.ReplyTo)
-		if err != nil {
-			return err
-		}
-		g.ReplyTo = r
-	}
-	if in.DMARCFailure != nil {
-		d, err := mailflow.ParseDMARCFailure(*in.DMARCFailure)
-		if err != nil {
-			return err
-		}
-		g.DMARCFailure = d
-	}
-	for field, p := range map[string]*string{"location": in.Location, "display_location": in.DisplayLocation} {
-		if p == nil {
-			continue
-		}
-		if err := mailflow.ValidateLocation(field, *p); err != nil {
-			return err
-		}
-	}
-	if in.Location != nil {
-		g.Location = *in.Location
-	}
-	if in.DisplayLocation != nil {
-		g.DisplayLocation = *in.DisplayLocation
-	}
-	if in.Official != nil && *in.Official != g.Official {
-		if err := mailflow.CanSetOfficial(a); err != nil {
-			return err
-		}
-		g.Official = *in.Official
-	}
-	return nil
+	h.fail(c, err)
 }
 
 // categorySlugs maps category ids to slugs, for showing groups.
@@ -166,29 +104,9 @@ func (h *handler) createGroup(c *gin.Context) {
 	if !decode(c, &in) {
 		return
 	}
-	if in.Slug == nil {
-		h.fail(c, mailflow.Invalid("slug", "is required"))
-		return
-	}
-	if err := mailflow.ValidateSlug(*in.Slug); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if in.Name == nil {
-		h.fail(c, mailflow.Invalid("name", "is required"))
-		return
-	}
-	g := mailflow.Group{
-		Slug: *in.Slug, JoinPolicy: mailflow.JoinOpen, Listed: true,
-		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup,
-	}
-	if err := in.apply(ctx, h.Store, a, &g); err != nil {
-		h.fail(c, err)
-		return
-	}
-	g, err := h.Store.CreateGroup(ctx, g, a.ID)
+	g, err := h.Groups.Create(ctx, a, in.change())
 	if err != nil {
-		h.fail(c, err)
+		h.failGroup(c, err)
 		return
 	}
 	m, err := h.Store.Membership(ctx, g.ID, a.ID)
@@ -272,25 +190,9 @@ func (h *handler) updateGroup(c *gin.Context) {
 	if !decode(c, &in) {
 		return
 	}
-	if in.Slug != nil && *in.Slug != g.Slug {
-		// The slug is the group's email address: changing it would break
-		// every reply to mail already sent.
-		h.fail(c, mailflow.Invalid("slug", "cannot be changed"))
-		return
-	}
-	if err := in.apply(ctx, h.Store, a, &g); err != nil {
-		h.fail(c, err)
-		return
-	}
-	var err error
-	err = h.Store.Tx(ctx, func(tx *store.Store) error {
-		if g, err = tx.UpdateGroup(ctx, g); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, store.AuditEntry{ActorID: &a.ID, Action: "group.update", TargetType: "group", TargetID: g.Slug})
-	})
+	g, err := h.Groups.Update(ctx, a, g, m, in.change())
 	if err != nil {
-		h.fail(c, err)
+		h.failGroup(c, err)
 		return
 	}
 	h.respondGroup(c, http.StatusOK, g, m)

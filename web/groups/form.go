@@ -2,8 +2,6 @@ package groups
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,22 +10,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/store"
+	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/web/picture"
+	"github.com/parleymail/parley/web/session"
 )
 
 // groupFields are the inputs of the group form, kept to fill it again.
 var groupFields = []string{"name", "slug", "category", "description", "owners", "whitelist", "official", "join_policy",
 	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure"}
 
-// groupInput is the checked group form.
+// groupInput is the checked group form: a change for the group
+// service, with the accounts its owners and whitelist fields name.
 type groupInput struct {
-	Group        mailflow.Group
-	Owners       []mailflow.User // create: owners besides the creator; edit: every owner
-	Whitelist    []mailflow.User
-	Picture      []byte // normalized; nil: keep the current one
-	PictureType  string
-	ClearPicture bool
+	Change    groupsvc.Change
+	Owners    []mailflow.User // create: owners besides the creator; edit: every owner
+	Whitelist []mailflow.User
 }
 
 // fieldLabels name fields in messages ("Name is required").
@@ -37,15 +34,46 @@ var fieldLabels = map[string]string{
 	"display_location": "The location shown",
 }
 
-// addErr records err, from mailflow's shared validation, beside its field
-// in words for people.
+// choiceMessages say, for the fields people pick from, what to do rather
+// than what was wrong.
+var choiceMessages = map[string]string{
+	"category":               "Choose a category from the list.",
+	"join_policy":            "Choose who can join.",
+	"member_list_visibility": "Choose who sees the member list.",
+	"reply_to":               "Choose where replies go.",
+	"dmarc_failure":          "Choose what happens to mail failing its domain's DMARC policy.",
+	"trust_posts":            "Enter a number from 0 to 100.",
+}
+
+// addErr records err, a problem the group service found, beside its
+// field in words for people.
 func addErr(errs *mailflow.FieldErrors, err error) {
 	var fe *mailflow.FieldError
-	if !errors.As(err, &fe) {
+	switch {
+	case errors.Is(err, mailflow.ErrForbidden):
+		// The service's only refusal: the official flag (CanSetOfficial).
+		errs.Add("official", "Only superusers can change whether a group is official.")
+	case !errors.As(err, &fe):
 		errs.Add("form", err.Error())
-		return
+	case choiceMessages[fe.Field] != "":
+		errs.Add(fe.Field, choiceMessages[fe.Field])
+	default:
+		errs.Add(fe.Field, sentence(fieldLabels[fe.Field], fe.Msg))
 	}
-	errs.Add(fe.Field, sentence(fieldLabels[fe.Field], fe.Msg))
+}
+
+// problemFields turns the group service's problems into the form's
+// messages; false when err holds none.
+func problemFields(err error) (map[string]string, bool) {
+	var p groupsvc.Problems
+	if !errors.As(err, &p) {
+		return nil, false
+	}
+	errs := &mailflow.FieldErrors{}
+	for _, e := range p {
+		addErr(errs, e)
+	}
+	return errs.Fields, true
 }
 
 // sentence makes a message of mailflow's validation ("is required",
@@ -64,108 +92,77 @@ func sentence(label, msg string) string {
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
-// parseGroupForm checks the form into in, which holds the group as it
-// is (a new group's defaults when creating), and collects every problem.
-// creating: the slug is read, and the owners listed are extra ones.
-func (h *handler) parseGroupForm(c *gin.Context, actor *mailflow.User, cats []mailflow.Category, form map[string]string,
-	in *groupInput, creating bool) *mailflow.FieldErrors {
+// parseGroupForm reads the form into a change of g (as it is, or the
+// service's defaults when creating) and has the group service check it,
+// collecting every problem. creating: the slug is read, and the owners
+// listed are extra ones. The error is a failure to check (a database
+// error), not a problem of the form.
+func (h *handler) parseGroupForm(c *gin.Context, actor *mailflow.User, g mailflow.Group, form map[string]string,
+	creating bool) (groupInput, *mailflow.FieldErrors, error) {
 	errs := &mailflow.FieldErrors{}
-	parseGroupText(form, cats, &in.Group, errs, creating)
-	parseGroupOptions(form, actor, in, errs)
-	in.ClearPicture = form["clear_picture"] == "1"
-	h.readPicture(c, in, errs)
-	h.resolvePeople(c.Request.Context(), form, in, errs, creating)
-	return errs
+	in := groupInput{Change: formChange(form, errs, creating)}
+	if cur := session.Get(c); cur.Impersonator != nil {
+		in.Change.ImpersonatorID = &cur.Impersonator.ID
+	}
+	data, contentType, problem := picture.FromForm(c, "picture")
+	if problem != "" {
+		errs.Add("picture", problem)
+	}
+	if data != nil {
+		in.Change.Picture = &groupsvc.Picture{Data: data, ContentType: contentType}
+	}
+	in.Change.ClearPicture = form["clear_picture"] == "1"
+	h.resolvePeople(c.Request.Context(), form, &in, errs, creating)
+	owners, white := userIDs(in.Owners), userIDs(in.Whitelist)
+	in.Change.Owners, in.Change.Whitelist = &owners, &white
+	problems, err := h.Groups.Check(c.Request.Context(), actor, &g, in.Change)
+	for _, p := range problems {
+		addErr(errs, p)
+	}
+	return in, errs, err
 }
 
-// parseGroupText reads what describes the group: name, slug, category,
-// description and locations.
-func parseGroupText(form map[string]string, cats []mailflow.Category, g *mailflow.Group, errs *mailflow.FieldErrors, creating bool) {
-	if name, err := mailflow.ValidateGroupName(form["name"]); err != nil {
-		addErr(errs, err)
-	} else {
-		g.Name = name
-	}
+// formChange reads the form's fields as the group service's settings; a
+// form gives every setting, so each is set. What cannot be read at all
+// is recorded in errs.
+func formChange(form map[string]string, errs *mailflow.FieldErrors, creating bool) groupsvc.Change {
+	text := func(name string) *string { v := form[name]; return &v }
+	on := func(name string) *bool { v := form[name] == "1"; return &v }
+	var ch groupsvc.Change
 	if creating {
-		g.Slug = strings.ToLower(strings.TrimSpace(form["slug"]))
-		form["slug"] = g.Slug
-		if err := mailflow.ValidateSlug(g.Slug); err != nil {
-			addErr(errs, err)
-		}
+		form["slug"] = strings.ToLower(strings.TrimSpace(form["slug"]))
+		ch.Slug = text("slug")
 	}
-	g.CategoryID = nil
-	if form["category"] != "" {
-		for _, cat := range cats {
-			if cat.Slug == form["category"] {
-				g.CategoryID = &cat.ID
-			}
-		}
-		if g.CategoryID == nil {
-			errs.Add("category", "Choose a category from the list.")
-		}
-	}
-	g.Description = strings.ReplaceAll(form["description"], "\r\n", "\n")
-	if err := mailflow.ValidateDescription(g.Description); err != nil {
-		addErr(errs, err)
-	}
-	g.Location, g.DisplayLocation = strings.TrimSpace(form["location"]), strings.TrimSpace(form["display_location"])
-	for field, v := range map[string]string{"location": g.Location, "display_location": g.DisplayLocation} {
-		if err := mailflow.ValidateLocation(field, v); err != nil {
-			addErr(errs, err)
-		}
-	}
-}
-
-// parseGroupOptions reads the group's policies and switches. Only
-// superusers change the official flag (mailflow.CanSetOfficial).
-func parseGroupOptions(form map[string]string, actor *mailflow.User, in *groupInput, errs *mailflow.FieldErrors) {
-	g := &in.Group
-	var err error
-	if g.JoinPolicy, err = mailflow.ParseJoinPolicy(form["join_policy"]); err != nil {
-		errs.Add("join_policy", "Choose who can join.")
-	}
-	if g.MemberListVisibility, err = mailflow.ParseVisibility(form["member_list_visibility"]); err != nil {
-		errs.Add("member_list_visibility", "Choose who sees the member list.")
-	}
-	if g.ReplyTo, err = mailflow.ParseReplyTo(form["reply_to"]); err != nil {
-		errs.Add("reply_to", "Choose where replies go.")
+	form["location"], form["display_location"] = strings.TrimSpace(form["location"]), strings.TrimSpace(form["display_location"])
+	description := strings.ReplaceAll(form["description"], "\r\n", "\n")
+	ch.Settings = groupsvc.Settings{
+		Name: text("name"), Description: &description, Category: text("category"), JoinPolicy: text("join_policy"),
+		MemberListVisibility: text("member_list_visibility"), ReplyTo: text("reply_to"),
+		Location: text("location"), DisplayLocation: text("display_location"),
+		Listed: on("listed"), Moderated: on("moderated"), Official: on("official"),
 	}
 	switch form["archive"] {
 	case "public", "members":
-		g.ArchivePublic = form["archive"] == "public"
+		ch.ArchivePublic = new(bool)
+		*ch.ArchivePublic = form["archive"] == "public"
 	default:
 		errs.Add("archive", "Choose who can read the archive.")
 	}
-	g.DMARCFailure = mailflow.DMARCHold // the default, also for a form from before the setting
-	if v := form["dmarc_failure"]; v != "" {
-		if g.DMARCFailure, err = mailflow.ParseDMARCFailure(v); err != nil {
-			errs.Add("dmarc_failure", "Choose what happens to mail failing its domain's DMARC policy.")
-		}
+	dmarc := form["dmarc_failure"]
+	if dmarc == "" {
+		dmarc = string(mailflow.DMARCHold) // the default, also for a form from before the setting
 	}
-	g.Listed, g.Moderated = form["listed"] == "1", form["moderated"] == "1"
-	g.TrustPosts = 0 // an empty field means none
+	ch.DMARCFailure = &dmarc
+	trust := 0 // an empty field means none
 	if t := strings.TrimSpace(form["trust_posts"]); t != "" {
 		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > 100 {
-			errs.Add("trust_posts", "Enter a number from 0 to 100.")
+		if err != nil {
+			errs.Add("trust_posts", choiceMessages["trust_posts"])
 		}
-		g.TrustPosts = n
+		trust = n
 	}
-	if official := form["official"] == "1"; official != g.Official {
-		if mailflow.CanSetOfficial(actor) != nil {
-			errs.Add("official", "Only superusers can change whether a group is official.")
-		}
-		g.Official = official
-	}
-}
-
-// readPicture normalizes an uploaded picture (the CSRF guard bounded the
-// body already).
-func (h *handler) readPicture(c *gin.Context, in *groupInput, errs *mailflow.FieldErrors) {
-	var problem string
-	if in.Picture, in.PictureType, problem = picture.FromForm(c, "picture"); problem != "" {
-		errs.Add("picture", problem)
-	}
+	ch.TrustPosts = &trust
+	return ch
 }
 
 // resolvePeople reads the owners and whitelist fields: addresses of
@@ -219,33 +216,6 @@ func (h *handler) resolvePeople(ctx context.Context, form map[string]string, in 
 	}
 	in.Owners = pick("owners", owners)
 	in.Whitelist = pick("whitelist", white)
-}
-
-// savePicture stores a new picture, or clears it, on the group.
-func savePicture(ctx context.Context, tx *store.Store, in *groupInput) error {
-	switch {
-	case in.Picture != nil:
-		key := newPictureKey(in.PictureType)
-		if err := tx.PutPicture(ctx, key, in.PictureType, in.Picture); err != nil {
-			return err
-		}
-		in.Group.PictureKey = key
-	case in.ClearPicture:
-		in.Group.PictureKey = ""
-	}
-	return nil
-}
-
-// newPictureKey is a random key: pictures are served by key, cached for
-// good, and a new upload gets a new key.
-func newPictureKey(contentType string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	ext := ".jpg"
-	if contentType == "image/png" {
-		ext = ".png"
-	}
-	return hex.EncodeToString(b) + ext
 }
 
 // userIDs lists the ids of users.

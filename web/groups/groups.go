@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -27,9 +28,10 @@ import (
 type Deps struct {
 	Shell      *page.Shell
 	Store      *store.Store
-	Keys       sign.Keys // checks invitation links
-	URLs       *urls.Map // links in the mail it sends
-	MailDomain string    // a group's address is SLUG@MAIL_DOMAIN
+	Groups     *groupsvc.Service // creates and updates groups, as the API does
+	Keys       sign.Keys         // checks invitation links
+	URLs       *urls.Map         // links in the mail it sends
+	MailDomain string            // a group's address is SLUG@MAIL_DOMAIN
 	Log        *slog.Logger
 }
 

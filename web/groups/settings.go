@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/store"
+	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -36,13 +36,8 @@ func (h *handler) newGroupForm(c *gin.Context) {
 	}
 	// The API's defaults: open, listed, members see members, replies to
 	// the group; the archive is for members until an owner opens it.
-	form := groupFormValues(newGroupDefaults(), cats)
+	form := groupFormValues(groupsvc.Defaults(), cats)
 	h.renderGroupForm(c, http.StatusOK, nil, cats, form, nil)
-}
-
-func newGroupDefaults() mailflow.Group {
-	return mailflow.Group{JoinPolicy: mailflow.JoinOpen, Listed: true,
-		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}
 }
 
 // createGroup makes the group with every setting, its picture, its extra
@@ -61,32 +56,20 @@ func (h *handler) createGroup(c *gin.Context) {
 		return
 	}
 	form := page.FormValues(c, groupFields...)
-	in := groupInput{Group: newGroupDefaults()}
-	if errs := h.parseGroupForm(c, u, cats, form, &in, true); errs.Any() {
+	in, errs, err := h.parseGroupForm(c, u, groupsvc.Defaults(), form, true)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if errs.Any() {
 		h.renderGroupForm(c, http.StatusUnprocessableEntity, nil, cats, form, errs.Fields)
 		return
 	}
-	var g mailflow.Group
-	err = h.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := savePicture(ctx, tx, &in); err != nil {
-			return err
-		}
-		var err error
-		if g, err = tx.CreateGroup(ctx, in.Group, u.ID); err != nil { // audits group.create
-			return err
-		}
-		if len(in.Owners) > 0 {
-			if err := tx.SetOwners(ctx, g.ID, append(userIDs(in.Owners), u.ID)); err != nil {
-				return err
-			}
-		}
-		if len(in.Whitelist) > 0 {
-			if err := tx.SetWhitelist(ctx, g.ID, userIDs(in.Whitelist)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	g, err := h.Groups.Create(ctx, u, in.Change)
+	if errs, ok := problemFields(err); ok {
+		h.renderGroupForm(c, http.StatusUnprocessableEntity, nil, cats, form, errs)
+		return
+	}
 	if errors.Is(err, mailflow.ErrDuplicate) && mailflow.FieldOf(err) == "slug" {
 		h.renderGroupForm(c, http.StatusUnprocessableEntity, nil, cats, form,
 			map[string]string{"slug": "Another group already uses this address; choose another."})
@@ -101,25 +84,25 @@ func (h *handler) createGroup(c *gin.Context) {
 }
 
 // editable loads the group for its edit form, for owners and superusers.
-func (h *handler) editable(c *gin.Context) (mailflow.Group, []mailflow.Category, bool) {
+func (h *handler) editable(c *gin.Context) (mailflow.Group, *mailflow.Membership, []mailflow.Category, bool) {
 	g, m, ok := h.loadGroup(c)
 	if !ok {
-		return g, nil, false
+		return g, m, nil, false
 	}
 	if err := mailflow.CanEditGroup(session.User(c), g, m); err != nil {
 		h.Shell.Fail(c, err)
-		return g, nil, false
+		return g, m, nil, false
 	}
 	cats, err := h.Store.Categories(c.Request.Context())
 	if err != nil {
 		h.Shell.Fail(c, err)
-		return g, nil, false
+		return g, m, nil, false
 	}
-	return g, cats, true
+	return g, m, cats, true
 }
 
 func (h *handler) editGroupForm(c *gin.Context) {
-	g, cats, ok := h.editable(c)
+	g, _, cats, ok := h.editable(c)
 	if !ok {
 		return
 	}
@@ -139,33 +122,26 @@ func (h *handler) editGroupForm(c *gin.Context) {
 // updateGroup saves the edit form: settings, picture, owners and
 // whitelist stand or fall together, and the change is audited.
 func (h *handler) updateGroup(c *gin.Context) {
-	g, cats, ok := h.editable(c)
+	g, m, cats, ok := h.editable(c)
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
 	form := page.FormValues(c, groupFields...)
 	form["slug"] = g.Slug // the slug is the group's address: replies to mail already sent need it
-	in := groupInput{Group: g}
-	if errs := h.parseGroupForm(c, session.User(c), cats, form, &in, false); errs.Any() {
+	in, errs, err := h.parseGroupForm(c, session.User(c), g, form, false)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	if errs.Any() {
 		h.renderGroupForm(c, http.StatusUnprocessableEntity, &g, cats, form, errs.Fields)
 		return
 	}
-	err := h.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := savePicture(ctx, tx, &in); err != nil {
-			return err
-		}
-		if _, err := tx.UpdateGroup(ctx, in.Group); err != nil {
-			return err
-		}
-		if err := tx.SetOwners(ctx, g.ID, userIDs(in.Owners)); err != nil {
-			return err
-		}
-		if err := tx.SetWhitelist(ctx, g.ID, userIDs(in.Whitelist)); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "group.update", "group", g.Slug, nil)
-	})
+	saved, err := h.Groups.Update(c.Request.Context(), session.User(c), g, m, in.Change)
+	if errs, ok := problemFields(err); ok {
+		h.renderGroupForm(c, http.StatusUnprocessableEntity, &g, cats, form, errs)
+		return
+	}
 	if errs, ok := page.FieldErrors(err); ok {
 		h.renderGroupForm(c, http.StatusUnprocessableEntity, &g, cats, form, errs)
 		return
@@ -178,6 +154,6 @@ func (h *handler) updateGroup(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	h.Shell.Flash(c, "The settings of "+in.Group.Name+" are saved.")
+	h.Shell.Flash(c, "The settings of "+saved.Name+" are saved.")
 	h.Shell.Redirect(c, groupPath(g, ""))
 }

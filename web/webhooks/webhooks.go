@@ -1,6 +1,6 @@
-// Package webhooks receives bounce and complaint notifications from email
-// providers under /mail/webhooks/: Amazon SES through SNS, Postmark,
-// Mailgun and SendGrid. They are the only endpoints outside the login and
+// Package webhooks receives bounce and complaint notifications from the
+// email providers of webhook.Providers, one endpoint each under
+// /mail/webhooks/. They are the only endpoints outside the login and
 // CSRF rules, so each one authenticates every request its provider's own
 // way (signatures or basic auth, in mailflow/bounce/webhook) before it
 // reads a single event. Forged or unauthenticated requests get 401 and
@@ -15,12 +15,11 @@ package webhooks
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,23 +31,20 @@ import (
 // MaxBody is the largest notification read.
 const MaxBody = 1 << 20
 
-// Deps are what the endpoints need; a nil or empty credential turns its
-// endpoint off.
+// Deps are what the endpoints need.
 type Deps struct {
-	Bounces          *bounce.Service
-	SNS              *webhook.SNSVerifier
-	PostmarkUser     string
-	PostmarkPassword string
-	MailgunKey       string
-	SendGridKey      *ecdsa.PublicKey
-	HTTPClient       *http.Client // confirms SNS subscriptions
-	Log              *slog.Logger
+	Bounces *bounce.Service
+	// Settings are the values of the providers' settings
+	// (webhook.Provider.Settings) by name; a provider whose settings are
+	// unset is off.
+	Settings   map[string]string
+	HTTPClient *http.Client // confirms SNS subscriptions; nil: a default one
+	Log        *slog.Logger
 }
 
 type handler struct {
 	Deps
-	mailgunTokens webhook.TokenCache
-	refusals      *refusalLog
+	refusals *refusalLog
 }
 
 // usedTokens keeps Mailgun's used tokens in PostgreSQL: shared by every
@@ -60,17 +56,41 @@ func (u usedTokens) Seen(ctx context.Context, token string) (bool, error) {
 	return u.st.UseWebhookToken(ctx, webhook.ProviderMailgun, token, webhook.MailgunTokenTTL)
 }
 
-// Register adds the endpoints to r.
-func Register(r gin.IRouter, d Deps) {
-	if d.HTTPClient == nil {
-		d.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// Register adds an endpoint for every provider of webhook.Providers to r;
+// those whose settings are unset answer 404. Settings that cannot be used
+// are an error.
+func Register(r gin.IRouter, d Deps) error {
+	env := webhook.Env{Tokens: usedTokens{d.Bounces.Store}, HTTPClient: d.HTTPClient, Log: d.Log}
+	endpoints, err := webhook.Endpoints(func(name string) string { return d.Settings[name] }, env)
+	if err != nil {
+		return fmt.Errorf("webhook settings: %w", err)
 	}
-	h := &handler{Deps: d, mailgunTokens: usedTokens{d.Bounces.Store}, refusals: &refusalLog{log: d.Log, every: refusalLogEvery}}
+	h := &handler{Deps: d, refusals: &refusalLog{log: d.Log, every: refusalLogEvery}}
 	g := r.Group("/mail/webhooks")
-	g.POST("/ses", h.ses)
-	g.POST("/postmark", h.postmark)
-	g.POST("/mailgun", h.mailgun)
-	g.POST("/sendgrid", h.sendgrid)
+	for _, p := range webhook.Providers() {
+		g.POST("/"+p.Name(), h.receive(p.Name(), endpoints[p.Name()]))
+	}
+	return nil
+}
+
+// receive answers one provider's requests; a nil ep is a provider that is
+// not configured.
+func (h *handler) receive(provider string, ep webhook.Endpoint) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if ep == nil {
+			c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "this webhook is not configured"})
+			return
+		}
+		b, ok := body(c)
+		if !ok {
+			return
+		}
+		events, err := ep.Receive(c.Request.Context(), webhook.Request{Header: c.Request.Header, Body: b})
+		if ch, ok := ep.(webhook.Challenger); ok && errors.Is(err, webhook.ErrUnauthorized) {
+			c.Header("WWW-Authenticate", ch.Challenge())
+		}
+		h.finish(c, provider, events, err)
+	}
 }
 
 // body reads the request body up to MaxBody; it answers 413 itself.
@@ -86,10 +106,6 @@ func body(c *gin.Context) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
-}
-
-func disabled(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "this webhook is not configured"})
 }
 
 // finish answers a decode result: 401, 400, or the events applied.
@@ -152,77 +168,4 @@ func kindOf(k webhook.Kind) string {
 		return bounce.KindHard // a failure that does not score: recorded as an alarm
 	}
 	return ""
-}
-
-func (h *handler) ses(c *gin.Context) {
-	if h.SNS == nil {
-		disabled(c)
-		return
-	}
-	b, ok := body(c)
-	if !ok {
-		return
-	}
-	events, sub, err := webhook.DecodeSES(c.Request.Context(), h.SNS, b)
-	if err == nil && sub != nil {
-		h.confirm(c.Request.Context(), sub)
-	}
-	h.finish(c, webhook.ProviderSES, events, err)
-}
-
-// confirm GETs a verified SubscribeURL (its host was checked).
-func (h *handler) confirm(ctx context.Context, sub *webhook.Subscription) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sub.URL, nil)
-	if err != nil {
-		return
-	}
-	res, err := h.HTTPClient.Do(req)
-	if err != nil {
-		h.Log.Warn("confirming SNS subscription", "topic", sub.TopicArn, "err", err)
-		return
-	}
-	_ = res.Body.Close()
-	h.Log.Info("SNS subscription confirmed", "topic", sub.TopicArn, "status", res.StatusCode)
-}
-
-func (h *handler) postmark(c *gin.Context) {
-	if h.PostmarkUser == "" {
-		disabled(c)
-		return
-	}
-	b, ok := body(c)
-	if !ok {
-		return
-	}
-	events, err := webhook.DecodePostmark(b, h.PostmarkUser, h.PostmarkPassword, c.GetHeader("Authorization"))
-	if errors.Is(err, webhook.ErrUnauthorized) {
-		c.Header("WWW-Authenticate", `Basic realm="parley webhooks"`)
-	}
-	h.finish(c, webhook.ProviderPostmark, events, err)
-}
-
-func (h *handler) mailgun(c *gin.Context) {
-	if h.MailgunKey == "" {
-		disabled(c)
-		return
-	}
-	b, ok := body(c)
-	if !ok {
-		return
-	}
-	events, err := webhook.DecodeMailgun(c.Request.Context(), b, h.MailgunKey, h.mailgunTokens, time.Now())
-	h.finish(c, webhook.ProviderMailgun, events, err)
-}
-
-func (h *handler) sendgrid(c *gin.Context) {
-	if h.SendGridKey == nil {
-		disabled(c)
-		return
-	}
-	b, ok := body(c)
-	if !ok {
-		return
-	}
-	events, err := webhook.DecodeSendGrid(b, h.SendGridKey, c.GetHeader("X-Twilio-Email-Event-Webhook-Signature"), c.GetHeader("X-Twilio-Email-Event-Webhook-Timestamp"))
-	h.finish(c, webhook.ProviderSendGrid, events, err)
 }

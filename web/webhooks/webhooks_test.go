@@ -47,7 +47,9 @@ func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Serv
 		BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	webhooks.Register(r, webhooks.Deps{Bounces: svc, PostmarkUser: "pm", PostmarkPassword: "pm-secret", MailgunKey: mailgunKey, Log: log})
+	if err := webhooks.Register(r, webhooks.Deps{Bounces: svc, Settings: map[string]string{"POSTMARK_WEBHOOK_USER": "pm", "POSTMARK_WEBHOOK_PASSWORD": "pm-secret", "MAILGUN_SIGNING_KEY": mailgunKey}, Log: log}); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return srv

@@ -6,7 +6,11 @@
 // Event type; what an event does to an address is package bounce's
 // business.
 //
-// There is one decode function per provider. Each takes the raw request
+// Each provider is a Provider in the registry (Providers): its name, which
+// is also its route segment, its settings, its endpoint and its unverified
+// decoding; the HTTP routes, the daemon's settings check, `parleyd inspect
+// webhook` and the README's provider table read the registry. Under each
+// endpoint is one decode function per provider. Each takes the raw request
 // body (the caller limits it, 1 MB is ample) and the request's credentials,
 // and returns ErrUnauthorized (answer 401 or 403) or ErrMalformed (answer
 // 400) or the events. Event types Parley has no use for (opens, clicks,

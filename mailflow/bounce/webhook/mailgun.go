@@ -222,3 +222,38 @@ func mailgunFailed(severity, reason string) (Kind, bool) {
 	}
 	return kind, reason != "espblock"
 }
+
+// mailgunProvider is Mailgun, whose webhooks are signed with an HMAC of a
+// timestamp and a single-use token.
+type mailgunProvider struct{}
+
+func (mailgunProvider) Name() string  { return ProviderMailgun }
+func (mailgunProvider) Title() string { return "Mailgun" }
+func (mailgunProvider) Auth() string {
+	return "HMAC signature, a 5-minute window and single-use tokens"
+}
+
+func (mailgunProvider) Settings() []Setting {
+	return []Setting{{Name: "MAILGUN_SIGNING_KEY", Secret: true}}
+}
+
+func (mailgunProvider) Endpoint(get func(string) string, env Env) (Endpoint, error) {
+	key := get("MAILGUN_SIGNING_KEY")
+	if key == "" {
+		return nil, nil
+	}
+	return mailgunEndpoint{key: key, env: env}, nil
+}
+
+func (mailgunProvider) Unverified(body []byte) ([]Event, error) {
+	return decodeMailgunUnverified(body)
+}
+
+type mailgunEndpoint struct {
+	key string
+	env Env
+}
+
+func (e mailgunEndpoint) Receive(ctx context.Context, r Request) ([]Event, error) {
+	return DecodeMailgun(ctx, r.Body, e.key, e.env.Tokens, e.env.now())
+}

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -145,3 +146,37 @@ func postmarkBounce(typ string) (Kind, bool) {
 	}
 	return KindOther, false
 }
+
+// postmarkProvider is Postmark, whose webhooks carry HTTP basic
+// credentials written into the webhook URL.
+type postmarkProvider struct{}
+
+func (postmarkProvider) Name() string  { return ProviderPostmark }
+func (postmarkProvider) Title() string { return "Postmark" }
+func (postmarkProvider) Auth() string  { return "HTTP basic auth" }
+
+func (postmarkProvider) Settings() []Setting {
+	return []Setting{{Name: "POSTMARK_WEBHOOK_USER"}, {Name: "POSTMARK_WEBHOOK_PASSWORD", Secret: true}}
+}
+
+func (postmarkProvider) Endpoint(get func(string) string, _ Env) (Endpoint, error) {
+	user, password := get("POSTMARK_WEBHOOK_USER"), get("POSTMARK_WEBHOOK_PASSWORD")
+	if (user == "") != (password == "") {
+		return nil, &SettingError{"POSTMARK_WEBHOOK_USER", "POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD must be set together"}
+	}
+	if user == "" {
+		return nil, nil
+	}
+	return postmarkEndpoint{user: user, password: password}, nil
+}
+
+func (postmarkProvider) Unverified(body []byte) ([]Event, error) { return decodePostmark(body) }
+
+type postmarkEndpoint struct{ user, password string }
+
+func (e postmarkEndpoint) Receive(_ context.Context, r Request) ([]Event, error) {
+	return DecodePostmark(r.Body, e.user, e.password, r.Header.Get("Authorization"))
+}
+
+// Challenge asks for basic credentials (RFC 7617 §2).
+func (postmarkEndpoint) Challenge() string { return `Basic realm="parley webhooks"` }

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -150,4 +151,35 @@ func sendGridKind(ev sendGridEvent) (Kind, bool, bool) {
 		return KindDelivery, false, true
 	}
 	return "", false, false
+}
+
+// sendGridProvider is SendGrid's signed Event Webhook.
+type sendGridProvider struct{}
+
+func (sendGridProvider) Name() string  { return ProviderSendGrid }
+func (sendGridProvider) Title() string { return "SendGrid" }
+func (sendGridProvider) Auth() string  { return "ECDSA signature of the signed event webhook" }
+
+func (sendGridProvider) Settings() []Setting {
+	return []Setting{{Name: "SENDGRID_WEBHOOK_PUBLIC_KEY"}}
+}
+
+func (sendGridProvider) Endpoint(get func(string) string, _ Env) (Endpoint, error) {
+	raw := get("SENDGRID_WEBHOOK_PUBLIC_KEY")
+	if raw == "" {
+		return nil, nil
+	}
+	key, err := ParseSendGridPublicKey(raw)
+	if err != nil {
+		return nil, &SettingError{"SENDGRID_WEBHOOK_PUBLIC_KEY", err.Error()}
+	}
+	return sendGridEndpoint{key: key}, nil
+}
+
+func (sendGridProvider) Unverified(body []byte) ([]Event, error) { return decodeSendGrid(body) }
+
+type sendGridEndpoint struct{ key *ecdsa.PublicKey }
+
+func (e sendGridEndpoint) Receive(_ context.Context, r Request) ([]Event, error) {
+	return DecodeSendGrid(r.Body, e.key, r.Header.Get("X-Twilio-Email-Event-Webhook-Signature"), r.Header.Get("X-Twilio-Email-Event-Webhook-Timestamp"))
 }

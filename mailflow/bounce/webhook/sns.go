@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -418,4 +419,89 @@ func decodeSESUnverified(body []byte) ([]Event, error) {
 		return decodeSESMessage([]byte(m.Message), m.MessageID, parseTime(m.Timestamp))
 	}
 	return decodeSESMessage(body, "", time.Time{})
+}
+
+// sesProvider is Amazon SES, whose notifications come through SNS.
+type sesProvider struct{}
+
+func (sesProvider) Name() string  { return ProviderSES }
+func (sesProvider) Title() string { return "Amazon SES through SNS" }
+func (sesProvider) Auth() string {
+	return "SNS message signature, certificate host and topic ARN"
+}
+
+func (sesProvider) Settings() []Setting {
+	return []Setting{{Name: "SNS_TOPIC_ARNS"}, {Name: "SNS_AUTO_SUBSCRIBE", Default: "false"}}
+}
+
+func (sesProvider) Endpoint(get func(string) string, env Env) (Endpoint, error) {
+	var topics []string
+	for _, arn := range strings.Split(get("SNS_TOPIC_ARNS"), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			if !strings.HasPrefix(arn, "arn:") {
+				return nil, &SettingError{"SNS_TOPIC_ARNS", fmt.Sprintf("%q is not an ARN such as arn:aws:sns:us-east-1:123456789012:bounces", arn)}
+			}
+			topics = append(topics, arn)
+		}
+	}
+	auto, err := settingBool("SNS_AUTO_SUBSCRIBE", get("SNS_AUTO_SUBSCRIBE"), false)
+	if err != nil || len(topics) == 0 {
+		return nil, err
+	}
+	client := env.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &sesEndpoint{verifier: &SNSVerifier{Topics: topics, AutoSubscribe: auto}, client: client, log: log}, nil
+}
+
+func (sesProvider) Unverified(body []byte) ([]Event, error) { return decodeSESUnverified(body) }
+
+// sesEndpoint holds the one SNSVerifier (and its certificate cache) of
+// the process.
+type sesEndpoint struct {
+	verifier *SNSVerifier
+	client   *http.Client
+	log      *slog.Logger
+}
+
+func (e *sesEndpoint) Receive(ctx context.Context, r Request) ([]Event, error) {
+	events, sub, err := DecodeSES(ctx, e.verifier, r.Body)
+	if err == nil && sub != nil {
+		e.confirm(ctx, sub)
+	}
+	return events, err
+}
+
+// confirm GETs a verified SubscribeURL (its host was checked).
+func (e *sesEndpoint) confirm(ctx context.Context, sub *Subscription) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sub.URL, nil)
+	if err != nil {
+		return
+	}
+	res, err := e.client.Do(req)
+	if err != nil {
+		e.log.Warn("confirming SNS subscription", "topic", sub.TopicArn, "err", err)
+		return
+	}
+	_ = res.Body.Close()
+	e.log.Info("SNS subscription confirmed", "topic", sub.TopicArn, "status", res.StatusCode)
+}
+
+// settingBool reads a true/false setting the way every other setting of
+// the daemon is read.
+func settingBool(name, v string, def bool) (bool, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, &SettingError{name, fmt.Sprintf("must be true or false, not %q", v)}
 }
