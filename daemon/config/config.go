@@ -139,57 +139,77 @@ func Load(lookup Lookup) (*Config, error) {
 		return def
 	}
 	c := &Config{}
+	for _, load := range []func(get func(name, def string) string) error{
+		c.loadSite, c.loadOutbound, c.loadLogging, c.loadSigning, c.loadIntake, c.loadBounces, c.loadDigests, c.loadWeb,
+		c.loadStorage, c.loadMailAuth, c.loadSecrets,
+	} {
+		if err := load(get); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// loadSite reads the site: environment, database, data directory,
+// origin, listening addresses, mail domain, brand and sender.
+func (c *Config) loadSite(get func(name, def string) string) error {
+	var err error
 	c.Env = get("PARLEY_ENV", "development")
 	if c.Env != "development" && c.Env != "production" {
-		return nil, &Error{"PARLEY_ENV", fmt.Sprintf("must be development or production, not %q", c.Env)}
+		return &Error{"PARLEY_ENV", fmt.Sprintf("must be development or production, not %q", c.Env)}
 	}
 
 	c.DatabaseURL = get("DATABASE_URL", "")
 	if c.DatabaseURL != "" {
 		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
-			return nil, &Error{"DATABASE_URL", "cannot be parsed: " + redactURLError(err, c.DatabaseURL)}
+			return &Error{"DATABASE_URL", "cannot be parsed: " + redactURLError(err, c.DatabaseURL)}
 		}
 	}
 
 	dd, err := filepath.Abs(get("DATA_DIR", "./var"))
 	if err != nil {
-		return nil, &Error{"DATA_DIR", err.Error()}
+		return &Error{"DATA_DIR", err.Error()}
 	}
 	c.DataDir = dd
 
 	origin := get("ORIGIN", "http://localhost:8080")
 	u, err := url.Parse(origin)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, &Error{"ORIGIN", fmt.Sprintf("must be an absolute http(s) URL such as https://lists.example.org, not %q", origin)}
+		return &Error{"ORIGIN", fmt.Sprintf("must be an absolute http(s) URL such as https://lists.example.org, not %q", origin)}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	c.Origin = u
 
 	if c.HTTPAddr, err = hostPort("HTTP_ADDR", get("HTTP_ADDR", "127.0.0.1:8080")); err != nil {
-		return nil, err
+		return err
 	}
 	if c.SMTPAddr, err = hostPort("SMTP_ADDR", get("SMTP_ADDR", "127.0.0.1:2525")); err != nil {
-		return nil, err
+		return err
 	}
 
 	c.MailDomain = strings.ToLower(get("MAIL_DOMAIN", "localhost"))
 	if !validDomain(c.MailDomain) {
-		return nil, &Error{"MAIL_DOMAIN", fmt.Sprintf("%q is not a domain name", c.MailDomain)}
+		return &Error{"MAIL_DOMAIN", fmt.Sprintf("%q is not a domain name", c.MailDomain)}
 	}
 	c.BrandTitle = get("BRAND_TITLE", "Parley")
 	c.Organization = get("ORGANIZATION", "") // empty: footers show the brand alone
 	if strings.ContainsAny(c.BrandTitle+c.Organization, "\r\n") {
-		return nil, &Error{"BRAND_TITLE", "must be a single line"}
+		return &Error{"BRAND_TITLE", "must be a single line"}
 	}
 	c.DefaultFromAddress = get("DEFAULT_FROM_ADDRESS", "no-reply@"+c.MailDomain)
 	if a, err := mail.ParseAddress(c.DefaultFromAddress); err != nil || a.Name != "" {
-		return nil, &Error{"DEFAULT_FROM_ADDRESS", fmt.Sprintf("%q is not a bare email address", c.DefaultFromAddress)}
+		return &Error{"DEFAULT_FROM_ADDRESS", fmt.Sprintf("%q is not a bare email address", c.DefaultFromAddress)}
 	}
 	c.DefaultFromEmail = get("DEFAULT_FROM_EMAIL", (&mail.Address{Name: c.BrandTitle, Address: c.DefaultFromAddress}).String())
 	if _, err := mail.ParseAddress(c.DefaultFromEmail); err != nil {
-		return nil, &Error{"DEFAULT_FROM_EMAIL", fmt.Sprintf("%q is not an address such as \"Parley <no-reply@example.org>\"", c.DefaultFromEmail)}
+		return &Error{"DEFAULT_FROM_EMAIL", fmt.Sprintf("%q is not an address such as \"Parley <no-reply@example.org>\"", c.DefaultFromEmail)}
 	}
+	return nil
+}
 
+// loadOutbound reads how mail goes out: backend, relay, timeouts, rate and concurrency.
+func (c *Config) loadOutbound(get func(name, def string) string) error {
+	var err error
 	defBackend := "file"
 	if c.Production() {
 		defBackend = "smtp"
@@ -198,129 +218,153 @@ func Load(lookup Lookup) (*Config, error) {
 	switch c.EmailBackend {
 	case "smtp", "file", "discard":
 	default:
-		return nil, &Error{"EMAIL_BACKEND", fmt.Sprintf("must be smtp, file or discard, not %q", c.EmailBackend)}
+		return &Error{"EMAIL_BACKEND", fmt.Sprintf("must be smtp, file or discard, not %q", c.EmailBackend)}
 	}
 	c.EmailHost = get("EMAIL_HOST", "localhost")
 	if c.EmailPort, err = intIn("EMAIL_PORT", get("EMAIL_PORT", "25"), 1, 65535); err != nil {
-		return nil, err
+		return err
 	}
 	c.EmailHostUser = get("EMAIL_HOST_USER", "")
 	c.EmailHostPassword = get("EMAIL_HOST_PASSWORD", "")
 	if c.EmailUseTLS, err = boolean("EMAIL_USE_TLS", get("EMAIL_USE_TLS", "false")); err != nil {
-		return nil, err
+		return err
 	}
 	if c.EmailUseSSL, err = boolean("EMAIL_USE_SSL", get("EMAIL_USE_SSL", "false")); err != nil {
-		return nil, err
+		return err
 	}
 	if c.EmailUseTLS && c.EmailUseSSL {
-		return nil, &Error{"EMAIL_USE_TLS", "EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (implicit TLS) cannot both be true; choose one"}
+		return &Error{"EMAIL_USE_TLS", "EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (implicit TLS) cannot both be true; choose one"}
 	}
 	secs, err := intIn("EMAIL_TIMEOUT", get("EMAIL_TIMEOUT", "30"), 1, 3600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.EmailTimeout = time.Duration(secs) * time.Second
 	rl, err := strconv.ParseFloat(get("EMAIL_RATE_LIMIT", "0"), 64)
 	if err != nil || rl < 0 {
-		return nil, &Error{"EMAIL_RATE_LIMIT", "must be a number of messages per second, 0 for no limit"}
+		return &Error{"EMAIL_RATE_LIMIT", "must be a number of messages per second, 0 for no limit"}
 	}
 	c.EmailRateLimit = rl
 	if c.EmailConcurrency, err = intIn("EMAIL_CONCURRENCY", get("EMAIL_CONCURRENCY", "4"), 1, 256); err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
+// loadLogging reads logging and the shutdown grace.
+func (c *Config) loadLogging(get func(name, def string) string) error {
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
-		return nil, &Error{"LOG_LEVEL", "must be debug, info, warn or error"}
+		return &Error{"LOG_LEVEL", "must be debug, info, warn or error"}
 	}
 	c.LogFormat = get("LOG_FORMAT", "text")
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return nil, &Error{"LOG_FORMAT", fmt.Sprintf("must be text or json, not %q", c.LogFormat)}
+		return &Error{"LOG_FORMAT", fmt.Sprintf("must be text or json, not %q", c.LogFormat)}
 	}
 	grace, err := intIn("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "10"), 0, 3600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.ShutdownGrace = time.Duration(grace) * time.Second
+	return nil
+}
 
+// loadSigning reads the previous link key, DKIM, and how long deliveries
+// are retried and leased.
+func (c *Config) loadSigning(get func(name, def string) string) error {
 	c.EmailSecretKeyPrevious = get("EMAIL_SECRET_KEY_PREVIOUS", "")
 	c.DKIMDomain = strings.ToLower(get("DKIM_DOMAIN", ""))
 	c.DKIMSelector = get("DKIM_SELECTOR", "")
 	c.DKIMPrivateKeyFile = get("DKIM_PRIVATE_KEY_FILE", "")
 	if set := btoi(c.DKIMDomain != "") + btoi(c.DKIMSelector != "") + btoi(c.DKIMPrivateKeyFile != ""); set != 0 && set != 3 {
-		return nil, &Error{"DKIM_DOMAIN", "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE must be set together"}
+		return &Error{"DKIM_DOMAIN", "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE must be set together"}
 	}
 	if c.DKIMDomain != "" && !validDomain(c.DKIMDomain) {
-		return nil, &Error{"DKIM_DOMAIN", fmt.Sprintf("%q is not a domain name", c.DKIMDomain)}
+		return &Error{"DKIM_DOMAIN", fmt.Sprintf("%q is not a domain name", c.DKIMDomain)}
 	}
 	hours, err := intIn("EMAIL_RETRY_HOURS", get("EMAIL_RETRY_HOURS", "72"), 1, 24*30)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.EmailRetryFor = time.Duration(hours) * time.Hour
 	lease, err := intIn("DELIVERY_LEASE_SECONDS", get("DELIVERY_LEASE_SECONDS", "120"), 1, 3600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.DeliveryLease = time.Duration(lease) * time.Second
+	return nil
+}
 
+// loadIntake reads how mail comes in: SMTP TLS, LMTP, limits and IMAP.
+func (c *Config) loadIntake(get func(name, def string) string) error {
+	var err error
 	c.SMTPTLSCert = get("SMTP_TLS_CERT", "")
 	c.SMTPTLSKey = get("SMTP_TLS_KEY", "")
 	if (c.SMTPTLSCert == "") != (c.SMTPTLSKey == "") {
-		return nil, &Error{"SMTP_TLS_CERT", "SMTP_TLS_CERT and SMTP_TLS_KEY must be set together"}
+		return &Error{"SMTP_TLS_CERT", "SMTP_TLS_CERT and SMTP_TLS_KEY must be set together"}
 	}
 	if c.SMTPLMTP, err = boolean("SMTP_LMTP", get("SMTP_LMTP", "false")); err != nil {
-		return nil, err
+		return err
 	}
 	mb, err := intIn("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES", "26214400"), 1024, 1<<30)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.MaxMessageBytes = int64(mb)
 	if c.SMTPMaxRecipients, err = intIn("SMTP_MAX_RECIPIENTS", get("SMTP_MAX_RECIPIENTS", "50"), 1, 1000); err != nil {
-		return nil, err
+		return err
 	}
 	if c.SMTPMaxConnsPerIP, err = intIn("SMTP_MAX_CONNECTIONS_PER_IP", get("SMTP_MAX_CONNECTIONS_PER_IP", "20"), 1, 10000); err != nil {
-		return nil, err
+		return err
 	}
 	if c.SMTPMaxConns, err = intIn("SMTP_MAX_CONNECTIONS", get("SMTP_MAX_CONNECTIONS", "100"), 1, 100000); err != nil {
-		return nil, err
+		return err
 	}
 	if c.SMTPRatePerMinute, err = intIn("SMTP_RATE_PER_MINUTE", get("SMTP_RATE_PER_MINUTE", "600"), 1, 1_000_000); err != nil {
-		return nil, err
+		return err
 	}
 	c.IMAPURL = get("IMAP_URL", "")
 	if c.IMAPURL != "" {
 		if u, perr := url.Parse(c.IMAPURL); perr != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
-			return nil, &Error{"IMAP_URL", "must look like imaps://user:password@host/INBOX or imap://user:password@host/INBOX"}
+			return &Error{"IMAP_URL", "must look like imaps://user:password@host/INBOX or imap://user:password@host/INBOX"}
 		}
 	}
 	poll, err := intIn("IMAP_POLL_SECONDS", get("IMAP_POLL_SECONDS", "60"), 1, 86400)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.IMAPPoll = time.Duration(poll) * time.Second
 	c.IMAPDoneFolder = get("IMAP_DONE_FOLDER", "")
+	return nil
+}
 
+// loadBounces reads the bounce score policy and the providers' webhooks.
+func (c *Config) loadBounces(get func(name, def string) string) error {
+	var err error
 	th, err := strconv.ParseFloat(get("BOUNCE_SCORE_THRESHOLD", "5.0"), 64)
 	if err != nil || th <= 0 {
-		return nil, &Error{"BOUNCE_SCORE_THRESHOLD", "must be a number above 0"}
+		return &Error{"BOUNCE_SCORE_THRESHOLD", "must be a number above 0"}
 	}
 	c.BounceThreshold = th
 	if c.BounceStaleDays, err = intIn("BOUNCE_INFO_STALE_DAYS", get("BOUNCE_INFO_STALE_DAYS", "7"), 1, 365); err != nil {
-		return nil, err
+		return err
 	}
 	if c.BounceDisableWarnings, err = intIn("BOUNCE_DISABLE_WARNINGS", get("BOUNCE_DISABLE_WARNINGS", "3"), 0, 100); err != nil {
-		return nil, err
+		return err
 	}
 	if c.BounceWarningDays, err = intIn("BOUNCE_WARNINGS_INTERVAL_DAYS", get("BOUNCE_WARNINGS_INTERVAL_DAYS", "7"), 1, 365); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.loadWebhooks(get); err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
+// loadDigests reads the digest schedule.
+func (c *Config) loadDigests(get func(name, def string) string) error {
+	var err error
 	if c.DigestHour, err = intIn("DIGEST_HOUR", get("DIGEST_HOUR", "7"), 0, 23); err != nil {
-		return nil, err
+		return err
 	}
 	wd := strings.ToLower(get("DIGEST_WEEKDAY", "monday"))
 	found := false
@@ -330,13 +374,18 @@ func Load(lookup Lookup) (*Config, error) {
 		}
 	}
 	if !found {
-		return nil, &Error{"DIGEST_WEEKDAY", fmt.Sprintf("must be a day of the week such as monday, not %q", wd)}
+		return &Error{"DIGEST_WEEKDAY", fmt.Sprintf("must be a day of the week such as monday, not %q", wd)}
 	}
 	c.DigestCron = get("DIGEST_CRON", "*/15 * * * *")
 	if _, err := cron.ParseStandard(c.DigestCron); err != nil {
-		return nil, &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
+		return &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
 	}
+	return nil
+}
 
+// loadWeb reads the web: allowed hosts, trusted proxies, sessions and
+// single sign-on.
+func (c *Config) loadWeb(get func(name, def string) string) error {
 	hosts := get("ALLOWED_HOSTS", "")
 	if hosts == "" {
 		// Django's rule: the site's own host, and in development the
@@ -358,62 +407,59 @@ func Load(lookup Lookup) (*Config, error) {
 		}
 		if _, err := netip.ParsePrefix(p); err != nil {
 			if _, err := netip.ParseAddr(p); err != nil {
-				return nil, &Error{"TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range such as 10.0.0.0/8", p)}
+				return &Error{"TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range such as 10.0.0.0/8", p)}
 			}
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	idle, err := intIn("SESSION_IDLE_DAYS", get("SESSION_IDLE_DAYS", "14"), 1, 365)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	maxDays, err := intIn("SESSION_MAX_DAYS", get("SESSION_MAX_DAYS", "60"), 1, 3650)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if maxDays < idle {
-		return nil, &Error{"SESSION_MAX_DAYS", "must be at least SESSION_IDLE_DAYS"}
+		return &Error{"SESSION_MAX_DAYS", "must be at least SESSION_IDLE_DAYS"}
 	}
 	c.SessionIdle, c.SessionMax = time.Duration(idle)*24*time.Hour, time.Duration(maxDays)*24*time.Hour
 	c.OIDCIssuer, c.OIDCClientID, c.OIDCSecret = get("OIDC_ISSUER", ""), get("OIDC_CLIENT_ID", ""), get("OIDC_CLIENT_SECRET", "")
 	c.OIDCName = get("OIDC_NAME", "")
 	if n := btoi(c.OIDCIssuer != "") + btoi(c.OIDCClientID != "") + btoi(c.OIDCSecret != ""); n != 0 && n != 3 {
-		return nil, &Error{"OIDC_ISSUER", "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together"}
+		return &Error{"OIDC_ISSUER", "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together"}
 	}
 	if c.OIDCIssuer != "" {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, &Error{"OIDC_ISSUER", fmt.Sprintf("must be the issuer's URL such as https://accounts.example.org, not %q", c.OIDCIssuer)}
+			return &Error{"OIDC_ISSUER", fmt.Sprintf("must be the issuer's URL such as https://accounts.example.org, not %q", c.OIDCIssuer)}
 		}
 	}
+	return nil
+}
 
-	if err := c.loadStorage(get); err != nil {
-		return nil, err
-	}
-	if err := c.loadMailAuth(get); err != nil {
-		return nil, err
-	}
-
+// loadSecrets reads the secret keys, required in production.
+func (c *Config) loadSecrets(get func(name, def string) string) error {
 	c.SecretKey = get("SECRET_KEY", "")
 	c.EmailSecretKey = get("EMAIL_SECRET_KEY", "")
 	if c.Production() {
 		switch {
 		case c.SecretKey == "":
-			return nil, &Error{"SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
+			return &Error{"SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
 		case c.EmailSecretKey == "":
-			return nil, &Error{"EMAIL_SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
+			return &Error{"EMAIL_SECRET_KEY", "is required when PARLEY_ENV=production (generate one with: openssl rand -hex 32)"}
 		case c.Origin.Scheme != "https":
-			return nil, &Error{"ORIGIN", "must be an https URL when PARLEY_ENV=production"}
+			return &Error{"ORIGIN", "must be an https URL when PARLEY_ENV=production"}
 		}
 	}
 	for name, v := range map[string]string{"SECRET_KEY": c.SecretKey, "EMAIL_SECRET_KEY": c.EmailSecretKey} {
 		if v != "" && len(v) < 32 {
-			return nil, &Error{name, "is too short: use at least 32 characters (openssl rand -hex 32)"}
+			return &Error{name, "is too short: use at least 32 characters (openssl rand -hex 32)"}
 		}
 	}
 	if c.SecretKey != "" && c.SecretKey == c.EmailSecretKey {
-		return nil, &Error{"EMAIL_SECRET_KEY", "must differ from SECRET_KEY"}
+		return &Error{"EMAIL_SECRET_KEY", "must differ from SECRET_KEY"}
 	}
-	return c, nil
+	return nil
 }
 
 // BlobDir is where RESOURCE_STORAGE=local keeps uploaded files.
