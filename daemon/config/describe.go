@@ -18,22 +18,96 @@ import (
 // Describe returns the effective settings as sorted NAME=value lines, with
 // secrets masked, for check-config.
 func (c *Config) Describe() []string {
-	mask := func(s string, generated bool, where string) string {
-		switch {
-		case s == "" && where != "":
-			return "(generated on first start in " + where + ")"
-		case s == "":
-			return "(unset)"
-		case generated:
-			return "******** (generated, in " + where + ")"
+	m := c.values()
+	for _, p := range webhook.Providers() {
+		for _, st := range p.Settings() {
+			m[st.Name] = c.Webhooks[st.Name]
+			if st.Secret {
+				m[st.Name] = mask(c.Webhooks[st.Name], false, "")
+			}
 		}
-		return "********"
 	}
+	if c.ResourceStorage == "local" {
+		m["RESOURCE_STORAGE"] += " (files in " + c.BlobDir() + ")"
+	}
+	if c.EmailBackend == "file" {
+		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
+	}
+	lines := make([]string, 0, len(m))
+	for k, v := range m {
+		lines = append(lines, k+"="+v)
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+func devWhere(c *Config, file string) string {
+	if c.Production() {
+		return ""
+	}
+	return filepath.Join(c.DataDir, file)
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable)"
+		}
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactURLError(err error, raw string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// mask hides a secret's value, saying where a generated one is kept.
+func mask(s string, generated bool, where string) string {
+	switch {
+	case s == "" && where != "":
+		return "(generated on first start in " + where + ")"
+	case s == "":
+		return "(unset)"
+	case generated:
+		return "******** (generated, in " + where + ")"
+	}
+	return "********"
+}
+
+// values are the settings' values as Describe shows them, secrets masked.
+func (c *Config) values() map[string]string {
 	db := "(embedded PostgreSQL in " + filepath.Join(c.DataDir, "pg") + ")"
 	if c.DatabaseURL != "" {
 		db = redactURL(c.DatabaseURL)
 	}
-	m := map[string]string{
+	return map[string]string{
 		"PARLEY_ENV":                    c.Env,
 		"DATABASE_URL":                  db,
 		"DATA_DIR":                      c.DataDir,
@@ -105,71 +179,4 @@ func (c *Config) Describe() []string {
 		"MAIL_AUTH_DNS_TIMEOUT":         strconv.Itoa(int(c.MailAuthDNSTimeout / time.Second)),
 		"MAIL_AUTH_DNS_SERVER":          c.MailAuthDNSServer,
 	}
-	for _, p := range webhook.Providers() {
-		for _, st := range p.Settings() {
-			m[st.Name] = c.Webhooks[st.Name]
-			if st.Secret {
-				m[st.Name] = mask(c.Webhooks[st.Name], false, "")
-			}
-		}
-	}
-	if c.ResourceStorage == "local" {
-		m["RESOURCE_STORAGE"] += " (files in " + c.BlobDir() + ")"
-	}
-	if c.EmailBackend == "file" {
-		m["EMAIL_BACKEND"] += " (one .eml per message in " + c.OutboxDir() + ")"
-	}
-	lines := make([]string, 0, len(m))
-	for k, v := range m {
-		lines = append(lines, k+"="+v)
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func devWhere(c *Config, file string) string {
-	if c.Production() {
-		return ""
-	}
-	return filepath.Join(c.DataDir, file)
-}
-
-// redactURL hides the password of a database URL.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "(unparsable)"
-		}
-		return s
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
-
-func redactURLError(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-	}
-	return msg
-}
-
-func joinPrefixes(ps []netip.Prefix) string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return strings.Join(out, ",")
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
