@@ -99,8 +99,11 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // isAttribution tests a (joined) line. strong means it carries a date
 // or an address, enough to trust even when no ">" quote follows.
 func isAttribution(s string) (ok, strong bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "：", ":"))
 	if len(s) > 3*maxAttrLine {
+		return false, false
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(dropBidi(s), "：", ":"))
+	if len(s) == 0 {
 		return false, false
 	}
 	// Zoho frames it in dashes, without a colon: "---- On … wrote ----".
@@ -146,4 +149,17 @@ func hasSuffixIn(s string, suffixes []string) bool {
 		}
 	}
 	return false
+}
+
+// dropBidi removes the invisible direction marks (Unicode UAX #9) that
+// Gmail puts around names and addresses in Hebrew and Arabic, so that
+// the line still ends with its ">:".
+func dropBidi(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u200e', r == '\u200f', '\u202a' <= r && r <= '\u202e', '\u2066' <= r && r <= '\u2069':
+			return -1
+		}
+		return r
+	}, s)
 }

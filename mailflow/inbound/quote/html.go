@@ -75,7 +75,10 @@ func markOf(n *html.Node) mark {
 	}
 	for _, c := range strings.Fields(class) {
 		switch {
-		case c == "gmail_quote", c == "gmail_quote_container", c == "gmail_attr", c == "moz-cite-prefix",
+		// Outlook prefixes the classes of a message it re-quotes with
+		// "x_"; Zoho marks its quote zmail_extra.
+		case strings.HasSuffix(c, "gmail_quote"), c == "gmail_quote_container", c == "gmail_attr", c == "moz-cite-prefix",
+			c == "zmail_extra", c == "zmail_extra_hr",
 			c == "protonmail_quote", strings.HasSuffix(c, "yahoo_quoted"),
 			c == "gmail_signature_prefix": // the "-- " Gmail writes before the signature
 			return markQuote

@@ -20,6 +20,7 @@ var endVerbs = []string{
 	"написал", "написала", "написал(а)", "написав", // Russian, Ukrainian
 	"napsal", "napsala", "napísal", "napísala", // Czech, Slovak
 	"írta", "a scris", "yazdı", "έγραψε", "kirjutas", "rašė", "rakstīja", "je napisal", "je napisao",
+	"пише", "đã viết", "menulis", "va escriure", "כתב", "كتب",
 	"のメッセージ", "のメール", "が書きました", "は書きました", // Japanese
 	"写道", "寫道", "작성", "님이 작성", // Chinese, Korean
 }
@@ -37,7 +38,7 @@ var midVerbs = []string{
 // "On", "Am", "Le", "El", "Il giorno", "Em", "Op", "Den", "W dniu", …
 var leads = []string{
 	"on ", "am ", "le ", "el ", "il ", "em ", "op ", "den ", "på ", "w dniu ", "dnia ", "dne ",
-	"v ", "в ", "στις ", "the ", "at ",
+	"v ", "в ", "στις ", "vào ", "pada ",
 }
 
 // originalMessage are the words between the dashes of "-----Original

@@ -34,7 +34,7 @@ func Split(text string) Reply {
 		frag := trimBlankLines(lines[f.start:f.end])
 		if hasTop && k > 0 && f.start >= lastHistEnd && isTrailer(frag) {
 			folded = true
-			if isSigDelimiter(frag[0]) && trailer == nil {
+			if isSigDelimiter(frag[0]) && !hasFooterMarker(strings.Join(frag, "\n")) && trailer == nil {
 				trailer = frag
 			}
 			continue
