@@ -32,6 +32,9 @@ func classify(lines []string) []bool {
 		if isOriginalMessage(l) {
 			return rest(i)
 		}
+		if isHistoryMarker(l) {
+			return rest(ruleAbove(lines, i))
+		}
 		if start, ok := headerBlock(lines, i); ok {
 			return rest(start)
 		}

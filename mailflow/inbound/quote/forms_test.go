@@ -59,6 +59,8 @@ func TestOutlookHeaderBlocks(t *testing.T) {
 		{"chinese", "发件人: Ann Lee <ann@example.org>\n发送时间: 2024年3月4日 9:00\n收件人: dev@lists.example.org\n主题: 回复: 发布\n\nold 正文\n", ""},
 		{"chinese traditional", "寄件者: Ann Lee <ann@example.org>\n寄件日期: 2024年3月4日 上午 09:00\n收件者: dev@lists.example.org\n主旨: 回覆: 發佈\n\nold 內文\n", ""},
 		{"korean", "보낸 사람: Ann Lee <ann@example.org>\n보낸 날짜: 2024년 3월 4일 월요일 오전 9:00\n받는 사람: dev@lists.example.org\n제목: RE: 출시\n\nold 본문\n", ""},
+		{"sender with address and a date only", "From: Ann Lee <ann@example.org>\nDate: Monday, 4 March 2024 at 09:00\n\nold text\n", ""},
+		{"sender split over two lines", "From: Ann Lee <\nann@example.org>\nSent: Monday, March 4, 2024 9:00 AM\nTo: dev@lists.example.org\nSubject: RE: release\n\nold text\n", ""},
 		{"wrapped recipients", "From: Ann Lee <ann@example.org>\nSent: Monday, March 4, 2024 9:00 AM\nTo: dev@lists.example.org; bob@example.org;\n carol@example.org\nCc: ops@example.org\nSubject: RE: release\n\nold text\n", ""},
 	})
 }
@@ -106,6 +108,7 @@ func TestAttributionLines(t *testing.T) {
 		{"norwegian", "man. 4. mar. 2024 kl. 09:00 skrev Ann Lee <ann@example.org>:\n\n> old tekst\n", ""},
 		{"finnish", "ma 4. maalisk. 2024 klo 9.00 Ann Lee (ann@example.org) kirjoitti:\n\n> old teksti\n", ""},
 		{"polish", "pon., 4 mar 2024 o 09:00 Ann Lee <ann@example.org> napisał(a):\n\n> old tekst\n", ""},
+		{"polish pisze", "W dniu 4.03.2024 o 09:00, Ann Lee pisze:\n> old tekst\n", ""},
 		{"czech", "po 4. 3. 2024 v 9:00 odesílatel Ann Lee <ann@example.org> napsal:\n\n> old text\n", ""},
 		{"russian", "пн, 4 мар. 2024 г. в 09:00, Ann Lee <ann@example.org>:\n\n> old текст\n", ""},
 		{"russian mail.ru", "Понедельник, 4 марта 2024, 9:00 +03:00 от Ann Lee <ann@example.org>:\n\nold текст\n", ""},
@@ -147,8 +150,15 @@ func TestListFooters(t *testing.T) {
 		{"groups.io", "-=-=-=-=-=-=-=-=-=-=-=-\nGroups.io Links: You receive all messages sent to this group.\nView/Reply Online (#12): https://groups.io/g/dev/message/12\nUnsubscribe: https://groups.io/g/dev/unsub\n-=-=-=-=-=-=-=-=-=-=-=-\n", ""},
 		{"parley's own under the quote", "On Mon, Mar 4, 2024 at 9:00 AM Ann Lee <ann@example.org> wrote:\n> old text\n\n-- \nYou receive every message of dev (dev@lists.example.org)\nbecause you are a member of this group.\n\nView this thread on the web:\nhttps://lists.example.org/t/1\n", ""},
 		{"mailman under the quote", "On Mon, Mar 4, 2024 at 9:00 AM Ann Lee <ann@example.org> wrote:\n> old text\n\n_______________________________________________\ndev mailing list\ndev@lists.example.org\n", ""},
+		{"google groups without a rule", "You received this message because you are subscribed to the Google Groups \"dev\" group.\nTo unsubscribe from this group, send an email to dev+unsubscribe@googlegroups.com.\n", ""},
+		{"discourse previous replies", "---\n*Previous Replies*\n\nold reply\n", ""},
+		{"help desk marker", "##- Please type your reply above this line -##\n\nold ticket text\n", ""},
 		{"disclaimer under the quote", "Il giorno lun 4 mar 2024 alle ore 09:00 Ann Lee <ann@example.org> ha scritto:\n> old testo\n\n-- \n\n______________\n\nThis message is confidential.\n", "-- \n\n______________\n\nThis message is confidential."},
 	})
+}
+
+func TestShortUnderscoreSignature(t *testing.T) {
+	check(t, []form{{"two underscores", "__\nAnn Lee\nExample Corp\n", "__\nAnn Lee\nExample Corp"}})
 }
 
 func TestLostQuoteMarks(t *testing.T) {

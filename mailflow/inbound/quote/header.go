@@ -44,6 +44,12 @@ func label(l string) (string, bool) {
 	return lab, lab != "" && utf8.RuneCountInString(lab) <= 20
 }
 
+// hasBracketedAddress reports an address in "<…>" or "[mailto:…]".
+func hasBracketedAddress(l string) bool {
+	a, b := strings.IndexAny(l, "<["), strings.LastIndexAny(l, ">]")
+	return a >= 0 && b > a && strings.Contains(l[a:b], "@")
+}
+
 // field kinds of a header block
 const (
 	fieldNone = iota
@@ -74,15 +80,16 @@ func fieldOf(l string) int {
 // it replies to, starting at line i: Outlook's "From: … Sent: … To: …
 // Subject: …" in its languages, GMX's "Gesendet: … Von: … An: …",
 // French webmails' "Message du : … De : … A : …". It needs a sender
-// field and at least two more of date, recipients and subject, each on
-// its own line, with at most one blank line or one wrapped value line
-// between them. start includes a rule drawn above the block.
+// field and at least two more of date, recipients and subject (one is
+// enough when the sender has a bracketed address), each on its own line,
+// with at most one blank line or one wrapped value line between them.
+// start includes a rule drawn above the block.
 func headerBlock(lines []string, i int) (start int, ok bool) {
 	if fieldOf(lines[i]) == fieldNone {
 		return 0, false
 	}
 	var seen [fieldSubject + 1]bool
-	fields, gap := 0, 0
+	fields, gap, addr := 0, 0, false
 	for j := i; j < len(lines) && j < i+16; j++ {
 		f := fieldOf(lines[j])
 		if f == fieldNone {
@@ -94,6 +101,9 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 		gap = 0
 		seen[f] = true
 		fields++
+		if f == fieldFrom {
+			addr = addr || hasBracketedAddress(lines[j])
+		}
 	}
 	others := 0
 	for _, s := range seen[fieldDate:] {
@@ -101,10 +111,17 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 			others++
 		}
 	}
-	if !seen[fieldFrom] || others < 2 || fields < 3 {
+	// A sender with its address in brackets is header enough with one
+	// more field ("From: Ann <ann@example.org>" then "Date: …").
+	if !seen[fieldFrom] || others < 2 && !(addr && others == 1) {
 		return 0, false
 	}
-	start = i
+	return ruleAbove(lines, i), true
+}
+
+// ruleAbove returns the line of a rule drawn up to two blank lines above
+// line i, or i.
+func ruleAbove(lines []string, i int) int {
 	for j, blanks := i-1, 0; j >= 0; j-- {
 		if isBlank(lines[j]) {
 			if blanks++; blanks > 2 {
@@ -113,9 +130,21 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 			continue
 		}
 		if isRule(lines[j]) {
-			start = j
+			return j
 		}
 		break
 	}
-	return start, true
+	return i
+}
+
+// isHistoryMarker reports a line such as Discourse's "*Previous
+// Replies*" or a help desk's "## Reply above this line ##": what
+// follows is history.
+func isHistoryMarker(l string) bool {
+	t := strings.TrimSpace(l)
+	if len(t) > 80 {
+		return false
+	}
+	core := strings.ToLower(strings.Trim(t, "-_=*#~ \t"))
+	return core == historyMarkers[0] || containsAny(core, historyMarkers[1:])
 }

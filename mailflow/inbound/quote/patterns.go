@@ -15,8 +15,8 @@ var endVerbs = []string{
 	"escreveu",                    // Portuguese
 	"schreef", "heeft geschreven", // Dutch
 	"skrev", "skrifaði", // Danish, Norwegian, Swedish, Icelandic
-	"kirjoitti",                                    // Finnish
-	"napisał", "napisała", "napisał(a)", "napisal", // Polish
+	"kirjoitti",                                             // Finnish
+	"napisał", "napisała", "napisał(a)", "napisal", "pisze", // Polish
 	"написал", "написала", "написал(а)", "написав", // Russian, Ukrainian
 	"napsal", "napsala", "napísal", "napísala", // Czech, Slovak
 	"írta", "a scris", "yazdı", "έγραψε", "kirjutas", "rašė", "rakstīja", "je napisal", "je napisao",
@@ -114,14 +114,28 @@ var mobileSuffixes = []string{
 
 // footerMarkers are phrases of the footers list managers glue under a
 // message: Mailman 2 and 3, Google Groups, groups.io, Yahoo Groups,
-// Discourse and Parley's own.
-var footerMarkers = []string{
-	"mailing list", "/listinfo", "mailman/listinfo", "to unsubscribe", "unsubscribe from this group",
-	"you received this message because you are subscribed", "groups.io links",
-	"you receive all messages sent to this group", "yahoo groups links", "visit topic",
-	"because you are a member of this group", "view this thread on the web", "list-unsubscribe",
-	"unsubscribe send an email to", "to leave this list",
-}
+// Discourse and Parley's own. They mark a footer under a rule or a "-- "
+// line; the openers mark one on their own, being phrases no one writes
+// in a message.
+var (
+	footerMarkers = []string{
+		"mailing list", "/listinfo", "to unsubscribe", "unsubscribe:", "unsubscribe from this group",
+		"you received this message because you are subscribed", "groups.io links",
+		"you receive all messages sent to this group", "yahoo groups links", "visit topic",
+		"because you are a member of this group", "view this thread on the web", "list-unsubscribe",
+		"unsubscribe send an email to", "to leave this list", "reply to this email to respond",
+	}
+	footerOpeners = []string{
+		"you received this message because you are subscribed", "groups.io links:", "yahoo groups links",
+		"because you are a member of this group", "to unsubscribe from this group",
+		"to unsubscribe from these emails", "reply to this email to respond",
+	}
+)
+
+// historyMarkers are lines under which a notification's history or the
+// part of it not to answer begins: Discourse's "Previous Replies", the
+// "reply above this line" of help desks.
+var historyMarkers = []string{"previous replies", "reply above this line", "write above this line"}
 
 func set(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))

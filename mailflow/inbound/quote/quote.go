@@ -99,7 +99,7 @@ func isTrailer(frag []string) bool {
 	if len(frag) == 0 {
 		return false
 	}
-	return isSigDelimiter(frag[0]) || isRule(frag[0]) && len(strings.TrimSpace(frag[0])) >= 3 || hasFooterMarker(frag[0])
+	return isSigDelimiter(frag[0]) || isRule(frag[0]) && len(strings.TrimSpace(frag[0])) >= 3 || opensFooter(frag[0])
 }
 
 // quoteBelow reports whether the history right after line from is a ">"

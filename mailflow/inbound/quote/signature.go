@@ -13,8 +13,11 @@ const maxSignatureLines = 15
 const maxFooterLines = 20
 
 // isSigDelimiter reports the RFC 3676 §4.3 "-- " line, or "--" since
-// some clients eat the space.
-func isSigDelimiter(l string) bool { return strings.TrimRight(l, " \t") == "--" }
+// some clients eat the space, or the short "__" some write instead.
+func isSigDelimiter(l string) bool {
+	t := strings.TrimRight(l, " \t")
+	return t == "--" || 2 <= len(t) && len(t) <= 4 && strings.Trim(t, "_") == ""
+}
 
 // splitSignature folds a signature off the end of the new text: after
 // the RFC 3676 §4.3 "-- " delimiter, or a short "Sent from my iPhone"
@@ -43,7 +46,7 @@ func splitFooter(ls []string) (body, footer []string) {
 		if !isBlank(ls[i-1]) && !isRule(ls[i]) && !isSigDelimiter(ls[i]) {
 			continue // a footer opens a paragraph or under a rule
 		}
-		if !(isRule(ls[i]) || isSigDelimiter(ls[i]) || hasFooterMarker(ls[i])) {
+		if !(isRule(ls[i]) || isSigDelimiter(ls[i]) || opensFooter(ls[i])) {
 			continue
 		}
 		if hasFooterMarker(strings.Join(ls[i:], "\n")) && !allBlank(ls[:i]) {
@@ -53,10 +56,13 @@ func splitFooter(ls []string) (body, footer []string) {
 	return ls, nil
 }
 
-func hasFooterMarker(s string) bool {
-	low := strings.ToLower(s)
-	for _, m := range footerMarkers {
-		if strings.Contains(low, m) {
+func hasFooterMarker(s string) bool { return containsAny(strings.ToLower(s), footerMarkers) }
+
+func opensFooter(l string) bool { return containsAny(strings.ToLower(l), footerOpeners) }
+
+func containsAny(s string, subs []string) bool {
+	for _, m := range subs {
+		if strings.Contains(s, m) {
 			return true
 		}
 	}
