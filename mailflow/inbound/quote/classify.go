@@ -56,7 +56,7 @@ func classify(lines []string) []bool {
 		// A phone writes its line at the end of what was typed; unquoted
 		// text after it is the message replied to, its header lost.
 		if newAbove && isMobileSignature(l) {
-			if k := nextNonBlank(lines, i+1); k < len(lines) && !startsQuote(lines, k) {
+			if k := nextNonBlank(lines, i+1); k < len(lines) && !startsQuote(lines, k) && !(k == i+1 && shortTail(lines[k:])) {
 				return rest(k)
 			}
 		}
@@ -106,4 +106,12 @@ func lostQuoteMark(lines []string, i int) bool {
 	word, _, _ := strings.Cut(t, " ")
 	above := utf8.RuneCountInString(strings.TrimSpace(lines[i-1]))
 	return above+1+utf8.RuneCountInString(word) > wrapWidth
+}
+
+// shortTail reports one or two short lines to the end, such as the
+// "Please excuse my brevity" right under a phone's line: part of its
+// signature.
+func shortTail(ls []string) bool {
+	ls = trimBlankLines(ls)
+	return len(ls) <= 2 && shortLines(ls) && !allBlank(ls) && !isQuoteLine(ls[0])
 }

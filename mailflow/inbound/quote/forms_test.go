@@ -129,6 +129,8 @@ func TestPhoneLines(t *testing.T) {
 		"Inviato da iPhone", "Verzonden vanaf mijn iPhone", "Sendt fra min iPhone", "Skickat från min iPhone",
 		"Lähetetty iPhonesta", "Wysłane z iPhone'a", "Odesláno z iPhonu", "Отправлено с iPhone", "iPhoneから送信",
 		"发自我的iPhone", "iPhone'umdan gönderildi", "내 iPhone에서 보냄",
+		"Sent from my iPhone, please excuse typos", "Sent via the Samsung Galaxy S22, an AT&T 5G smartphone",
+		"Sent from my Verizon, Samsung Galaxy smartphone", "Sent from my phone. Please excuse my brevity.",
 	} {
 		forms = append(forms,
 			form{l + " at the end", l + "\n", l},
@@ -157,8 +159,13 @@ func TestListFooters(t *testing.T) {
 	})
 }
 
-func TestShortUnderscoreSignature(t *testing.T) {
-	check(t, []form{{"two underscores", "__\nAnn Lee\nExample Corp\n", "__\nAnn Lee\nExample Corp"}})
+func TestSignatures(t *testing.T) {
+	check(t, []form{
+		{"two underscores", "__\nAnn Lee\nExample Corp\n", "__\nAnn Lee\nExample Corp"},
+		{"phone line and an apology under it", "Sent from my iPhone\nPlease excuse typos.\n", "Sent from my iPhone\nPlease excuse typos."},
+		{"signature over a list footer", "-- \nAnn Lee\n\n_______________________________________________\ndev mailing list\ndev@lists.example.org\n", "-- \nAnn Lee"},
+		{"bottom post", "On Mon, Mar 4, 2024 at 9:00 AM Ann Lee <ann@example.org> wrote:\n> old text\n> -- \n> old Ann\n", ""},
+	})
 }
 
 func TestLostQuoteMarks(t *testing.T) {

@@ -29,8 +29,12 @@ func splitSignature(ls []string) (body, sig []string) {
 			return ls[:i], ls[i:]
 		}
 	}
-	if n > 1 && isMobileSignature(ls[n-1]) && !allBlank(ls[:n-1]) {
-		return ls[:n-1], ls[n-1:]
+	// A phone's line may have a short line or two under it ("Please
+	// excuse my brevity").
+	for i := max(1, n-3); i < n; i++ {
+		if isMobileSignature(ls[i]) && !allBlank(ls[:i]) && shortLines(ls[i+1:]) {
+			return ls[:i], ls[i:]
+		}
 	}
 	return ls, nil
 }
@@ -42,7 +46,8 @@ func splitSignature(ls []string) (body, sig []string) {
 // links, Parley's own).
 func splitFooter(ls []string) (body, footer []string) {
 	n := len(ls)
-	for i := max(1, n-maxFooterLines); i < n; i++ {
+	// From the end up, so that a signature above the footer stays one.
+	for i := n - 1; i >= max(1, n-maxFooterLines); i-- {
 		if !isBlank(ls[i-1]) && !isRule(ls[i]) && !isSigDelimiter(ls[i]) {
 			continue // a footer opens a paragraph or under a rule
 		}
@@ -54,6 +59,15 @@ func splitFooter(ls []string) (body, footer []string) {
 		}
 	}
 	return ls, nil
+}
+
+func shortLines(ls []string) bool {
+	for _, l := range ls {
+		if utf8.RuneCountInString(strings.TrimSpace(l)) > 60 {
+			return false
+		}
+	}
+	return true
 }
 
 func hasFooterMarker(s string) bool { return containsAny(strings.ToLower(s), footerMarkers) }
@@ -69,29 +83,49 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// isMobileSignature reports a short "Sent from my X" line. "Sent from
-// my desk, is much easier…" is prose, not a signature: the rest of the
-// line must be a few words without clause punctuation.
+// isMobileSignature reports a short "Sent from my X" line, also with
+// the apology phones add ("Sent from my iPhone, please excuse typos").
+// "Sent from my desk, is much easier…" is prose, not a signature: the
+// rest of the line must be a few words, and a comma may only be followed
+// by such an apology or a carrier's phrase, not a clause.
 func isMobileSignature(l string) bool {
 	t := strings.TrimSpace(l)
-	if t == "" || utf8.RuneCountInString(t) > 80 {
+	if t == "" || utf8.RuneCountInString(t) > 100 {
 		return false
 	}
 	low := strings.ToLower(t)
 	for _, p := range mobilePrefixes {
 		if strings.HasPrefix(low, p) {
-			rest := dropBracketed(low[len(p):])
-			return !strings.ContainsAny(rest, ",;!?") && len(strings.Fields(rest)) <= 8
+			return deviceWords(dropBracketed(low[len(p):]), 12)
 		}
 	}
 	rest := dropBracketed(low)
 	for _, s := range mobileSuffixes {
 		if strings.HasSuffix(rest, s) {
-			return !strings.ContainsAny(rest, ",;!?") && len(strings.Fields(rest)) <= 5
+			return deviceWords(rest, 5)
 		}
 	}
 	return false
 }
+
+// deviceWords reports a rest of a phone's line: at most n words, no
+// questions or semicolons, and after a comma no clause.
+func deviceWords(rest string, n int) bool {
+	if strings.ContainsAny(rest, ";?") || len(strings.Fields(rest)) > n {
+		return false
+	}
+	head, tail, comma := strings.Cut(rest, ",")
+	if !comma {
+		return len(strings.Fields(head)) <= 8
+	}
+	words := strings.Fields(tail)
+	return len(words) > 0 && !clauseStarts[strings.Trim(words[0], ".!")] && !strings.Contains(tail, ",")
+}
+
+// clauseStarts are words that open a clause after a comma, marking prose
+// ("Sent from my desk, is much easier…") rather than a phone's line.
+var clauseStarts = set("is", "was", "it", "it's", "which", "that", "and", "but", "so", "i", "i'm",
+	"we", "you", "they", "he", "she", "this", "there", "because", "as", "where", "when")
 
 // dropBracketed removes "(…)" and "<…>", where clients put their links.
 func dropBracketed(s string) string {
