@@ -213,3 +213,22 @@ func TestRightToLeftAttributions(t *testing.T) {
 		{"gmail, hungarian", "Ann Lee <ann@example.org> ezt írta (időpont: 2024. márc. 4., H, 9:00):\n\n> old szöveg\n", ""},
 	})
 }
+
+func TestClientHTML(t *testing.T) {
+	cases := []struct{ name, in, sig string }{
+		{"outlook desktop", `<div class=WordSection1><p class=MsoNormal>` + newText + `<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><div><div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in'><p class=MsoNormal><b>From:</b> Ann Lee &lt;ann@example.org&gt; <br><b>Sent:</b> Monday, March 4, 2024 9:00 AM<br><b>To:</b> dev@lists.example.org<br><b>Subject:</b> release<o:p></o:p></p></div></div><p class=MsoNormal>old text</p></div>`, ""},
+		{"outlook desktop, german", `<p class=MsoNormal>` + newText + `</p><div style='border:none;border-top:solid #E1E1E1 1.0pt'><p class=MsoNormal><b>Von:</b> Ann Lee<br><b>Gesendet:</b> Montag, 4. März 2024 09:00<br><b>An:</b> dev@lists.example.org<br><b>Betreff:</b> Veröffentlichung</p></div><p>old Text</p>`, ""},
+		{"apple mail", `<div>` + newText + `<br><div><br><blockquote type="cite"><div>On 4 Mar 2024, at 09:00, Ann Lee &lt;ann@example.org&gt; wrote:</div><br><div>old text</div></blockquote></div></div>`, ""},
+		{"ios mail", `<div dir="ltr">` + newText + `</div><div dir="ltr"><br><div id="AppleMailSignature" dir="ltr">Sent from my iPhone</div><div dir="ltr"><br><blockquote type="cite">On 4 Mar 2024, at 09:00, Ann Lee &lt;ann@example.org&gt; wrote:<br><br></blockquote></div><blockquote type="cite"><div dir="ltr">old text</div></blockquote></div>`, "Sent from my iPhone"},
+		{"outlook on the web, re-quoted ids", `<div>` + newText + `</div><div id="x_ms-outlook-mobile-signature">Get Outlook for Android</div><hr style="display:inline-block;width:98%"><div id="x_divRplyFwdMsg"><b>From:</b> Ann Lee</div><div>old text</div>`, "Get Outlook for Android"},
+		{"roundcube", `<p>` + newText + `</p><p>Am 04.03.2024 09:00, schrieb Ann Lee:</p><blockquote type="cite" style="padding-left:5px">old Text</blockquote>`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := SplitHTML(c.in)
+			if r.Text != newText || r.Signature != c.sig || !r.Quoted {
+				t.Errorf("SplitHTML =\n%+v\nwant Text %q, Signature %q", r, newText, c.sig)
+			}
+		})
+	}
+}

@@ -70,7 +70,9 @@ func markOf(n *html.Node) mark {
 		return markRest
 	case n.Data == "blockquote" && typ == "cite":
 		return markQuote
-	case id == "signature", id == "ms-outlook-mobile-signature", smart == "gmail_signature":
+	// iOS Mail marks its "Sent from my iPhone" AppleMailSignature.
+	case id == "signature", strings.HasSuffix(id, "ms-outlook-mobile-signature"), id == "applemailsignature",
+		smart == "gmail_signature":
 		return markSignature
 	}
 	for _, c := range strings.Fields(class) {
