@@ -129,6 +129,11 @@ func isAttribution(s string) (ok, strong bool) {
 	if hasSuffixIn(low, endVerbs) {
 		return true, strong
 	}
+	for _, q := range quotingLeads {
+		if strings.HasPrefix(low, q) && addr {
+			return true, strong
+		}
+	}
 	for _, v := range midVerbs {
 		if strings.Contains(low, v) && (hasDigit(low) || addr) {
 			return true, strong

@@ -76,7 +76,8 @@ func TestOriginalMessageSeparators(t *testing.T) {
 		"-------- Ursprungligt meddelande --------", "-------- Alkuperäinen viesti --------",
 		"-------- Wiadomość oryginalna --------", "-------- Původní zpráva --------",
 		"-------- Исходное сообщение --------", "-------- 原始邮件 --------", "-------- 元のメッセージ --------",
-		"---------- Forwarded message ---------", "Begin forwarded message:",
+		"---------- Forwarded message ---------", "Begin forwarded message:", "Anfang der weitergeleiteten Nachricht:",
+		"Début du message réexpédié :", "----- Forwarded by Ann Lee/ACME on 04/03/2024 09:00 AM -----",
 	} {
 		forms = append(forms, form{sep, sep + "\nold text without a header\n", ""})
 	}
@@ -94,6 +95,11 @@ func TestAttributionLines(t *testing.T) {
 		{"zoho french", "---- Le lun., 04 mars 2024 09:00:00 +0100 Ann Lee <ann@example.org> a écrit ----\n\nold texte\n", ""},
 		{"yahoo unquoted", "On Monday, March 4, 2024 at 09:00:00 AM GMT+1, Ann Lee <ann@example.org> wrote:\n\n\nold text\n", ""},
 		{"thunderbird", "On 04/03/2024 09:00, Ann Lee wrote:\n> old text\n", ""},
+		{"horde", "Quoting Ann Lee <ann@example.org>:\n\n> old text\n", ""},
+		{"horde german", "Zitat von Ann Lee <ann@example.org>:\n\n> old Text\n", ""},
+		{"lotus notes", "Ann Lee <ann@example.org> wrote on 04/03/2024 09:00:00 AM:\n\n> old text\n", ""},
+		{"french, no-break space", "Le lun. 4 mars 2024 à 09:00, Ann Lee <ann@example.org> a écrit\u00a0:\n\n> old texte\n", ""},
+		{"french wrapped in the verb", "Le lun. 4 mars 2024 à 09:00, Ann Lee <ann@example.org> a\nécrit :\n\n> old texte\n", ""},
 		{"thunderbird german", "Am 04.03.24 um 09:00 schrieb Ann Lee:\n> old Text\n", ""},
 		{"apple mail", "> On 4 Mar 2024, at 09:00, Ann Lee <ann@example.org> wrote:\n> \n> old text\n", ""},
 		{"french", "Le lun. 4 mars 2024 à 09:00, Ann Lee <ann@example.org> a écrit :\n\n> old texte\n", ""},

@@ -17,11 +17,12 @@ func isOriginalMessage(l string) bool {
 	core = strings.ReplaceAll(core, "’", "'")
 	core = strings.Join(strings.Fields(core), " ")
 	if strings.HasPrefix(t, "--") || strings.HasPrefix(t, "__") || strings.HasPrefix(t, "==") {
-		return originalMessage[core]
+		// Lotus Notes: "----- Forwarded by Ann Lee/ACME on 04/03/2024 -----".
+		return originalMessage[core] || strings.HasPrefix(core, "forwarded by ") && hasDigit(core)
 	}
 	// Without dashes only a line of its own that ends in a colon, as
 	// Apple Mail writes "Begin forwarded message:".
-	return strings.HasSuffix(core, ":") && originalMessage[strings.TrimSuffix(core, ":")]
+	return strings.HasSuffix(core, ":") && originalMessage[strings.TrimSpace(strings.TrimSuffix(core, ":"))]
 }
 
 // isRule reports a short or long line drawn of "_-=*~" (at least two),

@@ -61,7 +61,16 @@ var originalMessage = set(
 	"исходное сообщение", "пересылаемое сообщение", "оригинальное сообщение",
 	"eredeti üzenet", "mesaj original", "orijinal mesaj", "orijinal ileti", "αρχικό μήνυμα",
 	"元のメッセージ", "転送されたメッセージ", "原始邮件", "原始郵件", "转发的邮件", "원본 메시지", "전달된 메시지",
+	// Apple Mail's forward line, without dashes, in its languages.
+	"anfang der weitergeleiteten nachricht", "début du message réexpédié", "début du message transféré",
+	"inicio del mensaje reenviado", "inizio messaggio inoltrato", "início da mensagem reencaminhada",
+	"begin doorgestuurd bericht", "start på videresendt besked", "start på videresendt melding",
+	"vidarebefordrat mejl",
 )
+
+// quotingLeads open the attribution of webmails that name the sender
+// first: Horde's "Quoting Ann <ann@example.org>:" and its translations.
+var quotingLeads = []string{"quoting ", "zitat von ", "citation ", "cita de ", "citando ", "cytuję ", "цитата "}
 
 // The labels of the header block Outlook, webmails and phones write
 // above the message they reply to ("From: … Sent: … To: … Subject: …"),
@@ -124,11 +133,12 @@ var (
 		"you receive all messages sent to this group", "yahoo groups links", "visit topic",
 		"because you are a member of this group", "view this thread on the web", "list-unsubscribe",
 		"unsubscribe send an email to", "to leave this list", "reply to this email to respond",
+		"reply to this email directly",
 	}
 	footerOpeners = []string{
 		"you received this message because you are subscribed", "groups.io links:", "yahoo groups links",
 		"because you are a member of this group", "to unsubscribe from this group",
-		"to unsubscribe from these emails", "reply to this email to respond",
+		"to unsubscribe from these emails", "reply to this email to respond", "reply to this email directly",
 	}
 )
 
