@@ -82,7 +82,8 @@ func fieldOf(l string) int {
 // Subject: …" in its languages, GMX's "Gesendet: … Von: … An: …",
 // French webmails' "Message du : … De : … A : …". It needs a sender
 // field and at least two more of date, recipients and subject (one is
-// enough when the sender has a bracketed address), each on its own line,
+// enough when the sender has a bracketed address; the subject is needed
+// when the sender has no address at all), each on its own line,
 // with at most one blank line or one wrapped value line between them.
 // start includes a rule drawn above the block.
 func headerBlock(lines []string, i int) (start int, ok bool) {
@@ -90,7 +91,7 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 		return 0, false
 	}
 	var seen [fieldSubject + 1]bool
-	fields, gap, addr := 0, 0, false
+	fields, gap, bracketed, addr := 0, 0, false, false
 	for j := i; j < len(lines) && j < i+16; j++ {
 		f := fieldOf(lines[j])
 		if f == fieldNone {
@@ -103,7 +104,8 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 		seen[f] = true
 		fields++
 		if f == fieldFrom {
-			addr = addr || hasBracketedAddress(lines[j])
+			bracketed = bracketed || hasBracketedAddress(lines[j])
+			addr = addr || strings.Contains(lines[j], "@")
 		}
 	}
 	others := 0
@@ -113,8 +115,11 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 		}
 	}
 	// A sender with its address in brackets is header enough with one
-	// more field ("From: Ann <ann@example.org>" then "Date: …").
-	if !seen[fieldFrom] || others < 2 && !(addr && others == 1) {
+	// more field ("From: Ann <ann@example.org>" then "Date: …"). Without
+	// an address the block needs its subject: "From: Berlin / To: Paris /
+	// Date: Monday" is a journey, not a header.
+	switch {
+	case !seen[fieldFrom], others < 2 && !(bracketed && others == 1), !addr && !seen[fieldSubject]:
 		return 0, false
 	}
 	return ruleAbove(lines, i), true
