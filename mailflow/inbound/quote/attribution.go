@@ -27,6 +27,9 @@ func attribution(lines []string, i int) (n int, strong, ok bool) {
 			}
 			joined += " " + next
 		}
+		if !endsLikeAttribution(joined) {
+			continue
+		}
 		ok, strong = isAttribution(joined)
 		if !ok {
 			continue
@@ -50,6 +53,20 @@ func attribution(lines []string, i int) (n int, strong, ok bool) {
 	return 0, false, false
 }
 
+// endsLikeAttribution is a cheap first test of a (joined) line: an
+// attribution ends with a colon, Zoho's dashes, or a verb.
+func endsLikeAttribution(s string) bool {
+	s = strings.TrimRight(s, " \t\u00a0")
+	// Direction marks may follow the colon; such lines get the full test.
+	if strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：") || strings.HasSuffix(s, "-") || strings.IndexByte(s, 0xe2) >= 0 {
+		return true
+	}
+	if len(s) > 24 {
+		s = s[len(s)-24:] // the longest verb is shorter
+	}
+	return hasSuffixIn(strings.ToLower(s), endVerbs)
+}
+
 // closesAddress reports a line such as ">:" or "> wrote:" that ends an
 // attribution whose address bracket the previous lines left open.
 func closesAddress(joined, next string) bool {
@@ -66,6 +83,9 @@ func trimAll(ls []string) []string {
 }
 
 func hasLead(s string) bool {
+	if len(s) > 16 {
+		s = s[:16] // the longest lead is shorter
+	}
 	low := strings.ToLower(s)
 	for _, l := range leads {
 		if strings.HasPrefix(low, l) {
@@ -102,7 +122,10 @@ func isAttribution(s string) (ok, strong bool) {
 	if len(s) > 3*maxAttrLine {
 		return false, false
 	}
-	s = strings.TrimSpace(strings.ReplaceAll(dropBidi(s), "：", ":"))
+	if strings.IndexByte(s, 0xe2) >= 0 { // the first byte of the marks' UTF-8
+		s = dropBidi(s)
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "：", ":"))
 	if len(s) == 0 {
 		return false, false
 	}

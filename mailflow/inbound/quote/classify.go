@@ -19,6 +19,7 @@ func classify(lines []string) []bool {
 		}
 		return hist
 	}
+	fields := fieldsOf(lines)
 	newAbove := false
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
@@ -35,7 +36,7 @@ func classify(lines []string) []bool {
 		if isHistoryMarker(l) {
 			return rest(ruleAbove(lines, i))
 		}
-		if start, ok := headerBlock(lines, i); ok {
+		if start, ok := headerBlock(lines, fields, i); ok {
 			return rest(start)
 		}
 		if n, strong, ok := attribution(lines, i); ok {
@@ -112,6 +113,9 @@ func lostQuoteMark(lines []string, i int) bool {
 // "Please excuse my brevity" right under a phone's line: part of its
 // signature.
 func shortTail(ls []string) bool {
+	if len(ls) > 4 { // bounded, so that many phone lines cost no more than one
+		return false
+	}
 	ls = trimBlankLines(ls)
 	return len(ls) <= 2 && shortLines(ls) && !allBlank(ls) && !isQuoteLine(ls[0])
 }

@@ -10,13 +10,14 @@ import (
 // "Begin forwarded message:".
 func isOriginalMessage(l string) bool {
 	t := strings.TrimSpace(l)
-	if len(t) > 120 {
+	dashed := strings.HasPrefix(t, "--") || strings.HasPrefix(t, "__") || strings.HasPrefix(t, "==")
+	if len(t) > 120 || !dashed && !strings.HasSuffix(t, ":") {
 		return false
 	}
 	core := strings.ToLower(strings.Trim(t, "-_=*~ \t"))
 	core = strings.ReplaceAll(core, "’", "'")
 	core = strings.Join(strings.Fields(core), " ")
-	if strings.HasPrefix(t, "--") || strings.HasPrefix(t, "__") || strings.HasPrefix(t, "==") {
+	if dashed {
 		// Lotus Notes: "----- Forwarded by Ann Lee/ACME on 04/03/2024 -----".
 		return originalMessage[core] || strings.HasPrefix(core, "forwarded by ") && hasDigit(core)
 	}
@@ -37,6 +38,9 @@ func isRule(l string) bool {
 // space before the colon), "Envoyé le :".
 func label(l string) (string, bool) {
 	t := strings.TrimSpace(l)
+	if len(t) > 64 {
+		t = t[:64] // a label is short; a long line costs no more
+	}
 	i := strings.IndexAny(t, ":：")
 	if i <= 0 || i > 40 {
 		return "", false
@@ -59,6 +63,15 @@ const (
 	fieldTo
 	fieldSubject
 )
+
+// fieldsOf returns the field kind of every line, read once.
+func fieldsOf(lines []string) []int {
+	fs := make([]int, len(lines))
+	for i, l := range lines {
+		fs[i] = fieldOf(l)
+	}
+	return fs
+}
 
 func fieldOf(l string) int {
 	lab, ok := label(l)
@@ -86,14 +99,14 @@ func fieldOf(l string) int {
 // when the sender has no address at all), each on its own line,
 // with at most one blank line or one wrapped value line between them.
 // start includes a rule drawn above the block.
-func headerBlock(lines []string, i int) (start int, ok bool) {
-	if fieldOf(lines[i]) == fieldNone {
+func headerBlock(lines []string, fields []int, i int) (start int, ok bool) {
+	if fields[i] == fieldNone {
 		return 0, false
 	}
 	var seen [fieldSubject + 1]bool
-	fields, gap, bracketed, addr := 0, 0, false, false
+	gap, from := 0, -1
 	for j := i; j < len(lines) && j < i+16; j++ {
-		f := fieldOf(lines[j])
+		f := fields[j]
 		if f == fieldNone {
 			if gap++; gap > 1 {
 				break
@@ -102,10 +115,8 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 		}
 		gap = 0
 		seen[f] = true
-		fields++
-		if f == fieldFrom {
-			bracketed = bracketed || hasBracketedAddress(lines[j])
-			addr = addr || strings.Contains(lines[j], "@")
+		if f == fieldFrom && from < 0 {
+			from = j
 		}
 	}
 	others := 0
@@ -118,8 +129,11 @@ func headerBlock(lines []string, i int) (start int, ok bool) {
 	// more field ("From: Ann <ann@example.org>" then "Date: …"). Without
 	// an address the block needs its subject: "From: Berlin / To: Paris /
 	// Date: Monday" is a journey, not a header.
-	switch {
-	case !seen[fieldFrom], others < 2 && !(bracketed && others == 1), !addr && !seen[fieldSubject]:
+	if from < 0 || others == 0 {
+		return 0, false
+	}
+	switch addr := strings.Contains(lines[from], "@"); {
+	case others < 2 && !hasBracketedAddress(lines[from]), !addr && !seen[fieldSubject]:
 		return 0, false
 	}
 	return ruleAbove(lines, i), true

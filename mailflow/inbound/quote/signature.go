@@ -99,10 +99,9 @@ func isMobileSignature(l string) bool {
 			return deviceWords(dropBracketed(low[len(p):]), 12)
 		}
 	}
-	rest := dropBracketed(low)
 	for _, s := range mobileSuffixes {
-		if strings.HasSuffix(rest, s) {
-			return deviceWords(rest, 5)
+		if strings.HasSuffix(low, s) {
+			return deviceWords(low, 5)
 		}
 	}
 	return false
