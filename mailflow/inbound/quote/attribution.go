@@ -150,7 +150,8 @@ func isAttribution(s string) (ok, strong bool) {
 		return false, false
 	}
 	if hasSuffixIn(low, endVerbs) {
-		return true, strong
+		// "Ann <ann@example.org> wrote:" is unmistakable without a date.
+		return true, strong || hasBracketedAddress(low)
 	}
 	for _, q := range quotingLeads {
 		if strings.HasPrefix(low, q) && addr {
