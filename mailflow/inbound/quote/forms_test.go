@@ -164,6 +164,8 @@ func TestListFooters(t *testing.T) {
 		{"mailman under the quote", "On Mon, Mar 4, 2024 at 9:00 AM Ann Lee <ann@example.org> wrote:\n> old text\n\n_______________________________________________\ndev mailing list\ndev@lists.example.org\n", ""},
 		{"google groups without a rule", "You received this message because you are subscribed to the Google Groups \"dev\" group.\nTo unsubscribe from this group, send an email to dev+unsubscribe@googlegroups.com.\n", ""},
 		{"discourse previous replies", "---\n*Previous Replies*\n\nold reply\n", ""},
+		{"gmail's hidden quote", "[Quoted text hidden]\n", ""},
+		{"gmail's shown quote", "- Show quoted text -\n\nold text\n", ""},
 		{"help desk marker", "##- Please type your reply above this line -##\n\nold ticket text\n", ""},
 		{"disclaimer under the quote", "Il giorno lun 4 mar 2024 alle ore 09:00 Ann Lee <ann@example.org> ha scritto:\n> old testo\n\n-- \n\n______________\n\nThis message is confidential.\n", "-- \n\n______________\n\nThis message is confidential."},
 	})

@@ -165,6 +165,6 @@ func isHistoryMarker(l string) bool {
 	if len(t) > 80 {
 		return false
 	}
-	core := strings.ToLower(strings.Trim(t, "-_=*#~ \t"))
-	return core == historyMarkers[0] || containsAny(core, historyMarkers[1:])
+	core := strings.ToLower(strings.Trim(t, "-_=*#~[]() \t"))
+	return historyMarkers[core] || containsAny(core, historyPhrases)
 }

@@ -143,9 +143,14 @@ var (
 )
 
 // historyMarkers are lines under which a notification's history or the
-// part of it not to answer begins: Discourse's "Previous Replies", the
-// "reply above this line" of help desks.
-var historyMarkers = []string{"previous replies", "reply above this line", "write above this line"}
+// part of it not to answer begins: Discourse's "Previous Replies",
+// Gmail's "[Quoted text hidden]" and "- Show quoted text -" where
+// copied text kept them. historyPhrases mark one anywhere in the line:
+// the "reply above this line" of help desks.
+var (
+	historyMarkers = set("previous replies", "quoted text hidden", "show quoted text", "hide quoted text")
+	historyPhrases = []string{"reply above this line", "write above this line"}
+)
 
 func set(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
