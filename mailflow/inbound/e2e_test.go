@@ -341,6 +341,42 @@ On Mon, Nov 23, 2026 at 10:00 AM Ada <ada@example.org> wrote:
 	if !strings.Contains(string(msgs[1].RawSource), "Does anyone have tomato seeds?") {
 		t.Fatal("the stored original must keep the quoted text")
 	}
+
+	// The owner answers from a French Outlook on a phone: its line, then
+	// the header block and the history unquoted; the list's footer under it.
+	reply = `From: Owner <owner@example.org>
+To: Group garden <garden@lists.test>
+Subject: RE: [Group garden] Tomato seeds — who has some?
+Message-ID: <owner.reply@example.org>
+In-Reply-To: <bob.reply@example.org>
+References: <first.post@example.org> <bob.reply@example.org>
+Content-Type: text/plain; charset=utf-8
+
+Moi aussi, j'en ai.
+
+Envoyé de mon iPhone
+________________________________
+De : Bob <bob@example.org>
+Envoyé : lundi 23 novembre 2026 10:05
+À : garden@lists.test
+Objet : Re: [Group garden] Tomato seeds — who has some?
+
+I have some, come by on Saturday.
+
+-- 
+You receive every message of garden (garden@lists.test)
+because you are a member of this group.
+`
+	if err := r.send("owner@example.org", []string{"garden@lists.test"}, reply); err != nil {
+		t.Fatal(err)
+	}
+	if out = r.waitInbound(3); !strings.Contains(out[2], "posted") {
+		t.Fatalf("outcome: %q", out[2])
+	}
+	msgs, _ = r.st.ThreadMessages(ctx, threads[0].ID)
+	if len(msgs) != 3 || strings.TrimSpace(msgs[2].Body) != "Moi aussi, j'en ai." {
+		t.Fatalf("a French Outlook reply should be stored as its new text only: %q", msgs[len(msgs)-1].Body)
+	}
 }
 
 func TestPythonSmtplib(t *testing.T) {

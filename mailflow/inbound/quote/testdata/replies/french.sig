@@ -1,1 +1,0 @@
-Envoyé de mon iPhone

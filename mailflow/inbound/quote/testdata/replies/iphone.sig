@@ -1,1 +1,0 @@
-Sent from my iPhone
