@@ -22,12 +22,12 @@ import (
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
 	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
-	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/webhooks"
 )
 

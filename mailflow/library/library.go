@@ -35,7 +35,7 @@ const MaxText = 100 << 10
 
 var errNoBlobs = errors.New("no blob store configured")
 
-// Thumbnailer makes a small picture of an image (web/picture.Normalize):
+// Thumbnailer makes a small picture of an image (picture.Normalize):
 // its bytes and content type, or an error when it cannot.
 type Thumbnailer func(r io.Reader) ([]byte, string, error)
 

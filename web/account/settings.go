@@ -14,10 +14,10 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
-	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/session"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	groupsvc "github.com/parleymail/parley/mailflow/groups"
-	"github.com/parleymail/parley/web/picture"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/web/session"
 )
 

@@ -19,9 +19,9 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
-	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/session"
 )
 
