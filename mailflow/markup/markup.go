@@ -24,56 +24,71 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
+// md and policy are the Markdown dialect and the sanitiser: built once
+// when the package loads, never changed, and safe for concurrent use.
 var (
-	once   sync.Once
-	md     goldmark.Markdown
-	policy *bluemonday.Policy
+	md     = newMarkdown()
+	policy = newPolicy()
 )
 
-func setup() {
-	md = goldmark.New(
+func newMarkdown() goldmark.Markdown {
+	return goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		// Raw HTML in the source is passed to bluemonday, which keeps
 		// the harmless part (a <b> someone typed) and drops the rest.
 		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()),
 	)
-	policy = bluemonday.UGCPolicy()
-	policy.RequireNoFollowOnLinks(true)
-	policy.AddTargetBlankToFullyQualifiedLinks(true)
-	policy.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-zA-Z0-9_+-]+$`)).OnElements("code")
 }
 
-// The rendered HTML of recent texts, by their SHA-256: a 200-message
-// thread renders each message once, not at every view. Messages do not
-// change, so nothing goes stale; the map is bounded by starting over.
-var (
-	cacheMu sync.Mutex
-	cache   = map[[32]byte]template.HTML{}
-)
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-zA-Z0-9_+-]+$`)).OnElements("code")
+	return p
+}
 
-const cacheMax = 20000
+// HTML renders Markdown to sanitised, balanced HTML.
+func HTML(src string) template.HTML { return render(src) }
 
-// HTML renders Markdown to sanitised HTML.
-func HTML(src string) template.HTML {
+// Cache remembers the rendered HTML of recent texts, by their SHA-256: a
+// 200-message thread renders each message once, not at every view.
+// Messages do not change, so nothing goes stale; the map is bounded by
+// starting over. The web UI keeps one for its pages.
+type Cache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[32]byte]template.HTML
+}
+
+// NewCache returns a cache of at most max texts.
+func NewCache(max int) *Cache {
+	return &Cache{max: max, m: map[[32]byte]template.HTML{}}
+}
+
+// HTML is HTML(src), from the cache when it was rendered lately.
+func (c *Cache) HTML(src string) template.HTML {
 	key := sha256.Sum256([]byte(src))
-	cacheMu.Lock()
-	out, ok := cache[key]
-	cacheMu.Unlock()
+	c.mu.Lock()
+	out, ok := c.m[key]
+	c.mu.Unlock()
 	if ok {
 		return out
 	}
 	out = render(src)
-	cacheMu.Lock()
-	if len(cache) >= cacheMax {
-		cache = map[[32]byte]template.HTML{}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		c.m = map[[32]byte]template.HTML{}
 	}
-	cache[key] = out
-	cacheMu.Unlock()
+	c.m[key] = out
+	c.mu.Unlock()
 	return out
 }
 
+// Plain is Plain(src, n), made from the cached rendering.
+func (c *Cache) Plain(src string, n int) string { return plainOf(c.HTML(src), n) }
+
 func render(src string) template.HTML {
-	once.Do(setup)
 	var buf bytes.Buffer
 	if err := md.Convert([]byte(src), &buf); err != nil {
 		// goldmark does not fail on any input; if it ever did, show the
@@ -128,10 +143,13 @@ func Links(src string) []string {
 // sanitiser keeps, as text), entities decoded once, quoted passages left
 // out, whitespace collapsed, and cut at a word boundary to at most n
 // characters with an ellipsis. The page escapes it once more, as it does
-// any text. It is made from HTML's cached rendering.
-func Plain(src string, n int) string {
+// any text.
+func Plain(src string, n int) string { return plainOf(HTML(src), n) }
+
+// plainOf is Plain of an HTML rendering.
+func plainOf(h template.HTML, n int) string {
 	var b strings.Builder
-	z := xhtml.NewTokenizer(strings.NewReader(string(HTML(src))))
+	z := xhtml.NewTokenizer(strings.NewReader(string(h)))
 	quoted := 0 // depth of <blockquote>: quotes are the earlier mail
 	space := func() {
 		if b.Len() > 0 {

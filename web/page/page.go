@@ -31,6 +31,7 @@ import (
 // Shell renders pages.
 type Shell struct {
 	pages        *render.Pages
+	markdown     *markup.Cache // members' Markdown, rendered once per text
 	Sessions     *session.Manager
 	Assets       *static.Assets
 	Origin       *url.URL
@@ -94,6 +95,9 @@ func pageFiles() ([]string, error) {
 	return out, nil
 }
 
+// markdownCacheSize bounds the rendered texts the pages remember.
+const markdownCacheSize = 20000
+
 // New parses the layout, partials and every page.
 func New(s Shell) (*Shell, error) {
 	files, err := pageFiles()
@@ -102,6 +106,7 @@ func New(s Shell) (*Shell, error) {
 	}
 	sh := &s
 	sh.Base = strings.TrimRight(s.Origin.Path, "/")
+	sh.markdown = markup.NewCache(markdownCacheSize)
 	p, err := render.New(templates.FS, []string{"web/layout.html", "web/partials.html"}, files, sh.Funcs(), s.Log)
 	if err != nil {
 		return nil, err
@@ -127,8 +132,8 @@ func (s *Shell) Funcs() template.FuncMap {
 			return "?"
 		},
 		"deliveryLabel": DeliveryLabel,
-		"markdown":      markup.HTML,
-		"preview":       markup.Plain,
+		"markdown":      s.markdown.HTML,
+		"preview":       s.markdown.Plain,
 		"datetime": func(t time.Time, tz string) string {
 			return t.In(zone(tz)).Format("2 Jan 2006, 15:04")
 		},
