@@ -21,7 +21,7 @@
 //   - RFC 3834 automatic replies (vacation, out of office), recognised by
 //     the parse package's markers.
 //   - The reports of mailers that predate or ignore RFC 3464, in
-//     vendors.go: Postfix, Exim, qmail, Sendmail, Exchange 2003 and 2007,
+//     text.go: Postfix, Exim, qmail, Sendmail, Exchange 2003 and 2007,
 //     Office 365 and Outlook.com, Gmail, Yahoo, GMX, mail.ru, Amazon SES
 //     (MIME reports and SNS notifications mailed as JSON), SendGrid,
 //     Google Groups, Lotus Notes and Domino, OpenSMTPD, and plain "user
