@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"bytes"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 )
 
@@ -103,6 +104,7 @@ func Classify(raw []byte) (r Report) {
 }
 
 func classify(raw []byte) Report {
+	raw = macLineEndings(raw)
 	m, err := parse.Parse(raw, parse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
 	if err != nil {
 		return Report{Kind: KindUnparsable}
@@ -174,4 +176,23 @@ func kindOf(rs []Recipient, delayed bool) Kind {
 		}
 	}
 	return kind
+}
+
+// macLineEndings turns the lone CRs of a message stored with old Mac
+// line endings into LFs. RFC 5322 §2.1 ends lines with CRLF and Unix
+// stores LF; a message whose first line ends with a CR alone uses CR
+// throughout, and would otherwise read as one endless header line.
+func macLineEndings(raw []byte) []byte {
+	i := bytes.IndexAny(raw, "\r\n")
+	if i < 0 || raw[i] != '\r' || i+1 < len(raw) && raw[i+1] == '\n' {
+		return raw
+	}
+	out := make([]byte, len(raw))
+	for j, c := range raw {
+		if c == '\r' && (j+1 == len(raw) || raw[j+1] != '\n') {
+			c = '\n'
+		}
+		out[j] = c
+	}
+	return out
 }
