@@ -11,6 +11,9 @@ import (
 // punctuation are dropped first.
 func cleanAddr(s string) string {
 	s = strings.TrimSpace(s)
+	if q := quotedAddr(s); q != "" {
+		return q
+	}
 	s = strings.TrimLeft(s, "<\"'(")
 	s = strings.TrimRight(s, ">\"'):;,.")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "mailto:"), "MAILTO:")
@@ -45,6 +48,31 @@ func cleanAddr(s string) string {
 		}
 	}
 	return strings.ToLower(local) + "@" + domain
+}
+
+// quotedAddr reads an address whose local part is a quoted string
+// (RFC 5321 §4.1.2: "a..b"@example.org, a local part a dot-atom cannot
+// spell), keeping the quotes, which are part of the address.
+func quotedAddr(s string) string {
+	s = strings.TrimRight(strings.TrimLeft(s, "<("), ">):;,.")
+	if len(s) < 6 || s[0] != '"' {
+		return ""
+	}
+	end := strings.Index(s[1:], "\"@")
+	if end < 1 {
+		return ""
+	}
+	local := s[1 : 1+end]
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; c < ' ' || c == 0x7f || c == '"' || c == '\\' {
+			return ""
+		}
+	}
+	rest := cleanAddr("x@" + s[end+3:])
+	if rest == "" {
+		return ""
+	}
+	return `"` + strings.ToLower(local) + `"` + rest[1:]
 }
 
 // addressList reads the addresses of an address-list field (RFC 5322

@@ -45,6 +45,14 @@ func newMessage(raw []byte, m *parse.Message) *message {
 		msg.returnPath = strings.ToLower(inner)
 	}
 	msg.daemon = isDaemon(msg.from) || isDaemon(msg.returnPath)
+	if msg.from == "" {
+		// "From: MAILER-DAEMON <>" (DragonFly Mail Agent), or a bare
+		// "From: mailer-daemon": a mailer without an address.
+		v, _ := h.first("from")
+		for _, w := range strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return strings.ContainsRune(" \t<>\"'(),", r) }) {
+			msg.daemon = msg.daemon || isDaemon(w)
+		}
+	}
 	if ct, ok := h.first("content-type"); ok {
 		mt, params := mediaType(ct)
 		if mt == "multipart/report" {
@@ -83,6 +91,7 @@ func (msg *message) eligible() bool {
 var daemonLocals = map[string]bool{
 	"mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true, "mail-daemon": true,
 	"maildaemon": true, "postmaster": true, "mdaemon": true, "mail_daemon": true,
+	"post_master": true, "post-master": true,
 }
 
 func isDaemon(addr string) bool {
