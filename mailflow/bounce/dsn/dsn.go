@@ -58,6 +58,11 @@ type Recipient struct {
 	Reason     string // one of the Reason constants; empty when not a failure
 	Scores     bool   // counts against the address (see the package doc)
 	Diagnostic string // Diagnostic-Code or the text about it, at most 500 characters
+	Rule       string // how the recipient was found: the field or the shape of the text
+	// Original is the Original-Recipient a forwarding mailbox reported
+	// besides Address (RFC 3464 §2.3.1): the address the sender, Parley,
+	// mailed. Empty when the report names no other.
+	Original string
 }
 
 // Report is what Classify makes of a message.
@@ -73,6 +78,10 @@ type Report struct {
 	// OriginalMessageID is the Message-ID (without <>) of the returned
 	// message, or of the message an automatic reply answers.
 	OriginalMessageID string
+	// Rule says which rule decided the kind (the format, the field or
+	// the words), so that an operator can see why a message was read as
+	// it was.
+	Rule string
 	// FeedbackType is the RFC 5965 Feedback-Type of a complaint,
 	// lowercased: abuse, fraud, virus, other, or not-spam (a retraction).
 	FeedbackType string
@@ -103,11 +112,14 @@ func Classify(raw []byte) (r Report) {
 	return classify(raw)
 }
 
-func classify(raw []byte) Report {
+func classify(raw []byte) Report { return classifyAt(raw, 0) }
+
+// classifyAt classifies a message found depth levels down in reports.
+func classifyAt(raw []byte, depth int) Report {
 	raw = macLineEndings(raw)
 	m, err := parse.Parse(raw, parse.Limits{MaxAttachmentBytes: maxPartBytes, MaxParts: maxParts})
 	if err != nil {
-		return Report{Kind: KindUnparsable}
+		return Report{Kind: KindUnparsable, Rule: "unparsable: " + err.Error()}
 	}
 	msg := newMessage(raw, m)
 
@@ -122,40 +134,71 @@ func classify(raw []byte) Report {
 	}
 
 	drafts, structural := msg.deliveryStatus()
+	rule := "rfc3464: multipart/report with a message/delivery-status part"
 	if len(drafts) == 0 && msg.eligible() {
 		// Some mailers put the fields of RFC 3464 in the text, or break
 		// the MIME structure around them.
 		if ds := inlineStatus(msg.fullText); len(ds) > 0 {
 			drafts, structural = ds, true
+			rule = "rfc3464: delivery-status fields in the text"
 		}
 	}
-	vendor := msg.signature()
-	if !structural && vendor == "" {
-		switch {
-		case msg.m.IsAutoReply && !msg.daemon && !(msg.bounceSubject() && msg.failureWording()):
-			// An RFC 3834 reply from a person's mailbox, though it may
-			// come with a null Return-Path as a report does.
-			return msg.autoReply()
-		case msg.eligible() && msg.failureWording():
-			// A mailer's report in words we do not know by heart.
-		case msg.m.IsAutoReply:
-			return msg.autoReply()
-		default:
-			return Report{Kind: KindNotBounce}
+	vendor, phrase := msg.signature()
+	if !structural {
+		var r Report
+		if rule, r = msg.unstructured(vendor, phrase); rule == "" {
+			return r
 		}
 	}
 
-	r := Report{Reporter: msg.reporter(vendor), OriginalMessageID: msg.originalMessageID()}
+	r := Report{Reporter: msg.reporter(vendor), OriginalMessageID: msg.originalMessageID(), Rule: rule}
 	ds := msg.merge(drafts)
+	if len(ds) == 0 {
+		if nested, ok := msg.nestedReport(depth); ok {
+			return nested
+		}
+		ds = msg.returnedRecipients()
+	}
 	for _, d := range ds {
 		r.Recipients = append(r.Recipients, msg.finish(d, r.Reporter, len(ds) == 1))
 	}
-	r.Kind = kindOf(r.Recipients, msg.delayWording())
-	if r.Kind == KindAutoReply {
+	r.Kind = kindOf(r.Recipients, msg.delayWording() != "")
+	switch r.Kind {
+	case KindAutoReply:
 		// Only successes were reported: nothing to count, nothing to post.
 		r.Reporter = ""
+		r.Rule += "; every recipient delivered, relayed or expanded"
+	case KindDelayed:
+		if w := msg.delayWording(); w != "" {
+			r.Rule += "; delay wording \"" + w + "\""
+		}
 	}
 	return r
+}
+
+// unstructured decides what a message without the structure of a
+// report is: it returns the rule that makes it a report, or "" and the
+// report to return (an automatic reply or ordinary mail).
+func (msg *message) unstructured(vendor, phrase string) (string, Report) {
+	if vendor != "" {
+		return "signature of " + vendor + ": \"" + phrase + "\"", Report{}
+	}
+	switch w := msg.failureWording(); {
+	case msg.m.IsAutoReply && !msg.daemon && !(msg.bounceSubjectWord() != "" && w != ""):
+		// An RFC 3834 reply from a person's mailbox, though it may
+		// come with a null Return-Path as a report does.
+		return "", msg.autoReply()
+	case msg.eligible() && w != "":
+		// A mailer's report in words we do not know by heart.
+		return "from a mailer (" + msg.whyEligible() + ") with failure wording \"" + w + "\"", Report{}
+	}
+	if n := msg.notice(); n != "" {
+		return "a failure notice: " + n, Report{}
+	}
+	if msg.m.IsAutoReply {
+		return "", msg.autoReply()
+	}
+	return "", Report{Kind: KindNotBounce, Rule: "no report structure, no mailer's sender or signature, no failure notice"}
 }
 
 // kindOf sums up the recipients' actions: one failure makes a bounce.

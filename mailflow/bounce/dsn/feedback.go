@@ -19,19 +19,23 @@ func (msg *message) feedbackReport() (Report, bool) {
 	if !found {
 		return Report{}, false
 	}
-	r := Report{Kind: KindComplaint, Reporter: msg.reporter(""), OriginalMessageID: msg.originalMessageID()}
+	r := Report{Kind: KindComplaint, Reporter: msg.reporter(""), OriginalMessageID: msg.originalMessageID(),
+		Rule: "rfc5965: message/feedback-report; recipients from Original-Rcpt-To or Removal-Recipient, else the returned message's To"}
 	seen := map[string]bool{}
 	add := func(a string) {
 		if a = cleanAddr(a); a != "" && !seen[a] && len(r.Recipients) < maxRecipients {
 			seen[a] = true
-			r.Recipients = append(r.Recipients, Recipient{Address: a})
+			r.Recipients = append(r.Recipients, Recipient{Address: a, Rule: "arf recipient field or the returned message's To"})
 		}
 	}
 	for _, f := range fields {
 		switch f.name {
 		case "feedback-type":
 			r.FeedbackType = strings.ToLower(strings.TrimSpace(f.value))
-		case "original-rcpt-to":
+		case "original-rcpt-to", "removal-recipient":
+			// Removal-Recipient is the field of the ARF draft before
+			// RFC 5965 (draft-shafranovich-feedback-report), for
+			// opt-out reports.
 			add(f.value)
 		}
 	}
@@ -55,7 +59,7 @@ func (msg *message) dispositionNotification() (Report, bool) {
 		if a.ContentType != "message/disposition-notification" {
 			continue
 		}
-		r := Report{Kind: KindAutoReply, OriginalMessageID: msg.originalMessageID()}
+		r := Report{Kind: KindAutoReply, OriginalMessageID: msg.originalMessageID(), Rule: "rfc8098: message/disposition-notification (a read receipt)"}
 		for _, g := range fieldGroups(string(a.Data)) {
 			for _, f := range g {
 				if f.name == "original-message-id" && r.OriginalMessageID == "" {

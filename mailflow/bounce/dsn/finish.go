@@ -49,7 +49,10 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 		}
 	}
 
-	rc := Recipient{Address: d.addr, Action: d.action, Status: d.status}
+	rc := Recipient{Address: d.addr, Action: d.action, Status: d.status, Rule: d.rule}
+	if o := cleanAddr(d.original); o != "" && o != d.addr {
+		rc.Original = o
+	}
 	if rc.Action == "" {
 		switch {
 		case strings.HasPrefix(rc.Status, "2."):
@@ -58,7 +61,7 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 			// RFC 3464 requires Action; a transient code without one
 			// is read as a delay.
 			rc.Action = "delayed"
-		case !strings.HasPrefix(rc.Status, "5.") && msg.delayWording():
+		case !strings.HasPrefix(rc.Status, "5.") && msg.delayWording() != "":
 			rc.Action = "delayed"
 		default:
 			rc.Action = "failed"
@@ -92,7 +95,7 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 		reason = reasonOfStatus(rc.Status)
 	}
 	if rc.Status == "" {
-		rc.Status = deriveStatus(f.reply, rc.Action, reason)
+		rc.Status = deriveStatus(f.reply, rc.Action, reason, f.phrase)
 	}
 	if reason == "" {
 		reason = ReasonOther
@@ -123,11 +126,16 @@ func (msg *message) finish(d *draft, reporter string, single bool) Recipient {
 // deriveStatus makes an RFC 3463 code for a report that gives none: the
 // class from the SMTP reply, else from the action and reason, the detail
 // from the reason.
-func deriveStatus(reply byte, action, reason string) string {
+func deriveStatus(reply byte, action, reason, phrase string) string {
 	class := byte('5')
 	switch {
 	case reply == '4' || reply == '5':
 		class = reply
+	case action == "failed" && reason == ReasonExpired && !strings.Contains(phrase, "retry time"):
+		// A mailer that gave up and returned the message has failed for
+		// good: nothing will retry it. Exim's "retry timeout exceeded"
+		// says more: its spec (chapter "Retry configuration") gives it
+		// only after temporary errors, so the failure keeps their class.
 	case action == "delayed", reason == ReasonExpired, reason == ReasonNetwork:
 		// A mailer that gives up after retrying a transient failure
 		// has still met a transient failure.

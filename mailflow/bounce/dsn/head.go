@@ -31,6 +31,7 @@ func headAddr(line string) (head, bool) {
 	if len(t) > 5 && replyClass(t[:4]) != 0 && t[4] == '<' {
 		if h, ok := bracketHead(t[4:]); ok {
 			h.shape = "reply code, <address>"
+			h.rest = strings.TrimSpace(t[:3] + " " + h.rest) // the code gives the class
 			return h, true
 		}
 	}

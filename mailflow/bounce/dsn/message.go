@@ -87,6 +87,21 @@ func (msg *message) eligible() bool {
 		strings.Contains(msg.m.AutoSubmitted, "failure")
 }
 
+// whyEligible says what makes the message come from a mailer.
+func (msg *message) whyEligible() string {
+	switch {
+	case msg.nullSender:
+		return "null Return-Path"
+	case msg.daemon:
+		return "sent by a mailer daemon or postmaster"
+	case len(msg.failed) > 0:
+		return "X-Failed-Recipients"
+	case msg.reportType != "":
+		return "multipart/report"
+	}
+	return "Auto-Submitted: " + msg.m.AutoSubmitted
+}
+
 // daemonLocals are the local parts mailers send their reports from.
 var daemonLocals = map[string]bool{
 	"mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true, "mail-daemon": true,
@@ -100,7 +115,7 @@ func isDaemon(addr string) bool {
 }
 
 func (msg *message) autoReply() Report {
-	r := Report{Kind: KindAutoReply}
+	r := Report{Kind: KindAutoReply, Rule: "rfc3834: automatic reply (" + msg.autoWhy() + ")"}
 	if msg.from != "" {
 		r.Recipients = []Recipient{{Address: msg.from}}
 	}
@@ -108,6 +123,14 @@ func (msg *message) autoReply() Report {
 		r.OriginalMessageID = msg.m.InReplyTo[0]
 	}
 	return r
+}
+
+// autoWhy names the header field that marks an automatic reply.
+func (msg *message) autoWhy() string {
+	if msg.m.AutoSubmitted != "" && msg.m.AutoSubmitted != "no" {
+		return "Auto-Submitted: " + msg.m.AutoSubmitted
+	}
+	return "the parse package's markers of vacation and out-of-office replies"
 }
 
 // excluded reports addresses that appear in a report without being

@@ -25,7 +25,7 @@ func splitOriginal(text string) (report, original string) {
 		}
 		// A copy introduced by no marker at all starts with its trace
 		// fields, after a blank line.
-		if prevBlank && pos > 0 && (strings.HasPrefix(line, "Received: from ") || strings.HasPrefix(line, "Return-Path: ")) {
+		if prevBlank && pos > 0 && (strings.HasPrefix(line, "Received:") || strings.HasPrefix(line, "Return-Path: ")) {
 			return text[:pos], text[pos:]
 		}
 		prevBlank = t == ""
@@ -43,7 +43,7 @@ func isOriginalMarker(t string) bool {
 		for _, w := range []string{
 			"original message", "copy of the message", "message follows", "returned message",
 			"header of the original", "message header", "message body", "unsent message",
-			"undelivered message", "this is a copy", "original mail",
+			"undelivered message", "this is a copy", "original mail", "returned mail",
 		} {
 			if strings.Contains(t, w) {
 				return true
@@ -54,6 +54,7 @@ func isOriginalMarker(t string) bool {
 	for _, p := range []string{
 		"original message follows", "below is a copy of the original message", "original message headers",
 		"original message header", "a copy of the original message", "returned message follows",
+		"message headers follow", "original message:",
 	} {
 		if strings.HasPrefix(t, p) {
 			return true

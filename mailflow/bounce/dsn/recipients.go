@@ -28,6 +28,7 @@ func (msg *message) merge(ds []*draft) []*draft {
 	for _, d := range ds {
 		if d.addr == "" && len(spare) > 0 {
 			d.addr, spare = spare[0], spare[1:]
+			d.rule += "; the field names no address: the text's"
 		}
 	}
 	kept := ds[:0]
@@ -39,27 +40,7 @@ func (msg *message) merge(ds []*draft) []*draft {
 	ds = kept
 
 	if len(ds) == 0 {
-		if len(msg.failed) > 0 {
-			// Exim and Gmail list the failed recipients in a header;
-			// it is more reliable than any reading of their text.
-			for _, a := range msg.failed {
-				ds = append(ds, &draft{addr: a})
-			}
-		} else {
-			seen := map[string]bool{}
-			for _, b := range blocks {
-				a := b.addr
-				if b.orig != "" {
-					// The text names the address Parley sent to as the
-					// one it was expanded from.
-					a = b.orig
-				}
-				if !seen[a] && len(ds) < maxRecipients {
-					seen[a] = true
-					ds = append(ds, &draft{addr: a})
-				}
-			}
-		}
+		ds = msg.textRecipients(blocks)
 	}
 
 	// Give each recipient the text about it.
@@ -97,6 +78,51 @@ func (msg *message) merge(ds []*draft) []*draft {
 			named = mentions(msg.lines)
 		}
 		d.lines = appendLines(d.lines, named[d.addr])
+	}
+	return ds
+}
+
+// textRecipients reads the recipients of a report whose fields name
+// none, from the most reliable evidence to the least: Exim's and Gmail's
+// X-Failed-Recipients header, the recipient lines of the text, an address
+// on a line that states the failure, and the report's own addressee when
+// the text names no one else (qmail reporting a sender who wrote to
+// themselves). classifyAt has the last resorts: a report nested in the
+// returned message, and the returned message's recipients.
+func (msg *message) textRecipients(blocks []textBlock) []*draft {
+	var ds []*draft
+	if len(msg.failed) > 0 {
+		for _, a := range msg.failed {
+			ds = append(ds, &draft{addr: a, rule: "X-Failed-Recipients header"})
+		}
+		return ds
+	}
+	if ds = blockDrafts(blocks, ""); len(ds) > 0 {
+		return ds
+	}
+	if ds = msg.failureLines(); len(ds) > 0 {
+		return ds
+	}
+	own := scanText(msg.lines, func(a string) bool { return a == msg.from || a == msg.returnPath })
+	return blockDrafts(own, " (an address the report otherwise leaves out: the text names no one else)")
+}
+
+// blockDrafts makes a recipient of each address the text's recipient
+// lines name once.
+func blockDrafts(blocks []textBlock, why string) []*draft {
+	var ds []*draft
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		a, rule := b.addr, "text: "+b.shape+" line"
+		if b.orig != "" {
+			// The text names the address Parley sent to as the one it
+			// was expanded from.
+			a, rule = b.orig, rule+", expanded from"
+		}
+		if !seen[a] && len(ds) < maxRecipients {
+			seen[a] = true
+			ds = append(ds, &draft{addr: a, rule: rule + why})
+		}
 	}
 	return ds
 }

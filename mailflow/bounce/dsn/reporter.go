@@ -24,6 +24,7 @@ var signatures = []struct{ phrase, reporter string }{
 	{"message from interscan e-mail viruswall", "interscan"},
 	{"sorry, we were unable to deliver your message to the following address", "yahoo"},
 	{"not listed in domino directory", "domino"},
+	{"this is the dragonfly mail agent", "dma"},
 }
 
 const signatureLines = 40
@@ -36,10 +37,10 @@ var (
 
 // signature returns the mailer whose words open the report, or "". A
 // report forwarded by a person, even unquoted, is the person's message.
-func (msg *message) signature() string {
+func (msg *message) signature() (vendor, phrase string) {
 	for _, p := range forwardSubjects {
 		if strings.HasPrefix(msg.subject, p) && !msg.eligible() {
-			return ""
+			return "", ""
 		}
 	}
 	n := 0
@@ -58,14 +59,37 @@ func (msg *message) signature() string {
 		if !msg.eligible() && (t[0] == '-' || t[0] == '_' || t[0] == '=') {
 			for _, m := range forwardMarkers {
 				if strings.Contains(lt, m) {
-					return ""
+					return "", ""
 				}
 			}
 		}
 		for _, s := range signatures {
 			if strings.Contains(lt, s.phrase) {
-				return s.reporter
+				return s.reporter, s.phrase
 			}
+		}
+		if b := banner(t, lt); b != "" {
+			return "generic", b
+		}
+	}
+	return "", ""
+}
+
+// bannerWords, in a banner line ("------ Failed Recipients ------",
+// "---The following addresses had delivery errors---"), head the list of
+// failed recipients of a mailer's report.
+var bannerWords = []string{"failed recipient", "following addresses had", "following recipients", "undeliverable recipient"}
+
+// banner returns the words of a banner line that heads a report's list
+// of failed recipients: framed by a run of dashes, stars or equals signs
+// on both sides.
+func banner(t, lt string) string {
+	if len(t) < 10 || strings.IndexByte("-*=", t[0]) < 0 || t[len(t)-1] != t[0] || !strings.HasPrefix(t, strings.Repeat(t[:1], 3)) {
+		return ""
+	}
+	for _, w := range bannerWords {
+		if strings.Contains(lt, w) {
+			return t
 		}
 	}
 	return ""

@@ -69,7 +69,7 @@ func (msg *message) sesNotification() (Report, bool) {
 		ev = inner
 	}
 	typ := strings.ToLower(ev.NotificationType + ev.EventType)
-	r := Report{Reporter: "amazonses", OriginalMessageID: msgID(ev.Mail.CommonHeaders.MessageID)}
+	r := Report{Reporter: "amazonses", OriginalMessageID: msgID(ev.Mail.CommonHeaders.MessageID), Rule: "amazon ses notification json (" + typ + ")"}
 	seen := map[string]bool{}
 	switch {
 	case typ == "complaint" && ev.Complaint != nil:
@@ -78,7 +78,7 @@ func (msg *message) sesNotification() (Report, bool) {
 		for _, c := range ev.Complaint.ComplainedRecipients {
 			if a := cleanAddr(c.EmailAddress); a != "" && !seen[a] && len(r.Recipients) < maxRecipients {
 				seen[a] = true
-				r.Recipients = append(r.Recipients, Recipient{Address: a})
+				r.Recipients = append(r.Recipients, Recipient{Address: a, Rule: "ses complainedRecipients"})
 			}
 		}
 		return r, true
@@ -90,7 +90,7 @@ func (msg *message) sesNotification() (Report, bool) {
 				continue
 			}
 			seen[a] = true
-			d := &draft{addr: a, action: normalizeAction(b.Action), diag: stripType(b.DiagnosticCode), fromDSN: true, alone: true}
+			d := &draft{addr: a, action: normalizeAction(b.Action), diag: stripType(b.DiagnosticCode), fromDSN: true, alone: true, rule: "ses bouncedRecipients"}
 			d.status, _ = splitStatus(b.Status)
 			if d.action == "" {
 				d.action = "failed"
@@ -107,7 +107,7 @@ func (msg *message) sesNotification() (Report, bool) {
 		r.Kind = kindOf(r.Recipients, false)
 		return r, true
 	case typ == "delivery":
-		return Report{Kind: KindAutoReply}, true
+		return Report{Kind: KindAutoReply, Rule: r.Rule}, true
 	}
 	return Report{}, false
 }

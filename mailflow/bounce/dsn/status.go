@@ -17,6 +17,7 @@ type draft struct {
 	hint            string // the reason the report's form gives, when its words give none
 	class           byte   // the class the report's form gives, when it has no code
 	alone           bool   // the report's text is not about this recipient (SES JSON)
+	rule            string // how the recipient was found, for an operator
 }
 
 // deliveryStatus reads the message/delivery-status parts (RFC 3464 §2).
@@ -109,7 +110,7 @@ func statusDrafts(body string) []*draft {
 		}
 	}
 	for _, d := range out {
-		d.addr = pickAddress(d.final, d.original)
+		d.addr, d.rule = pickAddress(d.final, d.original)
 	}
 	return out
 }
@@ -123,14 +124,23 @@ func recipientField(v string) string {
 	return strings.TrimSpace(v)
 }
 
-// pickAddress prefers Final-Recipient, unless it is no address on the
-// Internet (a local path, a host without a domain) and Original-Recipient
-// is.
-func pickAddress(final, original string) string {
-	if a := cleanAddr(final); a != "" {
-		return a
+// pickAddress picks the address a recipient's group reports: the
+// Final-Recipient, unless it is no address on the Internet (a local
+// path, a host without a domain) and Original-Recipient is. When a
+// forwarding mailbox reports both, Original-Recipient (RFC 3464 §2.3.1,
+// the ORCPT of RFC 3461) is the address as the sender gave it: finish
+// keeps it as the Recipient's Original, the address Parley mailed.
+func pickAddress(final, original string) (addr, rule string) {
+	f, o := cleanAddr(final), cleanAddr(original)
+	switch {
+	case f != "" && o != "" && o != f:
+		return f, "rfc3464 Final-Recipient (Original-Recipient " + o + ": forwarded)"
+	case f != "":
+		return f, "rfc3464 Final-Recipient"
+	case o != "":
+		return o, "rfc3464 Original-Recipient (Final-Recipient is no address)"
 	}
-	return cleanAddr(original)
+	return "", "rfc3464 fields without an address"
 }
 
 func normalizeAction(v string) string {

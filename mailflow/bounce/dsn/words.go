@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -12,7 +13,15 @@ var failureWords = []string{
 	"delivery has failed", "failed permanently", "permanent error", "fatal error", "returned mail",
 	"did not reach", "did not receive your message", "user unknown", "unknown user", "no such user",
 	"addressee unknown", "mailbox unavailable", "recipient address rejected", "not yet been delivered",
-	"has been delayed", "failure reasons", "delivery status notification",
+	"has been delayed", "failure reasons", "delivery status notification", "user not found",
+	"invalid mailbox", "not accepted", "error delivering", "trouble delivering", "error sending your",
+	"rejected recipient", "failed recipient", "could not be delivered to", "invalid user address",
+	// The same in the languages of the regional mailers: German, French,
+	// Spanish, Portuguese, Italian, Russian, Japanese and Chinese.
+	"konnte nicht zugestellt werden", "unzustellbar", "n'a pas pu être remis", "non remis",
+	"no se pudo entregar", "no pudo ser entregado", "não pôde ser entregue", "non è stato possibile consegnare",
+	"impossibile recapitare", "не может быть доставлено", "не доставлено", "送信できませんでした",
+	"配信できませんでした", "届きませんでした", "无法投递", "未能送达", "退信", "投递失败",
 }
 
 // bounceSubjects are the subjects of reports.
@@ -20,57 +29,92 @@ var bounceSubjects = []string{
 	"undeliver", "returned mail", "delivery status notification", "mail delivery failed",
 	"failure notice", "delivery failure", "delivery notification", "could not send message",
 	"mail system error", "returned to sender", "non-delivery", "nondeliverable", "delivery has failed",
+	"error sending your mail", "unzustellbar", "non remis", "non recapitabile", "no entregado",
+	"не доставлено", "退信", "投递失败", "エラー",
 }
 
-func (msg *message) failureWording() bool {
+// failureWording returns the words of the text or the subject that say
+// a delivery failed, or "".
+func (msg *message) failureWording() string {
+	if w := msg.failureText(); w != "" {
+		return w
+	}
+	return msg.bounceSubjectWord()
+}
+
+// failureText returns the words of the report's text that say a
+// delivery failed, or "".
+func (msg *message) failureText() string {
 	for _, w := range failureWords {
 		if strings.Contains(msg.lower, w) {
-			return true
+			return w
 		}
 	}
-	return msg.bounceSubject()
+	return ""
 }
 
-func (msg *message) bounceSubject() bool {
+// bounceSubjectWord returns the words of a report's subject, or "".
+func (msg *message) bounceSubjectWord() string {
 	for _, w := range bounceSubjects {
 		if strings.Contains(msg.subject, w) {
-			return true
+			return w
 		}
 	}
-	return false
+	return ""
 }
 
-// delayWords say that delivery is still being tried; permanentWords, that
-// it is not.
+// retryWords say that the mailer goes on trying: they make a report a
+// warning even where it also says the message "could not be delivered"
+// (yet). delayWords say a delivery is late; finalWords, that the mailer
+// gave up, which no retry wording outweighs; notDeliveredWords, that a
+// message was not delivered, which outweigh the words of a delay alone.
 var (
+	retryWords = []string{
+		"will keep trying", "will continue trying", "will be retried", "delivery attempts will continue",
+		"will continue to be made", "will retry", "no need to resend", "do not need to resend",
+		"don't need to resend", "do not need to re-send", "no need to re-send", "do not resend",
+		"not resend your original", "transient non-fatal errors", "warning message only", "this is a warning",
+		"only a temporary failure", "kept in the queue",
+	}
 	delayWords = []string{
-		"has been delayed", "have been delayed", "not yet been delivered", "warning message only",
-		"this is a warning", "notification about a delay", "delivery is delayed", "message delayed",
-		"still undelivered", "will keep trying", "will continue trying", "will be retried",
-		"delivery attempts will continue", "no need to resend", "do not need to resend",
-		"don't need to resend", "transient non-fatal errors",
+		"has been delayed", "have been delayed", "not yet been delivered", "notification about a delay",
+		"delivery is delayed", "message delayed", "still undelivered", "is delayed",
 	}
-	permanentWords = []string{
-		"permanent error", "failed permanently", "permanent fatal error", "could not be delivered",
-		"couldn't be delivered", "was not delivered", "returning message to sender", "given up",
-		"giving up", "undeliverable",
+	finalWords = []string{
+		"permanent error", "failed permanently", "permanent fatal error", "returning message to sender",
+		"given up", "giving up", "no further delivery attempts", "has been removed from the mail queue",
+		"permanent delivery failure", "permanent failure",
 	}
+	notDeliveredWords = []string{"could not be delivered", "couldn't be delivered", "was not delivered", "undeliverable"}
 )
 
-func (msg *message) delayWording() bool {
-	delayed := strings.Contains(msg.subject, "delay") || strings.HasPrefix(msg.subject, "warning:")
-	for _, w := range delayWords {
-		delayed = delayed || strings.Contains(msg.lower, w)
-	}
-	if !delayed {
-		return false
-	}
-	for _, w := range permanentWords {
+// delayWording returns the words that make the report a warning about a
+// delivery still being tried, or "".
+func (msg *message) delayWording() string {
+	for _, w := range finalWords {
 		if strings.Contains(msg.lower, w) {
-			return false
+			return ""
 		}
 	}
-	return true
+	for _, w := range retryWords {
+		if strings.Contains(msg.lower, w) {
+			return w
+		}
+	}
+	for _, w := range notDeliveredWords {
+		if strings.Contains(msg.lower, w) {
+			return ""
+		}
+	}
+	if strings.Contains(msg.subject, "delay") || strings.HasPrefix(msg.subject, "warning:") {
+		return "subject: " + msg.subject
+	}
+	for _, w := range delayWords {
+		if strings.Contains(msg.lower, w) {
+			return w
+		}
+	}
+	return ""
 }
 
 // reasonWords are the words of failures, lowercased, in the order they
@@ -138,6 +182,16 @@ func reasonIn(lower string) (reason, phrase string) {
 				return r.reason, w
 			}
 		}
+		if r.reason == ReasonDomain {
+			// "host mx.example.org not found" (DragonFly Mail Agent,
+			// sendmail's "Host unknown" in other words): the name does
+			// not resolve.
+			if m := hostNotFound.FindString(lower); m != "" {
+				return ReasonDomain, m
+			}
+		}
 	}
 	return "", ""
 }
+
+var hostNotFound = regexp.MustCompile(`\bhost [a-z0-9.-]+ not found\b`)
