@@ -149,7 +149,9 @@ func normalizeAction(v string) string {
 		v = v[:i]
 	}
 	switch v {
-	case "failure", "fail":
+	case "failure", "fail", "expired":
+		// SendGrid writes "Action: expired" for a message it stopped
+		// retrying: not a value of RFC 3464 §2.3.3, but a failure.
 		return "failed"
 	case "delay":
 		return "delayed"
