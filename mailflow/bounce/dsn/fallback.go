@@ -70,6 +70,56 @@ func lineAddrs(line string) []string {
 	return out
 }
 
+// screenNames reads AOL's reports, which list the recipients that failed
+// by their screen names, the local part of their AOL address, one to a
+// line after the sentence that introduces the list.
+func (msg *message) screenNames() []*draft {
+	_, dom, _ := strings.Cut(msg.from, "@")
+	if dom != "aol.com" && !strings.HasSuffix(dom, ".aol.com") {
+		return nil
+	}
+	var ds []*draft
+	listing := false
+	for _, line := range msg.lines {
+		t := strings.TrimSpace(line)
+		lt := strings.ToLower(t)
+		switch {
+		case !listing:
+			listing = strings.Contains(lt, "following recipient") || strings.Contains(lt, "following address") ||
+				strings.HasSuffix(lt, "could not be delivered to:")
+		case t == "":
+			if len(ds) > 0 {
+				return ds
+			}
+		case strings.ContainsAny(t, " \t"):
+			return ds
+		default:
+			a := cleanAddr(t)
+			if a == "" && screenName(t) {
+				a = strings.ToLower(t) + "@aol.com"
+			}
+			if a != "" && !msg.excluded(a) && len(ds) < maxRecipients {
+				ds = append(ds, &draft{addr: a, rule: "text: aol screen name listed after \"" + lt + "\""})
+			}
+		}
+	}
+	return ds
+}
+
+// screenName reports an AOL screen name: letters, digits, dots, dashes
+// and underscores, starting with a letter.
+func screenName(s string) bool {
+	if len(s) < 3 || len(s) > 32 || !isLetter(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // returnedRecipients are the recipients of the returned message, for a
 // report that names none itself (Verizon's MMS gateway): the message
 // Parley sent went to them. Only a few: a copy addressed to a crowd says

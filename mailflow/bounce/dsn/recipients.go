@@ -103,6 +103,9 @@ func (msg *message) textRecipients(blocks []textBlock) []*draft {
 	if ds = msg.failureLines(); len(ds) > 0 {
 		return ds
 	}
+	if ds = msg.screenNames(); len(ds) > 0 {
+		return ds
+	}
 	own := scanText(msg.lines, func(a string) bool { return a == msg.from || a == msg.returnPath })
 	return blockDrafts(own, " (an address the report otherwise leaves out: the text names no one else)")
 }

@@ -72,7 +72,7 @@ func TestForwardedRecipient(t *testing.T) {
 // TestTextShapes reads recipients from the free-text shapes of mailers
 // that predate RFC 3464, each written here from its documented form.
 func TestTextShapes(t *testing.T) {
-	hdr := "From: MAILER-DAEMON@mx.example.net\nTo: sender@lists.example.org\nSubject: Undeliverable Mail\n\n"
+	hdr := "To: sender@lists.example.org\nSubject: Undeliverable Mail\n\n"
 	for _, tc := range []struct{ name, body, want string }{
 		{"postfix quoted local part", "<\"a..b\"@example.org>: host mx.example.org said: 550 5.1.1 User unknown\n", `"a..b"@example.org`},
 		{"label", "Invalid final delivery userid: ann@example.org\n", "ann@example.org"},
@@ -82,9 +82,14 @@ func TestTextShapes(t *testing.T) {
 		{"address then why", "eve@example.org Invalid Address, ERROR_CODE :550\n", "eve@example.org"},
 		{"failure line", "Unable to deliver message to <fay@example.org> (and other recipients in the same domain).\n", "fay@example.org"},
 		{"dma sentence", "There was an error delivering your mail to <gus@example.org>.\n\nmx said: 550 5.1.1 unknown\n", "gus@example.org"},
+		{"aol screen name", "\n\nThe mail you sent could not be delivered to:\n\n  CatLover99\n\nPlease check the screen name.\n", "catlover99@aol.com"},
 		{"qmail to the addressee", "Hi. This is the qmail-send program at example.net.\n\n<sender@lists.example.org>:\nmailbox full\n", "sender@lists.example.org"},
 	} {
-		r := Classify([]byte(hdr + tc.body))
+		from := "From: MAILER-DAEMON@mx.example.net\n"
+		if strings.HasPrefix(tc.name, "aol") {
+			from = "From: Mail Delivery Subsystem <MAILER-DAEMON@aol.com>\n"
+		}
+		r := Classify([]byte(from + hdr + tc.body))
 		if r.Kind != KindBounce || !slices.Contains(addresses(r), tc.want) {
 			t.Errorf("%s: %s %v (%s), want a bounce for %s", tc.name, r.Kind, addresses(r), r.Rule, tc.want)
 		}
