@@ -150,7 +150,8 @@ func labelHead(t string) (h head, ok, decided bool) {
 	if a == "" {
 		return head{}, false, false
 	}
-	if notLabels[strings.ToLower(label)] {
+	if ll := strings.ToLower(label); notLabels[ll] || strings.HasPrefix(ll, "x-") || strings.HasPrefix(ll, "list-") {
+		// Header fields: X-BeenThere, List-Post and their kind.
 		return head{}, false, true
 	}
 	return head{addr: a, rest: strings.TrimSpace(after), shape: "label: address"}, true, true
