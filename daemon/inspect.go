@@ -181,6 +181,7 @@ type inspectedBounce struct {
 	File       string               `json:"file"`
 	Kind       string               `json:"kind"`
 	Reporter   string               `json:"reporter"`
+	Rule       string               `json:"rule"` // which rule decided the kind: format, field or words
 	Recipients []inspectedRecipient `json:"recipients"`
 	Proof      inspectedProof       `json:"proof"`
 }
@@ -193,6 +194,8 @@ type inspectedRecipient struct {
 	Reason     string `json:"reason"`
 	Scores     bool   `json:"scores"`
 	Diagnostic string `json:"diagnostic"`
+	Rule       string `json:"rule"`                         // how the address was found: field or shape of the text
+	Original   string `json:"original_recipient,omitempty"` // a forwarding mailbox's Original-Recipient
 }
 
 // inspectedProof is what the intake would decide about the report's
@@ -205,11 +208,11 @@ type inspectedProof struct {
 
 func inspectBounce(file string, raw []byte, keys sign.Keys, rcpt string) inspectedBounce {
 	r := dsn.Classify(raw)
-	out := inspectedBounce{File: file, Kind: string(r.Kind), Reporter: r.Reporter, Recipients: []inspectedRecipient{}}
+	out := inspectedBounce{File: file, Kind: string(r.Kind), Reporter: r.Reporter, Rule: r.Rule, Recipients: []inspectedRecipient{}}
 	for _, rc := range r.Recipients {
 		out.Recipients = append(out.Recipients, inspectedRecipient{
 			Address: rc.Address, Action: rc.Action, Status: rc.Status, Class: string(rc.Class),
-			Reason: rc.Reason, Scores: rc.Scores, Diagnostic: rc.Diagnostic,
+			Reason: rc.Reason, Scores: rc.Scores, Diagnostic: rc.Diagnostic, Rule: rc.Rule, Original: rc.Original,
 		})
 	}
 	out.Proof = judgeProof(r, raw, keys, rcpt)

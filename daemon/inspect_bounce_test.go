@@ -76,3 +76,38 @@ func TestInspectBounceProof(t *testing.T) {
 		t.Errorf("at the VERP address: %+v", p)
 	}
 }
+
+// TestInspectBounceRule: `parleyd inspect bounce` says which rule read a
+// report as it did, for the report and for each recipient, beside the
+// fields it always printed.
+func TestInspectBounceRule(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "dsn.eml")
+	raw := "From: MAILER-DAEMON@mx.example.net\nTo: bounces@lists.example\nSubject: Undelivered Mail\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nfailed\n\n" +
+		"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		"Original-Recipient: rfc822; ada@example.org\nFinal-Recipient: rfc822; ada.l@forward.example\nAction: failed\nStatus: 5.1.1\n\n--b--\n"
+	if err := os.WriteFile(p, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCmd(t, nil, "", "inspect", "bounce", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Kind, Rule string
+		Recipients []struct {
+			Address, Class, Rule string
+			Original             string `json:"original_recipient"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("%v: %q", err, stdout)
+	}
+	if out.Kind != "bounce" || !strings.Contains(out.Rule, "message/delivery-status") || len(out.Recipients) != 1 {
+		t.Fatalf("%s", stdout)
+	}
+	rc := out.Recipients[0]
+	if rc.Address != "ada.l@forward.example" || rc.Class != "hard" || rc.Original != "ada@example.org" || !strings.Contains(rc.Rule, "Final-Recipient") {
+		t.Errorf("%+v", rc)
+	}
+}

@@ -59,11 +59,15 @@ func (s *Service) FromMail(ctx context.Context, in store.Inbound, token string) 
 			return "unreadable report for " + pr.email + ": kept for admins (" + pr.how + ")", err
 		}
 	}
-	// The report's entry about the proven recipient; else, when it names
-	// only addresses Parley does not know, a forwarding address of the
-	// proven recipient's. A report naming another account's address while
-	// proving a delivery to this one contradicts itself.
-	i := slices.IndexFunc(rep.Recipients, func(rc dsn.Recipient) bool { return strings.EqualFold(rc.Address, pr.email) })
+	// The report's entry about the proven recipient, by its address or
+	// by the Original-Recipient a forwarding mailbox reports beside the
+	// address it forwarded to; else, when it names only addresses Parley
+	// does not know, a forwarding address of the proven recipient's. A
+	// report naming another account's address while proving a delivery
+	// to this one contradicts itself.
+	i := slices.IndexFunc(rep.Recipients, func(rc dsn.Recipient) bool {
+		return strings.EqualFold(rc.Address, pr.email) || strings.EqualFold(rc.Original, pr.email)
+	})
 	how := pr.how
 	if i < 0 {
 		for _, rc := range rep.Recipients[:min(len(rep.Recipients), maxUnverified)] {

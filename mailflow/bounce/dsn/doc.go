@@ -15,17 +15,28 @@
 //     message/global-delivery-status), one group of fields per recipient.
 //     Action: delayed is a warning, not a failure. Status is an RFC 3463
 //     enhanced code; its first digit gives the Class (5 hard, 4 soft).
+//     A forwarding mailbox's Original-Recipient is kept beside the
+//     Final-Recipient as the address Parley mailed.
 //   - RFC 5965 abuse reports (ARF): message/feedback-report, read as a
-//     complaint about the addresses in Original-Rcpt-To, else in the To of
-//     the returned message.
+//     complaint about the addresses in Original-Rcpt-To (or the older
+//     draft's Removal-Recipient), else in the To of the returned message.
 //   - RFC 3834 automatic replies (vacation, out of office), recognised by
 //     the parse package's markers.
 //   - The reports of mailers that predate or ignore RFC 3464, in
-//     vendors.go: Postfix, Exim, qmail, Sendmail, Exchange 2003 and 2007,
-//     Office 365 and Outlook.com, Gmail, Yahoo, GMX, mail.ru, Amazon SES
-//     (MIME reports and SNS notifications mailed as JSON), SendGrid,
-//     Google Groups, Lotus Notes and Domino, OpenSMTPD, and plain "user
-//     unknown" text.
+//     text.go and head.go: Postfix, Exim, qmail, Sendmail (V8 and V5),
+//     Exchange 2003 and 2007, Office 365 and Outlook.com, Gmail, Yahoo,
+//     GMX, mail.ru, Amazon SES (MIME reports and SNS notifications mailed
+//     as JSON), SendGrid, Google Groups, Lotus Notes and Domino,
+//     OpenSMTPD, DragonFly Mail Agent, and the free text of older and
+//     regional servers (SMTP32, LSMTP, InterScan, MailFoundry, Zoho, the
+//     Japanese carriers), read by the shape of their recipient lines
+//     ("label: address", list items, "address, then why"), with the
+//     last resorts of fallback.go. Files stored with CR-only line endings
+//     are read as lines.
+//
+// Every Report says in Rule which rule decided it (the format, field or
+// words), and every Recipient how its address was found, for the
+// operator's `parleyd inspect bounce`.
 //
 // Being wrong costs differently in each direction: a bounce taken for a
 // post is distributed to a whole list, while a post taken for a bounce is

@@ -2,12 +2,13 @@ package dsn
 
 import (
 	"fmt"
-	"github.com/parleymail/parley/mailflow/mailtest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/parleymail/parley/mailflow/mailtest"
 )
 
 // ---- the shared corpus -----------------------------------------------------------
