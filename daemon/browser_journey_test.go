@@ -61,22 +61,31 @@ func TestBrowserJourney(t *testing.T) {
 			jEditGroup(root)
 			jUploadResource(root)
 
-			// User guide: an account, a profile, a group, a conversation.
+			// User guide: an account, a profile, finding a group.
 			jSignUp(ada, mail)
 			jProfile(ada)
-			jJoin(ada)
-			thread := jPost(ada)
+			jAskToJoin(ada)
 			bob.logIn("bob@example.org", "Bob")
-			jJoin(bob)
+			jAskToJoin(bob)
+
+			// Administrator guide: the requests to join.
+			jApproveRequests(root)
+
+			// User guide: messages, the inbox, search, flags, owners, files.
+			thread := jPost(ada)
+			jGroupEmail(ada)
 			jReply(bob)
+			jCompose(bob)
 			jInbox(ada, thread)
 			jSearch(ada, thread)
 			jFlag(ada)
+			jWriteToOwners(ada)
 			jResources(ada)
 
-			// Administrator guide: moderation, members, reports.
+			// Administrator guide: moderation, members, users, reports.
 			jModerate(root)
 			jMembers(root)
+			jBecomeUser(root)
 			jReports(root)
 
 			// User guide: leaving, and the end of the account.
@@ -94,7 +103,8 @@ func jCreateCategory(p *jPerson) {
 	p.press("Create the category", "/admin/categories", "The category Wildlife is created.")
 }
 
-// jCreateGroup: Explore › Create a group, open to all, in the category.
+// jCreateGroup: Explore › Create a group, joined by request, in the
+// category.
 func jCreateGroup(p *jPerson) {
 	p.clickNav("Explore", "/explore", "Explore groups")
 	p.click(`//main//a[normalize-space()="Create a group"]`, "/groups/new", "Who can join")
@@ -103,7 +113,7 @@ func jCreateGroup(p *jPerson) {
 		p.fill("#slug", jGroup),
 		chromedp.SetValue(chromedp.CSS("#category"), "wildlife"),
 		p.fill("#description", "Sightings of otters along the river: where, when and how many."),
-		chromedp.Click(chromedp.Search(`//main//label[input[@name="join_policy" and @value="open"]]`)),
+		chromedp.Click(chromedp.Search(`//main//label[input[@name="join_policy" and @value="request"]]`)),
 	)
 	p.press("Create the group", "/g/"+jGroup, "Your group "+jGroupNm+" is created.", "You are a member (owner)")
 }
@@ -133,7 +143,8 @@ func jSignUp(p *jPerson, mail *browserMailbox) {
 	p.page(p.open("/"), "/", "Create an account")
 	p.click(`//main//a[normalize-space()="Create an account"]`, "/signup", "Create your account")
 	p.do(p.fill("#name", "Ada"), p.fill("#email", jAdaEmail), p.fill("#password", jAdaPass))
-	p.press("Create account", "/terms", "Terms of service")
+	p.press("Create account", "/terms", "Terms of service", "Taking part in groups")
+	p.lacks("data directory", "terms.md")
 	p.press("I accept the terms", "/", "Welcome, Ada", "Confirm your email address")
 
 	body := mail.wait(p.browserSession, jAdaEmail, "Confirm your email address")
@@ -158,23 +169,36 @@ func jProfile(p *jPerson) {
 	}
 }
 
-// jJoin: Explore from the start page, a search, and Join on the card,
-// which leads to the group.
-func jJoin(p *jPerson) {
+// jAskToJoin: Explore from the start page, a search, and Ask to join on
+// the group's card.
+func jAskToJoin(p *jPerson) {
 	p.click(`//header//a[contains(@class,"brand")]`, "/", "Welcome")
-	if p.eval(`document.querySelector("main a[href$='/explore']") ? "link" : ""`) != "" {
-		p.click(`(//main//a[normalize-space()="Explore groups"])[1]`, "/explore", "Explore groups")
-	} else {
-		p.clickNav("Explore", "/explore", "Explore groups")
-	}
+	p.click(`//main//a[normalize-space()="Explore groups"]`, "/explore", "Explore groups")
 	p.do(p.fill("#q", "otters"))
 	p.press("Search", "/explore", jGroupNm)
-	res := p.follow(fmt.Sprintf(`//main//button[@aria-label="Join %s"]`, jGroupNm))
-	p.page(res, "/g/"+jGroup, "You joined "+jGroupNm+".", "You are a member")
+	res := p.follow(fmt.Sprintf(`//main//button[@aria-label="Ask to join %s"]`, jGroupNm))
+	p.page(res, "", "Your request to join "+jGroupNm+" is sent.")
+}
+
+// jApproveRequests: the group from the start page, See all members, both
+// requests ticked and approved at once.
+func jApproveRequests(p *jPerson) {
+	p.click(`//header//a[contains(@class,"brand")]`, "/", jGroupNm)
+	p.click(fmt.Sprintf(`//main//a[normalize-space()=%q]`, jGroupNm), "/g/"+jGroup, "2 pending")
+	p.click(`//main//a[normalize-space()="See all members"]`, "/g/"+jGroup+"/members", "Requests to join", "Ada", "Bob")
+	p.do(chromedp.Click(chromedp.CSS(`input[aria-label="Select Ada"]`)), chromedp.Click(chromedp.CSS(`input[aria-label="Select Bob"]`)))
+	p.press("Approve selected", "/g/"+jGroup+"/members", "3 members")
+}
+
+// jOpenGroup: the group, from the start page's subscriptions.
+func jOpenGroup(p *jPerson) {
+	p.click(`//header//a[contains(@class,"brand")]`, "/", jGroupNm)
+	p.click(fmt.Sprintf(`//main//a[normalize-space()=%q]`, jGroupNm), "/g/"+jGroup, "You are a member")
 }
 
 // jPost: Start a conversation on the group page; returns the thread's path.
 func jPost(p *jPerson) string {
+	jOpenGroup(p)
 	p.do(p.fill("#subject", jSubject), p.fill("#body", jAdaBody))
 	res := p.submit("Post")
 	thread := browserPath(p.browserSession)
@@ -185,19 +209,46 @@ func jPost(p *jPerson) string {
 	return thread
 }
 
+// jGroupEmail: the group page's email setting, a daily digest.
+func jGroupEmail(p *jPerson) {
+	p.click(fmt.Sprintf(`//main//nav[contains(@class,"crumbs")]//a[normalize-space()=%q]`, jGroupNm), "/g/"+jGroup, jGroupNm)
+	p.do(chromedp.SetValue(chromedp.CSS("#delivery"), "digest"))
+	res := p.follow(`//main//section[@aria-labelledby="delivery-title"]//button[normalize-space()="Update"]`)
+	p.page(res, "/g/"+jGroup)
+	if v := p.value("#delivery"); v != "digest" {
+		p.t.Fatalf("after Update, the group's email setting shows %q, want digest", v)
+	}
+}
+
 // jReply: Bob opens the conversation from the group page and replies.
 func jReply(p *jPerson) {
+	jOpenGroup(p)
 	p.click(fmt.Sprintf(`//main//h3/a[normalize-space()=%q]`, jSubject), "", jAdaBody)
 	p.do(p.fill("#body", jBobBody))
 	res := p.submit("Send reply")
 	p.page(res, "", jBobBody)
 }
 
-// jInbox: Messages, the unread thread, Back to Inbox.
+// jCompose: Compose in the navigation, a new conversation in the group.
+func jCompose(p *jPerson) {
+	p.clickNav("Compose", "/compose", "Subject")
+	p.do(
+		chromedp.SetValue(chromedp.CSS("#group"), jGroup),
+		p.fill("#subject", "Otter survey on Saturday"),
+		p.fill("#body", "We meet at the mill bridge at seven. Bring binoculars."),
+	)
+	p.press("Send", "", "Otter survey on Saturday")
+}
+
+// jInbox: Messages, the unread thread, Back to Inbox; then the thread's
+// Archive button.
 func jInbox(p *jPerson, thread string) {
-	p.click(`//header//nav//a[starts-with(normalize-space(),"Messages")]`, "/inbox", jSubject)
+	p.clickNav("Messages", "/inbox", jSubject, "Otter survey on Saturday")
 	p.click(fmt.Sprintf(`//main//a[contains(@class,"subject")][contains(.,%q)]`, jSubject), thread, jAdaBody, jBobBody)
 	p.click(`//main//a[normalize-space()="Back to Inbox"]`, "/inbox", jSubject)
+	p.click(`//main//a[contains(@class,"subject")][contains(.,"Otter survey on Saturday")]`, "", "Bring binoculars")
+	p.press("Archive", "/inbox", "archived")
+	p.lacks("Otter survey on Saturday")
 }
 
 // jSearch: the navigation's search box, and a result.
@@ -216,6 +267,14 @@ func jFlag(p *jPerson) {
 	res = p.submit("Flag the message")
 	p.page(res, "", "moderators will review it")
 	p.lacks(jBobBody)
+}
+
+// jWriteToOwners: the group page's Write to the owners.
+func jWriteToOwners(p *jPerson) {
+	jOpenGroup(p)
+	p.click(`//main//a[normalize-space()="Write to the owners"]`, "/g/"+jGroup+"/contact-owners", "only to the owners")
+	p.do(p.fill("#subject", "A holt on private land"), p.fill("#body", "May we survey the holt behind the mill?"))
+	p.press("Send to the owners", "", "A holt on private land")
 }
 
 // jResources: the Resources page, as a grid and as a list.
@@ -246,6 +305,15 @@ func jMembers(p *jPerson) {
 	}
 }
 
+// jBecomeUser: Admin › Users › Ada › Become user, and back.
+func jBecomeUser(p *jPerson) {
+	p.clickNav("Admin", "/admin/users", "Ada")
+	p.click(`//main//table//a[normalize-space()="Ada"]`, "", jAdaEmail, "Ban user")
+	p.press("Become user", "/", "You are now acting as Ada", "Welcome, Ada")
+	res := p.followDo(chromedp.Click(chromedp.Search(`//button[starts-with(normalize-space(),"Return to your own account")]`)))
+	p.page(res, "", "You are back in your own account.")
+}
+
 // jReports: Admin, the dashboard, the user and group reports, the flag log.
 func jReports(p *jPerson) {
 	p.clickNav("Admin", "/admin/users", "Ada")
@@ -254,6 +322,8 @@ func jReports(p *jPerson) {
 	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Group report"]`, "/admin/reports/groups", jGroupNm, "People posting", "Created by")
 	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Flag log"]`, "/admin/flags", jSubject)
 	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Tags"]`, "/admin/tags", "maps")
+	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Gallery"]`, "/admin/gallery", "Gallery")
+	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Invite"]`, "/admin/invite", "Invite")
 }
 
 // jLeave: the start page's subscriptions, Leave, and the confirmation.
