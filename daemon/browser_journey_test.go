@@ -150,10 +150,14 @@ func jSignUp(p *jPerson, mail *browserMailbox) {
 	body := mail.wait(p.browserSession, jAdaEmail, "Confirm your email address")
 	res := p.open(browserLink(p.t, body, p.base+"/verify-email"))
 	// The link confirms at once, or shows a page with a button that does.
-	if p.eval(`document.querySelector("main form[method=post] button") ? "button" : ""`) != "" {
-		res = p.follow(`(//main//form[@method="post"]//button)[1]`)
+	const button = `(//main//form[translate(@method,"POST","post")="post"]//button)[1]`
+	if p.eval(`document.evaluate('`+button+`', document, null, XPathResult.BOOLEAN_TYPE, null).booleanValue ? "button" : ""`) != "" {
+		res = p.follow(button)
 	}
-	p.page(res, "", "is confirmed")
+	p.page(res, "")
+	if !strings.Contains(strings.ToLower(p.text()), "confirmed") {
+		p.t.Fatalf("confirming the address did not say so; the page shows:\n%s", p.text())
+	}
 	p.lacks("Confirm your email address to post")
 }
 
@@ -281,7 +285,18 @@ func jWriteToOwners(p *jPerson) {
 func jResources(p *jPerson) {
 	p.clickNav("Resources", "/resources", "Map of the otter holts")
 	p.click(`//main//nav[contains(@class,"view-switch")]//a[normalize-space()="List"]`, "/resources", "Map of the otter holts", "Size")
+	// The list is read without scrolling sideways, on a phone too.
+	if w := p.eval(`(l => l.scrollWidth + " in " + l.clientWidth)(document.querySelector(".resource-list"))`); !jFits(w) {
+		p.t.Errorf("at %d px the resources list is %s px wide: it scrolls sideways", p.width, w)
+	}
 	p.click(`//main//nav[contains(@class,"view-switch")]//a[normalize-space()="Grid"]`, "/resources", "Map of the otter holts")
+}
+
+// jFits reads "content in box" widths.
+func jFits(widths string) bool {
+	var content, box int
+	_, err := fmt.Sscanf(widths, "%d in %d", &content, &box)
+	return err == nil && content <= box
 }
 
 // jModerate: the group page's Moderation, the flagged reply kept.
