@@ -17,12 +17,18 @@ import (
 )
 
 // The journey of Connect's user guide and administrator guide, walked
-// end to end in a real headless Chromium at a desktop and a phone width:
-// an administrator sets up a category, a group and a file; a newcomer
-// signs up, confirms her address from the mail, fills in her profile,
-// finds and joins the group, posts, reads her inbox, searches and flags;
-// another member replies; the administrator moderates, manages members
-// and reads the reports; the newcomer leaves and deletes her account.
+// end to end in a real headless Chromium at a desktop and a phone width.
+// Root, a superuser, creates a category and a group joined by request,
+// edits it and uploads a file. Ada signs up, accepts the terms, confirms
+// her address from the mail, fills in her profile and asks to join from
+// Explore; so does Bob. Root approves both from the members page. Ada
+// posts and changes her email setting on the group page and in My
+// subscriptions; Bob replies and composes; Ada reads her inbox, archives,
+// searches, flags Bob's reply, writes to the owners and browses the
+// resources. Root keeps the flagged reply, makes Bob a moderator, becomes
+// Ada and returns, and reads the dashboard, the reports, the flag log,
+// tags, gallery and invitations. Ada leaves the group from her profile
+// and deletes her account.
 //
 // People move only by clicking links and buttons: the one typed address
 // is the start page, the others come from mail. Every page they see must
@@ -74,6 +80,7 @@ func TestBrowserJourney(t *testing.T) {
 			// User guide: messages, the inbox, search, flags, owners, files.
 			thread := jPost(ada)
 			jGroupEmail(ada)
+			jSubscriptions(ada)
 			jReply(bob)
 			jCompose(bob)
 			jInbox(ada, thread)
@@ -224,6 +231,18 @@ func jGroupEmail(p *jPerson) {
 	}
 }
 
+// jSubscriptions: My profile › My subscriptions, a weekly digest.
+func jSubscriptions(p *jPerson) {
+	p.menu("My profile", "", "My subscriptions", jGroupNm)
+	const sel = `//main//ul[contains(@class,"subscriptions")]//select`
+	p.do(chromedp.SetValue(chromedp.Search(sel), "weekly"))
+	res := p.follow(fmt.Sprintf(`//main//button[@aria-label="Save the email setting for %s"]`, jGroupNm))
+	p.page(res, "", "Your email setting for "+jGroupNm+" is now:")
+	if v := p.eval(`document.querySelector("main ul.subscriptions select").value`); v != "weekly" {
+		p.t.Fatalf("after Save, My subscriptions shows %q for %s, want weekly", v, jGroupNm)
+	}
+}
+
 // jReply: Bob opens the conversation from the group page and replies.
 func jReply(p *jPerson) {
 	jOpenGroup(p)
@@ -341,12 +360,15 @@ func jReports(p *jPerson) {
 	p.click(`//main//nav[contains(@class,"tabs")]//a[normalize-space()="Invite"]`, "/admin/invite", "Invite")
 }
 
-// jLeave: the start page's subscriptions, Leave, and the confirmation.
+// jLeave: My profile's subscriptions, Leave, and the confirmation.
 func jLeave(p *jPerson) {
-	p.click(`//header//a[contains(@class,"brand")]`, "/", jGroupNm)
+	p.menu("My profile", "", "My subscriptions", jGroupNm)
+	profile := browserPath(p.browserSession)
 	p.click(fmt.Sprintf(`//main//a[@aria-label="Leave %s"]`, jGroupNm), "/g/"+jGroup+"/leave", "Leave "+jGroupNm+"?")
-	res := p.submit("Leave the group")
-	p.page(res, "", "You are not in any group yet")
+	p.press("Leave the group", profile, "You left "+jGroupNm+".")
+	if p.eval(`document.querySelector("main ul.subscriptions") ? "listed" : ""`) != "" {
+		p.t.Fatalf("the profile still lists a subscription after leaving:\n%s", p.text())
+	}
 }
 
 // jDeleteAccount: Manage my account › Delete my account.
