@@ -275,7 +275,13 @@ type browserSession struct {
 // action of the test must finish within browserTimeout.
 func newBrowser(t *testing.T, execPath, base string) *browserSession {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	return newBrowserWithin(t, execPath, base, browserTimeout)
+}
+
+// newBrowserWithin is newBrowser for a test that may take longer.
+func newBrowserWithin(t *testing.T, execPath, base string, timeout time.Duration) *browserSession {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	out := &browserOutput{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -386,7 +386,8 @@ func (s *Store) AuthoredMessages(ctx context.Context, userID int64) ([]AuthoredM
 // DeleteAccount removes a user and the personal data Parley holds about
 // their address, in one transaction: the account, its sessions, tokens,
 // memberships and picture; mail queued to the address; bounce records;
-// raw copies of mail they sent; sign-in failures; and queued system mail.
+// raw copies of mail they sent; sign-in failures; queued system mail;
+// and their private conversations with group owners.
 // Their messages stay in the group archives with no author (pages show
 // "Deleted member"), because the conversations they belong to are the
 // group's. Nothing is sent to the address after this commits: every
@@ -415,6 +416,12 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) error {
 				WHERE target_type = 'user' AND (target_id = $1::bigint::text OR lower(target_id) = $2)`},
 			{"scrub audit details", `UPDATE audit_log SET details = '{}' WHERE strpos(lower(details::text), $2) > 0`},
 			{"drop queued system mail", `DELETE FROM river_job WHERE state <> 'running' AND lower(args->>'to') = $2`},
+			// Their private conversations with owners go first, in a
+			// statement of their own: left to the users row's cascade,
+			// PostgreSQL sets the messages' author to NULL and deletes
+			// their thread in one statement, and then reports the
+			// updated message as pointing at a missing thread.
+			{"drop private conversations", `DELETE FROM threads WHERE private_member_id = $1`},
 			{"delete user", `DELETE FROM users WHERE id = $1`},
 		}
 		for _, st := range steps {

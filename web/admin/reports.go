@@ -29,16 +29,31 @@ func reportQuery(c *gin.Context, limit int) (store.ReportQuery, int) {
 	return q, pg
 }
 
+// reportColumn is a column of a report page: Key is the sort key the
+// store knows (empty: the column does not sort), Label its heading.
+type reportColumn struct{ Key, Label string }
+
+// The report pages' columns, in the order of their cells. The CSV
+// export keeps its own machine-readable names.
+var (
+	userReportColumns = []reportColumn{{"name", "Name"}, {"email", "Email address"}, {"joined", "Joined"},
+		{"last_login", "Last login"}, {"groups", "Groups"}, {"messages", "Messages sent"}, {"flags", "Flags made"},
+		{"visits", "Visits"}, {"status", "Status"}}
+	groupReportColumns = []reportColumn{{"name", "Group"}, {"messages", "Messages"}, {"threads", "Threads"},
+		{"", "Replies"}, {"posters", "People posting"}, {"category", "Category"}, {"", "Location"},
+		{"members", "Members"}, {"", "Privacy"}, {"", "Created by"}, {"created", "Created"}}
+)
+
 func (h *handler) userReport(c *gin.Context) {
-	reportPageOf(h, c, "admin_report_users", "User report", h.Store.EachUserReportRow)
+	reportPageOf(h, c, "admin_report_users", "User report", userReportColumns, h.Store.EachUserReportRow)
 }
 
 func (h *handler) groupReport(c *gin.Context) {
-	reportPageOf(h, c, "admin_report_groups", "Group report", h.Store.EachGroupReportRow)
+	reportPageOf(h, c, "admin_report_groups", "Group report", groupReportColumns, h.Store.EachGroupReportRow)
 }
 
 // reportPageOf renders one page of a report read by each.
-func reportPageOf[R any](h *handler, c *gin.Context, tmpl, title string, each func(context.Context, store.ReportQuery, func(R) error) error) {
+func reportPageOf[R any](h *handler, c *gin.Context, tmpl, title string, cols []reportColumn, each func(context.Context, store.ReportQuery, func(R) error) error) {
 	q, pg := reportQuery(c, reportPage)
 	var rows []R
 	if err := each(c.Request.Context(), q, func(r R) error { rows = append(rows, r); return nil }); err != nil {
@@ -51,7 +66,7 @@ func reportPageOf[R any](h *handler, c *gin.Context, tmpl, title string, each fu
 	}
 	h.Shell.HTML(c, http.StatusOK, tmpl, page.Data{Title: title, Nav: "admin",
 		Form: map[string]string{"q": q.Search, "sort": q.Sort, "dir": c.Query("dir")},
-		Page: gin.H{"Rows": rows, "More": more, "Page": pg, "Next": pg + 1, "Prev": pg - 1}})
+		Page: gin.H{"Columns": cols, "Rows": rows, "More": more, "Page": pg, "Next": pg + 1, "Prev": pg - 1}})
 }
 
 // csvStart begins a streamed CSV download. Rows go out as the database
@@ -168,7 +183,7 @@ func (h *handler) dashboard(c *gin.Context) {
 // and no inline style, which the CSP would refuse.
 func barChart(title string, series []store.DailyCount, weekly bool) template.HTML {
 	const w, hgt, pad = 600, 160, 24
-	peak := 1
+	peak := 0
 	for _, d := range series {
 		peak = max(peak, d.Count)
 	}
@@ -176,6 +191,9 @@ func barChart(title string, series []store.DailyCount, weekly bool) template.HTM
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, hgt+pad, template.HTMLEscapeString(title))
 	bw := float64(w) / float64(max(len(series), 1))
 	for i, d := range series {
+		if peak == 0 {
+			break // nothing to draw: the chart says so below
+		}
 		bh := float64(hgt) * float64(d.Count) / float64(peak)
 		label := d.Day.Format("Mon 2 Jan")
 		if weekly {
@@ -189,6 +207,10 @@ func barChart(title string, series []store.DailyCount, weekly bool) template.HTM
 		fmt.Fprintf(&b, `<text class="label" x="0" y="%d">%s</text>`, hgt+pad-6, series[0].Day.Format("2 Jan"))
 		fmt.Fprintf(&b, `<text class="label end" x="%d" y="%d">%s</text>`, w, hgt+pad-6, series[len(series)-1].Day.Format("2 Jan"))
 	}
-	fmt.Fprintf(&b, `<text class="label" x="0" y="12">peak %d</text></svg>`, peak)
+	if peak == 0 {
+		fmt.Fprintf(&b, `<text class="label middle" x="%d" y="%d">No data yet</text></svg>`, w/2, hgt/2)
+	} else {
+		fmt.Fprintf(&b, `<text class="label" x="0" y="12">peak %d</text></svg>`, peak)
+	}
 	return template.HTML(b.String())
 }
