@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -34,6 +35,7 @@ import (
 	"github.com/parleymail/parley/web/moderation"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/people"
+	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/resources"
 	"github.com/parleymail/parley/web/session"
 	"github.com/parleymail/parley/web/sso"
@@ -174,7 +176,9 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Queue: d.Mailer})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Mailer: d.Mailer, Keys: d.Keys, URLs: links,
 		MailDomain: d.MailDomain, Log: d.Log})
-	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
+	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log,
+		Files: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir, MaxBytes: d.ResourceMaxBytes,
+			Thumb: picture.Normalize, Log: d.Log}})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
 	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir,

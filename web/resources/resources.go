@@ -190,18 +190,4 @@ func actorID(c *gin.Context) *int64 {
 	return &id
 }
 
-// humanSize writes a byte count for people, in binary units as the
-// limit is set ("50 MB" for RESOURCE_MAX_BYTES=52428800): "820 bytes",
-// "14 KB", "3.2 MB".
-func humanSize(n int64) string {
-	const kb, mb = 1 << 10, 1 << 20
-	switch {
-	case n < kb:
-		return strconv.FormatInt(n, 10) + " bytes"
-	case n < mb:
-		return strconv.FormatInt((n+kb/2)/kb, 10) + " KB"
-	case n < 10*mb:
-		return strconv.FormatFloat(float64(n)/mb, 'f', 1, 64) + " MB"
-	}
-	return strconv.FormatInt((n+mb/2)/mb, 10) + " MB"
-}
+func humanSize(n int64) string { return library.HumanSize(n) }
