@@ -181,7 +181,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets) (*page.She
 			Thumb: picture.Normalize, Log: d.Log}})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
-	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir,
+	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, Keys: d.Keys, TmpDir: d.BlobTmpDir,
 		MaxBytes: d.ResourceMaxBytes, Log: d.Log})
 	return shell, nil
 }

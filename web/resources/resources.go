@@ -19,7 +19,9 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/library"
+	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/picture"
 	"github.com/parleymail/parley/web/session"
@@ -30,6 +32,7 @@ type Deps struct {
 	Shell    *page.Shell
 	Store    *store.Store
 	Blobs    blobstore.Store
+	Keys     sign.Keys // verifies the file links of group mail (urls.Map.File)
 	TmpDir   string // where uploads are staged
 	MaxBytes int64  // RESOURCE_MAX_BYTES
 	Log      *slog.Logger
@@ -47,6 +50,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{Deps: d, lib: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.TmpDir, MaxBytes: d.MaxBytes,
 		Thumb: picture.Normalize, Log: d.Log}}
 	signedIn := d.Shell.RequireUser
+	rg.GET(urls.FilePath, h.mailedDownload)
 	r := rg.Group("/resources", signedIn)
 	r.GET("", h.list)
 	r.GET("/new", h.newForm)
@@ -107,8 +111,15 @@ func (h *handler) load(c *gin.Context) (loaded, bool) {
 		h.Shell.ErrorPage(c, http.StatusNotFound, "")
 		return l, false
 	}
+	return h.loadFor(c, session.User(c), id)
+}
+
+// loadFor reads resource id and renders the 404 page when u may not see
+// it.
+func (h *handler) loadFor(c *gin.Context, u *mailflow.User, id int64) (loaded, bool) {
+	var l loaded
+	var err error
 	ctx := c.Request.Context()
-	u := session.User(c)
 	if l.ListedResource, err = h.Store.ResourceByID(ctx, id); err != nil {
 		h.Shell.Fail(c, err)
 		return l, false
