@@ -347,19 +347,3 @@ func readText(p string) (string, error) {
 	s := strings.ToValidUTF8(string(b), "")
 	return strings.ReplaceAll(s, "\x00", ""), nil
 }
-
-// HumanSize writes a byte count for people, in binary units as the limit
-// is set ("50 MB" for RESOURCE_MAX_BYTES=52428800): "820 bytes", "14 KB",
-// "3.2 MB".
-func HumanSize(n int64) string {
-	const kb, mb = 1 << 10, 1 << 20
-	switch {
-	case n < kb:
-		return strconv.FormatInt(n, 10) + " bytes"
-	case n < mb:
-		return strconv.FormatInt((n+kb/2)/kb, 10) + " KB"
-	case n < 10*mb:
-		return strconv.FormatFloat(float64(n)/mb, 'f', 1, 64) + " MB"
-	}
-	return strconv.FormatInt((n+mb/2)/mb, 10) + " MB"
-}

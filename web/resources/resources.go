@@ -33,8 +33,8 @@ type Deps struct {
 	Store    *store.Store
 	Blobs    blobstore.Store
 	Keys     sign.Keys // verifies the file links of group mail (urls.Map.File)
-	TmpDir   string // where uploads are staged
-	MaxBytes int64  // RESOURCE_MAX_BYTES
+	TmpDir   string    // where uploads are staged
+	MaxBytes int64     // RESOURCE_MAX_BYTES
 	Log      *slog.Logger
 }
 
@@ -201,4 +201,4 @@ func actorID(c *gin.Context) *int64 {
 	return &id
 }
 
-func humanSize(n int64) string { return library.HumanSize(n) }
+func humanSize(n int64) string { return mailflow.HumanSize(n) }

@@ -103,7 +103,7 @@ func (h *handler) readPostForm(c *gin.Context, fields ...string) (pf postForm, o
 		pf.errs[filesField] = "A file's name holds a NUL byte or another control character: rename the file and choose it again."
 	case errors.As(err, &mbe):
 		pf.status = http.StatusRequestEntityTooLarge
-		pf.errs[filesField] = fmt.Sprintf("What you sent is larger than this form takes: a post and its files may be at most %s together.", library.HumanSize(limit))
+		pf.errs[filesField] = fmt.Sprintf("What you sent is larger than this form takes: a post and its files may be at most %s together.", mailflow.HumanSize(limit))
 	case err != nil:
 		h.Log.Info("reading a post form", "err", err)
 		h.removeStaged(&pf)
@@ -195,7 +195,7 @@ func (h *handler) readFile(part filePart, pf *postForm) (stop bool, err error) {
 	}
 	st, err := h.Files.Stage(part)
 	if errors.Is(err, blobstore.ErrTooLarge) {
-		pf.errs[filesField] = fmt.Sprintf("“%s” is too large: files may be at most %s.", mailflow.CleanFilename(raw), library.HumanSize(h.Files.MaxBytes))
+		pf.errs[filesField] = fmt.Sprintf("“%s” is too large: files may be at most %s.", mailflow.CleanFilename(raw), mailflow.HumanSize(h.Files.MaxBytes))
 		return true, nil
 	}
 	if err != nil {
@@ -301,7 +301,7 @@ func (h *handler) fileLimits() *fileLimits {
 	if !h.filesOn() {
 		return nil
 	}
-	return &fileLimits{Max: MaxFiles, MaxSize: library.HumanSize(h.Files.MaxBytes), Accepted: library.Accepted}
+	return &fileLimits{Max: MaxFiles, MaxSize: mailflow.HumanSize(h.Files.MaxBytes), Accepted: library.Accepted}
 }
 
 // formAction is a post form's action: path with the CSRF token in the
