@@ -28,7 +28,8 @@ import (
 // to a non-member), then follows every link in their text and HTML parts
 // and every URL in their List-* headers, logged out and logged in as the
 // recipient: none answers 404 or a 5xx, the thread link shows the
-// thread, and opening the signed links changes nothing.
+// thread, a file's link (in the copy of a reply posted on the web with
+// a file) downloads it, and opening the signed links changes nothing.
 func TestEveryMailLinkWorks(t *testing.T) {
 	t.Parallel()
 	w := startWeb(t, "/lists", "DIGEST_CRON=0 0 1 1 *") // digests only when asked
@@ -96,6 +97,16 @@ func TestEveryMailLinkWorks(t *testing.T) {
 		t.Fatalf("send-digests --now: %d %s %s", code, out, stderr)
 	}
 	linksWaitMail(t, w, "dan@example.org", "digest")
+
+	// A reply with a file, posted on the web: ann's copy links the file.
+	filer := w.client(t)
+	filer.login("olga@example.org", pw)
+	_, page := filer.get("/g/garden/t/" + itoa(w.queryInt(t, `SELECT id FROM threads WHERE subject = 'Seed swap on Saturday'`)))
+	const fileText = "Seeds to swap: beans, kale.\n"
+	if code, body := filer.postFiles(page, [][2]string{{"body", "The list is attached."}}, map[string][]byte{"seeds.txt": []byte(fileText)}); code != 200 {
+		t.Fatalf("replying with a file: %d\n%s", code, body)
+	}
+	linksWaitMail(t, w, "ann@example.org", "Re: Seed swap on Saturday")
 
 	// A held message: the moderators' notice; its veto link, POSTed, tells
 	// the poster.
@@ -182,7 +193,7 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	before := state()
 	mails := linksOutbox(t, w)
 	origin, _ := url.Parse(w.url)
-	followed, threadLinks := 0, 0
+	followed, threadLinks, fileLinks := 0, 0, 0
 	kinds := map[string]int{} // subject → links followed
 	for _, m := range mails {
 		links := m.links(w.url)
@@ -214,6 +225,12 @@ func TestEveryMailLinkWorks(t *testing.T) {
 						t.Errorf("thread link %s, %s: %d without the thread's subject", l, who, res.StatusCode)
 					}
 				}
+				if strings.Contains(l, "/files/") {
+					fileLinks++
+					if res.StatusCode != 200 || string(body) != fileText {
+						t.Errorf("file link %s, %s: %d %q", l, who, res.StatusCode, body)
+					}
+				}
 				decided := strings.Contains(l, "/moderate/") && strings.Contains(m.subject, "Held for a moderator") // says who decided
 				if linksSigned.MatchString(l) && !decided && (res.StatusCode != 200 || !strings.Contains(string(body), `method="post"`)) {
 					t.Errorf("signed link %s, %s: %d, no confirmation button", l, who, res.StatusCode)
@@ -223,6 +240,9 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	}
 	if threadLinks == 0 {
 		t.Error("no thread link was followed logged in")
+	}
+	if fileLinks == 0 {
+		t.Error("no file link was followed")
 	}
 	if after := state(); after != before {
 		t.Errorf("following the links changed memberships, suppressions or messages:\nbefore %s\nafter  %s", before, after)

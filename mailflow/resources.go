@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -233,4 +234,20 @@ func CleanFilename(name string) string {
 // (U+2066–U+2069), and the implicit marks (U+200E, U+200F, U+061C).
 func bidiControl(r rune) bool {
 	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// HumanSize writes a byte count for people, in binary units as the limit
+// is set ("50 MB" for RESOURCE_MAX_BYTES=52428800): "820 bytes", "14 KB",
+// "3.2 MB".
+func HumanSize(n int64) string {
+	const kb, mb = 1 << 10, 1 << 20
+	switch {
+	case n < kb:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < mb:
+		return strconv.FormatInt((n+kb/2)/kb, 10) + " KB"
+	case n < 10*mb:
+		return strconv.FormatFloat(float64(n)/mb, 'f', 1, 64) + " MB"
+	}
+	return strconv.FormatInt((n+mb/2)/mb, 10) + " MB"
 }

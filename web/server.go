@@ -21,7 +21,9 @@ import (
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	groupsvc "github.com/parleymail/parley/mailflow/groups"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -178,10 +180,12 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links,
 		MailDomain: d.MailDomain, Log: d.Log})
-	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log})
+	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log,
+		Files: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir, MaxBytes: d.ResourceMaxBytes,
+			Thumb: picture.Normalize, Log: d.Log}})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
-	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir,
+	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, Keys: d.Keys, TmpDir: d.BlobTmpDir,
 		MaxBytes: d.ResourceMaxBytes, Log: d.Log})
 	return shell, nil
 }

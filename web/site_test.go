@@ -45,6 +45,7 @@ type testSite struct {
 	rootID   int64
 	groupID  int64
 	threadID int64
+	blobDir  string // the blob store's directory
 }
 
 func newTestSite(t *testing.T) *testSite {
@@ -66,7 +67,8 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blobstore.NewLocal(t.TempDir())
+	s.blobDir = t.TempDir()
+	blobs, err := blobstore.NewLocal(s.blobDir)
 	if err != nil {
 		t.Fatal(err)
 	}

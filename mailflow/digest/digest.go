@@ -95,6 +95,9 @@ func (s *Service) groupItems(ctx context.Context, groupID int64, from, to time.T
 	if err != nil {
 		return nil, err
 	}
+	if err := s.addFiles(ctx, items); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cache == nil || len(s.cache) > 10_000 {
@@ -102,6 +105,23 @@ func (s *Service) groupItems(ctx context.Context, groupID int64, from, to time.T
 	}
 	s.cache[k] = cachedItems{items: items, at: now}
 	return items, nil
+}
+
+// addFiles adds each message's files to its item, which the digest
+// lists with the member's own links, as group mail does.
+func (s *Service) addFiles(ctx context.Context, items []store.DigestItem) error {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.MessageID
+	}
+	files, err := s.Store.MessageAttachments(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Files = files[items[i].MessageID]
+	}
+	return nil
 }
 
 // ScanResult counts what a scan did.

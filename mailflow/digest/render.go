@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -130,8 +131,12 @@ type threadView struct {
 	Count, More  int               // messages shown, and not shown
 	Text         string            // a marker the template writes, replaced by the thread's message blocks
 	HTML         htmltemplate.HTML // the same for the HTML part
+	Files        []fileView        // the files of the thread's new messages, with the member's links
 	messages     []messageView
 }
+
+// fileView is a message's file as a digest lists it.
+type fileView struct{ Name, Size, URL string }
 
 // messageView is one message, rendered once per message and timezone
 // and shared by every digest that shows it: with thousands of members on
@@ -164,6 +169,10 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 			tid := items[i].ThreadID
 			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.site.URLs.Thread(items[i].GroupSlug, tid)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
+				for _, f := range items[i].Files {
+					tv.Files = append(tv.Files, fileView{Name: oneLine(f.Name), Size: mailflow.HumanSize(f.Size),
+						URL: r.site.URLs.File(m.UserID, f.ID)})
+				}
 				if len(tv.messages) < maxPerThread && shown < maxShownBytes {
 					mv := r.message(items[i], loc, tv.URL)
 					tv.messages = append(tv.messages, mv)

@@ -1,7 +1,6 @@
 package inbound
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
@@ -338,7 +336,10 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	} else {
 		sub.Subject = ""
 	}
+	files := p.prepareAttachments(ctx, g, author, m)
+	sub.Attach = files.record
 	acc, err := p.Posting.Accept(ctx, sub)
+	files.finish(ctx, err == nil)
 	var unauth *posting.UnauthenticatedError
 	switch {
 	case err == nil:
@@ -371,66 +372,11 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	default:
 		return "", err
 	}
-	files := p.storeAttachments(ctx, g, author, acc.Message.ID, m)
 	if acc.Message.Status == mailflow.MessageHeld {
 		p.notifyHeld(ctx, g, acc, from, m)
-		return fmt.Sprintf("held for moderation (message %d; %s)%s", acc.Message.ID, auth.Summary, files), nil
+		return fmt.Sprintf("held for moderation (message %d; %s)%s", acc.Message.ID, auth.Summary, files.note()), nil
 	}
-	return fmt.Sprintf("posted (message %d in thread %d)%s", acc.Message.ID, acc.Thread.ID, files), nil
-}
-
-// emailTag labels the resources that came as attachments.
-var emailTag = mailflow.Tag{Slug: "email", Name: "email"}
-
-// storeAttachments keeps the files of a posted (or held) message as
-// resources of its group: each attachment the allowlist and
-// RESOURCE_MAX_BYTES accept, uploaded by the message's author, linked
-// to the message and tagged "email". The message is posted already: a
-// file that cannot be stored is logged and skipped, never a reason to
-// fail the job. Pictures of an HTML body (inline, with a Content-ID) are
-// not files, and attached mail (message/rfc822) is not shared. It
-// returns a note for the outcome ("" with no attachments).
-func (p *Processor) storeAttachments(ctx context.Context, g mailflow.Group, author *mailflow.User, messageID int64, m *mailparse.Message) string {
-	if p.Library == nil || len(m.Attachments) == 0 {
-		return ""
-	}
-	var uploader *int64
-	if author != nil {
-		uploader = &author.ID
-	}
-	var stored, skipped int
-	for i, a := range m.Attachments {
-		switch {
-		case a.Inline && a.ContentID != "":
-			continue
-		case strings.HasPrefix(a.ContentType, "message/"), a.Data == nil, int64(len(a.Data)) > p.Library.MaxBytes:
-			skipped++
-			continue
-		}
-		name := a.Filename
-		if name == "" {
-			name = fmt.Sprintf("attachment-%d", i+1)
-		}
-		st, err := p.Library.Stage(bytes.NewReader(a.Data))
-		if err == nil {
-			_, _, err = p.Library.Add(ctx, st, library.File{GroupID: g.ID, UploaderID: uploader, ActorID: uploader,
-				MessageID: &messageID, Filename: name, Tags: []mailflow.Tag{emailTag}})
-		}
-		switch {
-		case err == nil:
-			stored++
-		case errors.Is(err, library.ErrUnsupported), errors.Is(err, blobstore.ErrTooLarge):
-			p.Log.Info("attachment not stored as a resource", "message_id", messageID, "filename", name, "reason", err)
-			skipped++
-		default:
-			p.Log.Error("storing an attachment as a resource", "message_id", messageID, "filename", name, "err", err)
-			skipped++
-		}
-	}
-	if stored+skipped == 0 {
-		return ""
-	}
-	return fmt.Sprintf("; attachments: %d stored as resources, %d skipped", stored, skipped)
+	return fmt.Sprintf("posted (message %d in thread %d)%s", acc.Message.ID, acc.Thread.ID, files.note()), nil
 }
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.MailDomain) }

@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,76 +78,145 @@ func (l *Library) Stage(r io.Reader) (*blobstore.Staged, error) {
 // records the resource. The staged file is removed in every case.
 // created is false when the file was attached to the message already.
 func (l *Library) Add(ctx context.Context, st *blobstore.Staged, f File) (r mailflow.Resource, created bool, err error) {
+	p, err := l.Prepare(ctx, st, f)
+	if err != nil {
+		return r, false, err
+	}
+	err = l.Store.Tx(ctx, func(tx *store.Store) error {
+		r, created, err = l.Record(ctx, tx, p, 0)
+		return err
+	})
+	if err != nil {
+		l.Discard(ctx, p)
+		return mailflow.Resource{}, false, err
+	}
+	l.Done(p)
+	return r, created, nil
+}
+
+// Pending is a file whose blob is stored and whose resource is still to
+// be recorded (Record), or given up (Discard). Prepare and Record are
+// two steps so that the resource can be recorded in another write's
+// transaction: a message posted on the web and its files commit
+// together.
+type Pending struct {
+	st        *blobstore.Staged
+	n         store.NewResource
+	actorID   *int64
+	thumb     []byte
+	thumbType string
+}
+
+// Filename is the file's cleaned name.
+func (p *Pending) Filename() string { return p.n.Filename }
+
+// Prepare detects a staged file's type (an error wrapping ErrUnsupported
+// when it is not allowed), keeps the start of a text file for search,
+// makes an image's thumbnail and stores the blob. On error the staged
+// file is removed; otherwise Record, then Done, or Discard, must follow.
+func (l *Library) Prepare(ctx context.Context, st *blobstore.Staged, f File) (p *Pending, err error) {
 	defer func() {
-		if rerr := st.Remove(); rerr != nil && err == nil {
-			l.Log.Warn("removing a staged upload", "path", st.Path, "err", rerr)
+		if err != nil {
+			l.removeStaged(st)
 		}
 	}()
 	if l.Blobs == nil {
-		return r, false, errNoBlobs
+		return nil, errNoBlobs
 	}
 	f.Filename = mailflow.CleanFilename(f.Filename)
 	ct, kind, err := Detect(st.Path, st.Size, st.Sniffed, f.Filename)
 	if err != nil {
-		return r, false, err
+		return nil, err
 	}
 	if f.Name == "" {
 		f.Name = f.Filename
 	}
 	name, err := mailflow.ValidateResourceName(f.Name)
 	if err != nil {
+		return nil, err
+	}
+	p = &Pending{st: st, actorID: f.ActorID, n: store.NewResource{GroupID: f.GroupID, UploaderID: f.UploaderID,
+		MessageID: f.MessageID, Name: name, Filename: f.Filename, ContentType: ct, Kind: kind, Size: st.Size,
+		ContentHash: st.SHA256, Tags: f.Tags}}
+	if kind == mailflow.KindText {
+		if p.n.ContentText, err = readText(st.Path); err != nil {
+			return nil, err
+		}
+	}
+	p.thumb, p.thumbType = l.thumbnail(st, kind)
+	p.n.BlobKey = blobstore.ContentKey(st.SHA256)
+	if p.thumb != nil {
+		p.n.ThumbKey = thumbKey(st.SHA256)
+	}
+	// The file goes to the blob store first, outside any transaction: a
+	// large upload to S3 must not hold a database connection meanwhile.
+	if err := l.put(ctx, p); err != nil {
+		l.collectOrphan(ctx, p)
+		return nil, err
+	}
+	return p, nil
+}
+
+func (l *Library) put(ctx context.Context, p *Pending) error {
+	return l.putMissing(ctx, p.st, p.n.BlobKey, p.n.ContentType, p.n.ThumbKey, p.thumb, p.thumbType)
+}
+
+// Record records a prepared file as a resource in tx, linked to
+// messageID when it is not 0 (else to File.MessageID). Files recorded in one transaction should be
+// recorded in the order of their content hash (SortPending), so that two
+// such transactions cannot deadlock on the content locks.
+func (l *Library) Record(ctx context.Context, tx *store.Store, p *Pending, messageID int64) (r mailflow.Resource, created bool, err error) {
+	if messageID != 0 {
+		p.n.MessageID = &messageID
+	}
+	if err := tx.LockContent(ctx, p.st.SHA256); err != nil {
 		return r, false, err
 	}
-	n := store.NewResource{GroupID: f.GroupID, UploaderID: f.UploaderID, MessageID: f.MessageID, Name: name,
-		Filename: f.Filename, ContentType: ct, Kind: kind, Size: st.Size, ContentHash: st.SHA256, Tags: f.Tags}
-	if kind == mailflow.KindText {
-		if n.ContentText, err = readText(st.Path); err != nil {
+	// The last resource with this content may have been deleted, and its
+	// blob with it, since Prepare: under the lock, put it back.
+	if err := l.put(ctx, p); err != nil {
+		return r, false, err
+	}
+	var newTags []mailflow.Tag
+	if r, newTags, created, err = tx.CreateResource(ctx, p.n); err != nil {
+		return r, false, err
+	}
+	for _, t := range newTags {
+		if err := tx.Audit(ctx, store.AuditEntry{ActorID: p.actorID, Action: "tag.create", TargetType: "tag",
+			TargetID: strconv.FormatInt(t.ID, 10),
+			Details:  map[string]any{"after": map[string]any{"slug": t.Slug, "name": t.Name}, "via": "resource"}}); err != nil {
 			return r, false, err
 		}
 	}
-	thumb, thumbType := l.thumbnail(st, kind)
-	n.BlobKey = blobstore.ContentKey(st.SHA256)
-	if thumb != nil {
-		n.ThumbKey = thumbKey(st.SHA256)
-	}
-	put := func() error { return l.putMissing(ctx, st, n.BlobKey, ct, n.ThumbKey, thumb, thumbType) }
-	// The file goes to the blob store first, outside any transaction: a
-	// large upload to S3 must not hold a database connection meanwhile.
-	err = put()
-	if err == nil {
-		err = l.Store.Tx(ctx, func(tx *store.Store) error {
-			if err := tx.LockContent(ctx, st.SHA256); err != nil {
-				return err
-			}
-			// The last resource with this content may have been deleted,
-			// and its blob with it, since: under the lock, put it back.
-			if err := put(); err != nil {
-				return err
-			}
-			var newTags []mailflow.Tag
-			var err error
-			if r, newTags, created, err = tx.CreateResource(ctx, n); err != nil {
-				return err
-			}
-			for _, t := range newTags {
-				if err := tx.Audit(ctx, store.AuditEntry{ActorID: f.ActorID, Action: "tag.create", TargetType: "tag",
-					TargetID: strconv.FormatInt(t.ID, 10),
-					Details:  map[string]any{"after": map[string]any{"slug": t.Slug, "name": t.Name}, "via": "resource"}}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err != nil {
-		// A blob stored for a resource that was not recorded is the
-		// orphan of a failed upload: remove it unless another uses it.
-		if cerr := l.collect(context.WithoutCancel(ctx), st.SHA256, n.BlobKey, n.ThumbKey); cerr != nil {
-			l.Log.Warn("removing the blob of a failed upload", "key", n.BlobKey, "err", cerr)
-		}
-		return mailflow.Resource{}, false, err
-	}
 	return r, created, nil
+}
+
+// SortPending orders files by content hash, the order Record wants.
+func SortPending(ps []*Pending) {
+	slices.SortFunc(ps, func(a, b *Pending) int { return strings.Compare(a.st.SHA256, b.st.SHA256) })
+}
+
+// Done removes the staged copy of a recorded file.
+func (l *Library) Done(p *Pending) { l.removeStaged(p.st) }
+
+// Discard gives up a prepared file whose resource was not recorded (the
+// transaction failed): its blob is the orphan of a failed upload, and
+// goes unless another resource uses it. The staged copy goes too.
+func (l *Library) Discard(ctx context.Context, p *Pending) {
+	l.collectOrphan(ctx, p)
+	l.removeStaged(p.st)
+}
+
+func (l *Library) collectOrphan(ctx context.Context, p *Pending) {
+	if err := l.collect(context.WithoutCancel(ctx), p.st.SHA256, p.n.BlobKey, p.n.ThumbKey); err != nil {
+		l.Log.Warn("removing the blob of a failed upload", "key", p.n.BlobKey, "err", err)
+	}
+}
+
+func (l *Library) removeStaged(st *blobstore.Staged) {
+	if err := st.Remove(); err != nil {
+		l.Log.Warn("removing a staged upload", "path", st.Path, "err", err)
+	}
 }
 
 // putMissing stores the staged file under key, and the thumbnail under

@@ -49,6 +49,7 @@ type Post struct {
 	AuthorName  string
 	AuthorEmail string   // used only for Reply-To when Group.ReplyTo is "sender"
 	References  []string // Message-IDs (no brackets) of earlier messages of the thread, oldest first
+	Files       []File   // the message's files (resources), listed with each recipient's links
 }
 
 // Recipient is one person the message goes to, with their personal links,
@@ -63,6 +64,9 @@ type Recipient struct {
 	// delivery (sign.Keys.DeliveryHeader): a report that returns the copy
 	// proves with it whom it is about, wherever the report is sent.
 	Delivery string
+	// FileURLs are the recipient's links to the post's files, in the
+	// order of Prepared.Files (urls.Map.File).
+	FileURLs []string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -89,6 +93,7 @@ type Prepared struct {
 	mid    []byte // header fields after it, the text part's header and its encoded message
 	html   []byte // the HTML part's header and its encoded message
 	tail   []byte // the closing boundary
+	files  []File // listed in the footer, with the recipient's links
 }
 
 // messageView is what the "message" templates see, and through
@@ -123,6 +128,7 @@ type footerView struct {
 	UnsubscribeURL    string
 	UnsubscribeAllURL string
 	SettingsURL       string
+	Files             []fileLink
 }
 
 // scratch holds Render's buffers between calls.
@@ -247,6 +253,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 			HTML:         sanitized,
 		},
 		mailto: "mailto:" + slug + "+unsubscribe@" + domain,
+		files:  p.Files,
 	}
 
 	// RFC 2046 §5.1.1: the boundary must not occur in any part. Both
@@ -346,6 +353,7 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		UnsubscribeURL:    cleanURL(rc.UnsubscribeURL),
 		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
 		SettingsURL:       cleanURL(rc.SettingsURL),
+		Files:             p.fileLinks(rc.FileURLs),
 	}
 	s.text.Reset()
 	s.html.Reset()

@@ -265,6 +265,9 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		SettingsURL:       s.urls.EmailSettings(d.UserID, gid),
 		Delivery:          s.keys.DeliveryHeader(sign.Sent{Kind: sign.SentPost, ID: d.ID}),
 	}
+	for _, f := range p.Files() {
+		rc.FileURLs = append(rc.FileURLs, s.urls.File(d.UserID, f.ID))
+	}
 	buf, err = p.Render(buf, rc)
 	if err != nil {
 		return buf, fmt.Errorf("rendering message %d for delivery %d: %w", d.MessageID, d.ID, err)
@@ -353,7 +356,14 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if err != nil {
 		return pm, err
 	}
+	files, err := s.store.MessageAttachments(ctx, []int64{m.ID})
+	if err != nil {
+		return pm, err
+	}
 	post := Post{Group: g, Thread: t, Message: m, AuthorName: m.AuthorName, AuthorEmail: m.FromEmail, References: refs}
+	for _, f := range files[m.ID] {
+		post.Files = append(post.Files, File{ID: f.ID, Name: f.Name, Size: f.Size})
+	}
 	if post.AuthorName == "" {
 		post.AuthorName = m.FromEmail
 	}

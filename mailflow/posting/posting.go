@@ -77,6 +77,12 @@ type Submission struct {
 	// (mailflow.UnauthenticatedHold), and one failing DMARC for a domain
 	// with p=quarantine or p=reject is held or refused as the group says.
 	Sender *mailflow.SenderAuth
+	// Attach, when set, runs in the accepting transaction right after the
+	// message is written and before the hooks: the web forms record the
+	// message's files there, so a post and its files commit together and
+	// the delivery queued with them finds the files. An error rolls the
+	// post back.
+	Attach func(ctx context.Context, tx *store.Store, m mailflow.Message) error
 }
 
 // Accepted is the outcome of a successful submission.
@@ -220,6 +226,11 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 			return err
 		}
 		msg = stored
+		if sub.Attach != nil {
+			if err := sub.Attach(ctx, tx, msg); err != nil {
+				return fmt.Errorf("attaching files: %w", err)
+			}
+		}
 		for _, h := range s.hooks {
 			if err := h(ctx, tx, g, thread, msg); err != nil {
 				return fmt.Errorf("after accepting message: %w", err)

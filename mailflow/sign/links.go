@@ -31,6 +31,7 @@ const (
 	PurposeModerate    Purpose = "moderate"   // moderator UserID decides on the held message GroupID ("approve" or "veto" in Value)
 	PurposeInvite      Purpose = "invite"     // join the invitation-only group GroupID as the address in Value
 	PurposeSiteInvite  Purpose = "siteinvite" // sign up as the address in Value, confirmed (and join GroupID, if set)
+	PurposeFile        Purpose = "file"       // UserID downloads the resource whose id is Value, if they still may
 )
 
 // Link is what a signed link says.

@@ -134,6 +134,7 @@ type DigestItem struct {
 	AuthorName string
 	CreatedAt  time.Time
 	Body       string
+	Files      []ListedResource // the message's files (MessageAttachments), added by the digest service
 }
 
 // StopDigests switches every digest membership of a user to no email

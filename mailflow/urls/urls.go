@@ -28,6 +28,8 @@ const (
 	ConfirmEmailPath  = "/confirm-new-email" // ?token=
 	ResetPasswordPath = "/reset-password"    // ?token=
 	InvitePath        = "/invite"            // ?token=
+	ResourcePath      = "/resources/:id"
+	FilePath          = "/files/:token"
 )
 
 // Map builds absolute URLs under ORIGIN, keeping its path prefix, and
@@ -97,6 +99,17 @@ func (m *Map) Archive(slug string) string { return m.abs(Path(ArchivePath, slug)
 
 // Moderation is a group's queue of held messages.
 func (m *Map) Moderation(slug string) string { return m.abs(Path(ModerationPath, slug)) }
+
+// Resource is a resource's page (signed in).
+func (m *Map) Resource(resourceID int64) string { return m.abs(Path(ResourcePath, id(resourceID))) }
+
+// File downloads resourceID for userID without signing in: the link in
+// group mail and digests for a message's file. It never expires, as the
+// mail stays in the mailbox; the download checks each time that userID
+// still may see the file (mailflow.CanAccessResource).
+func (m *Map) File(userID, resourceID int64) string {
+	return m.signed(FilePath, sign.Link{Purpose: sign.PurposeFile, UserID: userID, Value: id(resourceID)})
+}
 
 func (m *Map) signed(pattern string, l sign.Link) string {
 	return m.abs(Path(pattern, m.keys.Token(l)))

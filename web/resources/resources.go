@@ -20,7 +20,9 @@ import (
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/picture"
+	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
 )
@@ -30,8 +32,9 @@ type Deps struct {
 	Shell    *page.Shell
 	Store    *store.Store
 	Blobs    blobstore.Store
-	TmpDir   string // where uploads are staged
-	MaxBytes int64  // RESOURCE_MAX_BYTES
+	Keys     sign.Keys // verifies the file links of group mail (urls.Map.File)
+	TmpDir   string    // where uploads are staged
+	MaxBytes int64     // RESOURCE_MAX_BYTES
 	Log      *slog.Logger
 }
 
@@ -47,6 +50,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{Deps: d, lib: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.TmpDir, MaxBytes: d.MaxBytes,
 		Thumb: picture.Normalize, Log: d.Log}}
 	signedIn := d.Shell.RequireUser
+	rg.GET(urls.FilePath, h.mailedDownload)
 	r := rg.Group("/resources", signedIn)
 	r.GET("", h.list)
 	r.GET("/new", h.newForm)
@@ -107,8 +111,15 @@ func (h *handler) load(c *gin.Context) (loaded, bool) {
 		h.Shell.ErrorPage(c, http.StatusNotFound, "")
 		return l, false
 	}
+	return h.loadFor(c, session.User(c), id)
+}
+
+// loadFor reads resource id and renders the 404 page when u may not see
+// it.
+func (h *handler) loadFor(c *gin.Context, u *mailflow.User, id int64) (loaded, bool) {
+	var l loaded
+	var err error
 	ctx := c.Request.Context()
-	u := session.User(c)
 	if l.ListedResource, err = h.Store.ResourceByID(ctx, id); err != nil {
 		h.Shell.Fail(c, err)
 		return l, false
@@ -190,18 +201,4 @@ func actorID(c *gin.Context) *int64 {
 	return &id
 }
 
-// humanSize writes a byte count for people, in binary units as the
-// limit is set ("50 MB" for RESOURCE_MAX_BYTES=52428800): "820 bytes",
-// "14 KB", "3.2 MB".
-func humanSize(n int64) string {
-	const kb, mb = 1 << 10, 1 << 20
-	switch {
-	case n < kb:
-		return strconv.FormatInt(n, 10) + " bytes"
-	case n < mb:
-		return strconv.FormatInt((n+kb/2)/kb, 10) + " KB"
-	case n < 10*mb:
-		return strconv.FormatFloat(float64(n)/mb, 'f', 1, 64) + " MB"
-	}
-	return strconv.FormatInt((n+mb/2)/mb, 10) + " MB"
-}
+func humanSize(n int64) string { return mailflow.HumanSize(n) }

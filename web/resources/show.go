@@ -76,9 +76,13 @@ func (h *handler) show(c *gin.Context) {
 // type application/octet-stream.
 func (h *handler) download(c *gin.Context) {
 	l, ok := h.load(c)
-	if !ok {
-		return
+	if ok {
+		h.sendFile(c, l)
 	}
+}
+
+// sendFile sends a resource's file (download).
+func (h *handler) sendFile(c *gin.Context, l loaded) {
 	disposition := "attachment"
 	ct := l.ContentType
 	switch {

@@ -16,7 +16,11 @@ type composeGroup struct {
 	Moderated  bool // their post waits for a moderator
 }
 
-type composePage struct{ Groups []composeGroup }
+type composePage struct {
+	Groups []composeGroup
+	Action string      // the form's action, with the CSRF token (formAction)
+	Files  *fileLimits // nil: the form takes no files
+}
 
 // postableGroups lists the member's groups where PostDecision lets them
 // post (held for moderation is still posting): one query, then policy.
@@ -47,13 +51,17 @@ func (h *handler) renderCompose(c *gin.Context, status int, f threadForm, errs m
 		return
 	}
 	h.Shell.HTML(c, status, "compose", page.Data{Title: "New conversation", Nav: "compose", Form: f.values(), Errors: errs,
-		Page: composePage{Groups: groups}})
+		Page: composePage{Groups: groups, Action: h.formAction(c, "/compose"), Files: h.fileLimits()}})
 }
 
 // compose: POST /compose. The group must be one of the member's own
 // where they may post; any other slug is simply not among the choices.
 func (h *handler) compose(c *gin.Context) {
-	f := readThreadForm(c)
+	f, pf, ok := h.readThreadPost(c)
+	if !ok {
+		return
+	}
+	defer h.removeStaged(&pf)
 	u := session.User(c)
 	groups, err := h.postableGroups(c, u)
 	if err != nil {
@@ -67,12 +75,12 @@ func (h *handler) compose(c *gin.Context) {
 	if !chosen {
 		errs := f.validate()
 		errs["group"] = "Choose one of your groups"
-		h.renderCompose(c, http.StatusUnprocessableEntity, f, errs)
+		h.renderCompose(c, fileErrors(&pf, errs), f, errs)
 		return
 	}
 	r, ok := h.loadGroupSlug(c, f.Group)
 	if !ok {
 		return
 	}
-	h.startThread(c, r, f)
+	h.startThread(c, r, f, &pf)
 }

@@ -18,8 +18,17 @@ type threadForm struct {
 	Body    string
 }
 
+// readThreadForm reads a form with no files (writing to the owners).
 func readThreadForm(c *gin.Context) threadForm {
 	return threadForm{Group: c.PostForm("group"), Subject: c.PostForm("subject"), Body: c.PostForm("body")}
+}
+
+// readThreadPost reads a new thread's form, with its files staged (the
+// caller removes what is left: removeStaged).
+func (h *handler) readThreadPost(c *gin.Context) (threadForm, postForm, bool) {
+	pf, ok := h.readPostForm(c, "group", "subject", "body")
+	v := pf.values
+	return threadForm{Group: v["group"], Subject: v["subject"], Body: v["body"]}, pf, ok
 }
 
 // validate finds what is missing, so every field's problem shows at once;
@@ -46,19 +55,36 @@ func (h *handler) reply(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body := c.PostForm("body")
+	pf, ok := h.readPostForm(c, "body")
+	if !ok {
+		return
+	}
+	defer h.removeStaged(&pf)
+	body := pf.values["body"]
 	form := map[string]string{"body": body}
 	if _, err := r.postDecision(&t); err != nil {
 		h.replyFailed(c, r, t, form, err)
 		return
 	}
+	errs := map[string]string{}
 	if strings.TrimSpace(body) == "" {
-		h.renderThread(c, r, t, http.StatusUnprocessableEntity, form, map[string]string{"body": "Write a message"})
+		errs["body"] = "Write a message"
+	}
+	if status := fileErrors(&pf, errs); len(errs) > 0 {
+		h.renderThread(c, r, t, status, form, errs)
 		return
 	}
-	acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
-		Author: r.user, ThreadID: t.ID, Body: body, Source: mailflow.SourceWeb,
-	})
+	ps, errs, err := h.prepareFiles(c, r, &pf)
+	if err == nil && errs != nil {
+		h.renderThread(c, r, t, http.StatusUnprocessableEntity, form, errs)
+		return
+	}
+	var acc posting.Accepted
+	if err == nil {
+		acc, err = h.accept(c.Request.Context(), posting.Submission{
+			Author: r.user, ThreadID: t.ID, Body: body, Source: mailflow.SourceWeb,
+		}, ps)
+	}
 	if err != nil {
 		h.replyFailed(c, r, t, form, err)
 		return
@@ -85,26 +111,38 @@ func (h *handler) createThread(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := readThreadForm(c)
+	f, pf, ok := h.readThreadPost(c)
+	if !ok {
+		return
+	}
+	defer h.removeStaged(&pf)
 	f.Group = r.group.Slug
 	if _, err := r.postDecision(nil); err != nil {
 		h.threadFailed(c, f, err)
 		return
 	}
-	h.startThread(c, r, f)
+	h.startThread(c, r, f, &pf)
 }
 
-// startThread posts a new thread in r's group, or renders the compose
-// page again with the input and what is wrong.
-func (h *handler) startThread(c *gin.Context, r reader, f threadForm) {
+// startThread posts a new thread in r's group, with the form's files, or
+// renders the compose page again with the input and what is wrong.
+func (h *handler) startThread(c *gin.Context, r reader, f threadForm, pf *postForm) {
 	errs := f.validate()
-	if len(errs) > 0 {
+	if status := fileErrors(pf, errs); len(errs) > 0 {
+		h.renderCompose(c, status, f, errs)
+		return
+	}
+	ps, errs, err := h.prepareFiles(c, r, pf)
+	if err == nil && errs != nil {
 		h.renderCompose(c, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
-	acc, err := h.Posting.Accept(c.Request.Context(), posting.Submission{
-		Author: r.user, GroupID: r.group.ID, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
-	})
+	var acc posting.Accepted
+	if err == nil {
+		acc, err = h.accept(c.Request.Context(), posting.Submission{
+			Author: r.user, GroupID: r.group.ID, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
+		}, ps)
+	}
 	if err != nil {
 		h.threadFailed(c, f, err)
 		return

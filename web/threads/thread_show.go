@@ -51,7 +51,9 @@ type threadPage struct {
 	TZ           string
 	Reply        replyBox
 	CanDownload  bool
-	CanOpenFiles bool // attachments link to their resources (mailflow.CanAccessResources)
+	CanOpenFiles bool        // attachments link to their resources (mailflow.CanAccessResources)
+	ReplyAction  string      // the reply form's action, with the CSRF token (formAction)
+	Files        *fileLimits // nil: the reply form takes no files
 	// InInbox: the thread is in the reader's inbox (they are an active
 	// member of its group), so the page offers to archive it there.
 	InInbox bool
@@ -110,6 +112,9 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 	p := threadPage{Group: r.group, Thread: t, Path: threadPath(r.group.Slug, t.ID), Private: t.PrivateMemberID != nil, TZ: r.tz(),
 		Reply: r.replyBox(&t), CanDownload: mailflow.CanDownloadRaw(r.user, r.membership) == nil,
 		InInbox: r.user != nil && r.membership.Active()}
+	if r.user != nil {
+		p.ReplyAction, p.Files = h.formAction(c, threadPath(r.group.Slug, t.ID)+"/reply"), h.fileLimits()
+	}
 	if r.user != nil && form["body"] != "" && len(errs) > 0 {
 		// A reply that was refused (the member left or was removed since
 		// the page was open) comes back in its box with the reason, so

@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -36,7 +37,10 @@ type Deps struct {
 	Store      *store.Store
 	Posting    *posting.Service
 	MailDomain string // a group's address is SLUG@MAIL_DOMAIN
-	Log        *slog.Logger
+	// Files stores the files of posts as resources; nil (or no blob
+	// store) and the post forms take none.
+	Files *library.Library
+	Log   *slog.Logger
 }
 
 type handler struct{ Deps }
@@ -46,11 +50,11 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	h := &handler{d}
 	signedIn := d.Shell.RequireUser
 	rg.GET(urls.ThreadPath, h.showThread)
-	rg.POST("/g/:slug/t/:id/reply", signedIn, h.reply)
+	streamedPOST(d.Shell, rg, "/g/:slug/t/:id/reply", signedIn, h.reply)
 	rg.GET("/g/:slug/t/:id/mbox", h.threadMbox)
-	rg.POST("/g/:slug/threads", signedIn, h.createThread)
+	streamedPOST(d.Shell, rg, "/g/:slug/threads", signedIn, h.createThread)
 	rg.GET("/compose", signedIn, h.composeForm)
-	rg.POST("/compose", signedIn, h.compose)
+	streamedPOST(d.Shell, rg, "/compose", signedIn, h.compose)
 	rg.GET("/g/:slug/contact-owners", signedIn, h.contactOwnersForm)
 	rg.POST("/g/:slug/contact-owners", signedIn, h.contactOwners)
 	rg.GET("/messages/:id/flag", signedIn, h.flagConfirm)
@@ -59,6 +63,14 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.GET("/g/:slug/archive/:month", h.archiveMonth)
 	rg.GET("/g/:slug/archive/:month/mbox", h.monthMbox)
 	rg.GET("/search", h.search)
+}
+
+// streamedPOST registers a post form's route, whose handler reads a
+// multipart body (with files) as a stream, and tells the CSRF guard so.
+func streamedPOST(sh *page.Shell, g *gin.RouterGroup, rel string, hs ...gin.HandlerFunc) {
+	g.POST(rel, hs...)
+	base := strings.TrimSuffix(g.BasePath(), "/")
+	sh.StreamBody(base + rel)
 }
 
 // reader is who reads a group's pages: the group, the signed-in member
