@@ -15,7 +15,7 @@ import (
 
 // The inbox is every thread of the groups a member is active in, minus
 // other members' private threads (a private thread is seen by its member
-// and the group's owners), minus threads with nothing approved yet. Its
+// and the group's owners, or its one owner), minus threads with nothing approved yet. Its
 // per-member state is one thread_states row: a thread is unread while it
 // has a message newer than read_at, and archived until it gets a message
 // newer than archived_at.
@@ -27,7 +27,8 @@ import (
 // so ids sent by a form can never reach a thread the page would not show.
 const (
 	inboxMember  = `m.user_id = $1 AND m.status = 'active'`
-	inboxVisible = `t.message_count > 0 AND (t.private_member_id IS NULL OR t.private_member_id = $1 OR m.role = 'owner')`
+	inboxVisible = `t.message_count > 0 AND (t.private_member_id IS NULL OR t.private_member_id = $1 OR t.private_owner_id = $1
+		OR (t.private_owner_id IS NULL AND m.role = 'owner'))`
 	inboxState   = `LEFT JOIN thread_states ts ON ts.user_id = $1 AND ts.thread_id = t.id`
 
 	condUnread   = `(ts.read_at IS NULL OR ts.read_at < t.last_message_at)`
