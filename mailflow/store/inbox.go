@@ -29,7 +29,7 @@ const (
 	inboxMember  = `m.user_id = $1 AND m.status = 'active'`
 	inboxVisible = `t.message_count > 0 AND (t.private_member_id IS NULL OR t.private_member_id = $1 OR t.private_owner_id = $1
 		OR (t.private_owner_id IS NULL AND m.role = 'owner'))`
-	inboxState   = `LEFT JOIN thread_states ts ON ts.user_id = $1 AND ts.thread_id = t.id`
+	inboxState = `LEFT JOIN thread_states ts ON ts.user_id = $1 AND ts.thread_id = t.id`
 
 	condUnread   = `(ts.read_at IS NULL OR ts.read_at < t.last_message_at)`
 	condInInbox  = `(ts.archived_at IS NULL OR ts.archived_at < t.last_message_at)`
