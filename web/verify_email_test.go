@@ -27,7 +27,9 @@ func TestVerifyEmailAsksFirst(t *testing.T) {
 		u, _ := url.Parse(link)
 		return u.Path + "?" + u.RawQuery, u.Query().Get("token")
 	}
-	verified := func() int { return s.count(`SELECT count(*) FROM users WHERE id = $1 AND email_verified_at IS NOT NULL`, ann) }
+	verified := func() int {
+		return s.count(`SELECT count(*) FROM users WHERE id = $1 AND email_verified_at IS NOT NULL`, ann)
+	}
 
 	good, token := path(links.Verify(ann, "ann@example.org", time.Now().Add(time.Hour)))
 	expired, old := path(links.Verify(ann, "ann@example.org", time.Now().Add(-time.Hour)))
