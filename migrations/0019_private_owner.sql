@@ -7,7 +7,9 @@ ALTER TABLE threads ADD CONSTRAINT threads_private_owner_needs_member CHECK (pri
 CREATE INDEX threads_private_owner_idx ON threads (private_owner_id) WHERE private_owner_id IS NOT NULL;
 
 -- The inbox and the badge decide visibility from this index alone, so
--- it carries the new column beside the member's.
-CREATE INDEX threads_group_recent_id2_idx ON threads (group_id, last_message_at DESC, id DESC) INCLUDE (message_count, private_member_id, private_owner_id);
+-- it carries the new column beside the member's, and the count of hidden
+-- messages (0017).
+CREATE INDEX threads_group_recent_id2_idx ON threads (group_id, last_message_at DESC, id DESC)
+    INCLUDE (message_count, hidden_count, private_member_id, private_owner_id);
 DROP INDEX threads_group_recent_id_idx;
 ALTER INDEX threads_group_recent_id2_idx RENAME TO threads_group_recent_id_idx;
