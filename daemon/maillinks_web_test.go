@@ -247,7 +247,38 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	if after := state(); after != before {
 		t.Errorf("following the links changed memberships, suppressions or messages:\nbefore %s\nafter  %s", before, after)
 	}
+	linksPressVerify(t, w, mails)
 	t.Logf("%d mails, %d link visits; links per subject: %v", len(mails), followed, kinds)
+}
+
+// linksPressVerify: the verification link confirmed nothing when it was
+// followed (a scanner's GET); the button of the page it opens does.
+func linksPressVerify(t *testing.T, w *webSite, mails []linksMail) {
+	t.Helper()
+	verified := func() bool {
+		return queryOne[bool](t, w, `SELECT email_verified_at IS NOT NULL FROM users WHERE email = 'new@example.org'`)
+	}
+	if verified() {
+		t.Fatal("following the verification link confirmed the address")
+	}
+	var link string
+	for _, m := range mails {
+		for _, l := range m.links(w.url) {
+			if m.to == "new@example.org" && strings.Contains(l, "/verify-email?") {
+				link = l
+			}
+		}
+	}
+	c := w.client(t)
+	req, _ := http.NewRequest("GET", link, nil)
+	if code, page := c.do(req); code != 200 || !strings.Contains(page, "Confirm my address") {
+		t.Fatalf("the verification link %q: %d without its button\n%s", link, code, page)
+	}
+	u, _ := url.Parse(link)
+	if code, page := c.post("/verify-email", url.Values{"token": {u.Query().Get("token")}}); code != 200 ||
+		!strings.Contains(page, "new@example.org is confirmed") || !verified() {
+		t.Fatalf("pressing Confirm my address: %d, verified %v\n%s", code, verified(), page)
+	}
 }
 
 // linksSigned matches the links whose token is the credential and whose

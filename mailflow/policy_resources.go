@@ -44,9 +44,9 @@ func CanAccessResources(actor *User, m *Membership) Allowed {
 // message: the message (its status, author), its flags and bans, and the
 // privacy of its thread.
 type AttachedTo struct {
-	Message         Message
-	State           MessageState
-	PrivateMemberID *int64 // the thread is private between this member and the owners
+	Message Message
+	State   MessageState
+	Private *Private // the thread is private (nil: it is not)
 }
 
 // CanAccessResource: one resource is seen by those who may access its
@@ -61,7 +61,7 @@ func CanAccessResource(actor *User, m *Membership, from *AttachedTo) Allowed {
 	if from == nil {
 		return nil
 	}
-	if from.PrivateMemberID != nil && CanReadPrivateThread(actor, m, *from.PrivateMemberID) != nil {
+	if from.Private != nil && CanReadPrivateThread(actor, m, *from.Private) != nil {
 		return ErrNotFound
 	}
 	if !CanSeeGroupMessage(actor, from.Message, m, from.State) {

@@ -76,12 +76,16 @@ func TestResourcePolicy(t *testing.T) {
 		t.Errorf("an owner, held message: %v", err)
 	}
 	privateTo := int64(77)
-	inPrivate := &AttachedTo{Message: Message{Status: MessageApproved, AuthorID: &privateTo}, PrivateMemberID: &privateTo}
+	inPrivate := &AttachedTo{Message: Message{Status: MessageApproved, AuthorID: &privateTo}, Private: &Private{MemberID: privateTo}}
 	if err := CanAccessResource(other, member, inPrivate); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a member, private thread of another: %v, want ErrNotFound", err)
 	}
 	if err := CanAccessResource(owner, owning, inPrivate); err != nil {
 		t.Errorf("an owner, private thread: %v", err)
+	}
+	toAnother := &AttachedTo{Message: inPrivate.Message, Private: &Private{MemberID: privateTo, OwnerID: owner.ID + 1000}}
+	if err := CanAccessResource(owner, owning, toAnother); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an owner, private thread to another owner: %v, want ErrNotFound", err)
 	}
 
 	uploaderID := adder.ID

@@ -18,21 +18,36 @@ func CanReadArchive(actor *User, g Group, m *Membership, archivePublic bool) All
 	return ErrNotFound
 }
 
+// Private says whom a private thread is between: its member and the
+// group's owners, or, with OwnerID set, its member and that one owner.
+type Private struct {
+	MemberID int64
+	OwnerID  int64 // 0: every owner of the group
+}
+
 // CanReadPrivateThread: a private thread is between one member and the
-// group's owners; only they and superusers know it exists.
-func CanReadPrivateThread(actor *User, m *Membership, privateMemberID int64) Allowed {
-	if usable(actor) && (actor.ID == privateMemberID || IsGroupManager(actor, m)) {
+// group's owners, or one of them; only they and superusers know it
+// exists. The SQL of the lists (the inbox, search, resources, the
+// recipients of its mail) says the same.
+func CanReadPrivateThread(actor *User, m *Membership, p Private) Allowed {
+	if !usable(actor) {
+		return ErrNotFound
+	}
+	switch {
+	case actor.ID == p.MemberID, p.OwnerID != 0 && actor.ID == p.OwnerID:
+		return nil
+	case p.OwnerID == 0 && IsGroupManager(actor, m), isAdmin(actor):
 		return nil
 	}
 	return ErrNotFound
 }
 
 // CanReadThread decides who reads one thread: the group's archive rules
-// for an ordinary thread (privateMemberID nil), CanReadPrivateThread for
-// a private one, whatever the group's settings.
-func CanReadThread(actor *User, g Group, m *Membership, archivePublic bool, privateMemberID *int64) Allowed {
-	if privateMemberID != nil {
-		return CanReadPrivateThread(actor, m, *privateMemberID)
+// for an ordinary thread (p nil), CanReadPrivateThread for a private one,
+// whatever the group's settings.
+func CanReadThread(actor *User, g Group, m *Membership, archivePublic bool, p *Private) Allowed {
+	if p != nil {
+		return CanReadPrivateThread(actor, m, *p)
 	}
 	return CanReadArchive(actor, g, m, archivePublic)
 }
@@ -49,15 +64,33 @@ func CanWriteToOwners(actor *User, g Group, m *Membership) Allowed {
 	return nil
 }
 
+// CanWriteToOwner: whoever may write to the owners (CanWriteToOwners)
+// may write to one of them alone, owner being that person's membership;
+// someone who is not an active owner of the group is not found there.
+// Owners write to each other this way too, but nobody to themselves.
+func CanWriteToOwner(actor *User, g Group, m *Membership, owner *Membership) Allowed {
+	if err := CanWriteToOwners(actor, g, m); err != nil {
+		return err
+	}
+	if !owner.Active() || owner.Role != RoleOwner || owner.GroupID != g.ID {
+		return ErrNotFound
+	}
+	if owner.UserID == actor.ID {
+		return Forbidden("you cannot write to yourself")
+	}
+	return nil
+}
+
 // PrivatePostDecision applies the posting policy to a message in a
-// private thread: only its member and the group's owners take part, each
+// private thread: only its member and the group's owners (or its one
+// owner) take part, each
 // as PostDecision allows them to post to the group at all. Such a message
 // is never held: the owners who would approve it are its readers.
-func PrivatePostDecision(author *User, g Group, m *Membership, privateMemberID int64) (MessageStatus, error) {
+func PrivatePostDecision(author *User, g Group, m *Membership, p Private) (MessageStatus, error) {
 	if author == nil {
 		return "", ErrNotMember
 	}
-	if err := CanReadPrivateThread(author, m, privateMemberID); err != nil {
+	if err := CanReadPrivateThread(author, m, p); err != nil {
 		return "", err
 	}
 	if _, err := PostDecision(author, g, m); err != nil {

@@ -19,7 +19,8 @@ func TestThreadReadPolicy(t *testing.T) {
 	private := Group{Listed: false, JoinPolicy: JoinInvite}
 	public := Group{Listed: true, JoinPolicy: JoinOpen}
 	listed := Group{Listed: true, JoinPolicy: JoinRequest}
-	pm := int64(1)
+	pm := &Private{MemberID: 1}
+	po := &Private{MemberID: 1, OwnerID: 4} // to owner 4 alone
 
 	cases := []struct {
 		name          string
@@ -27,7 +28,7 @@ func TestThreadReadPolicy(t *testing.T) {
 		g             Group
 		m             *Membership
 		archivePublic bool
-		privateMember *int64
+		private       *Private
 		want          error
 	}{
 		{"visitor, members-only archive", nil, listed, nil, false, nil, ErrNotFound},
@@ -38,15 +39,20 @@ func TestThreadReadPolicy(t *testing.T) {
 		{"banned member, members-only", user(2), public, banned, false, nil, ErrNotFound},
 		{"banned member, public archive", user(2), listed, banned, true, nil, nil},
 		{"member", user(2), private, member, false, nil, nil},
-		{"private: its member", user(1), private, member, false, &pm, nil},
-		{"private: an owner", user(3), private, owner, false, &pm, nil},
-		{"private: a superuser", admin, private, nil, false, &pm, nil},
-		{"private: another member", user(2), public, member, true, &pm, ErrNotFound},
-		{"private: a visitor of a public archive", nil, public, nil, true, &pm, ErrNotFound},
+		{"private: its member", user(1), private, member, false, pm, nil},
+		{"private: an owner", user(3), private, owner, false, pm, nil},
+		{"private: a superuser", admin, private, nil, false, pm, nil},
+		{"private: another member", user(2), public, member, true, pm, ErrNotFound},
+		{"private: a visitor of a public archive", nil, public, nil, true, pm, ErrNotFound},
+		{"to one owner: its member", user(1), private, member, false, po, nil},
+		{"to one owner: that owner", user(4), private, owner, false, po, nil},
+		{"to one owner: another owner", user(3), private, owner, false, po, ErrNotFound},
+		{"to one owner: another member", user(2), public, member, true, po, ErrNotFound},
+		{"to one owner: a superuser", admin, private, nil, false, po, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := CanReadThread(tc.actor, tc.g, tc.m, tc.archivePublic, tc.privateMember)
+			got := CanReadThread(tc.actor, tc.g, tc.m, tc.archivePublic, tc.private)
 			if !errors.Is(got, tc.want) || (tc.want == nil && got != nil) {
 				t.Fatalf("CanReadThread = %v, want %v", got, tc.want)
 			}
@@ -69,22 +75,25 @@ func TestPrivateThreadPostDecision(t *testing.T) {
 	if st, err := PostDecision(the, g, member); err != nil || st != MessageHeld {
 		t.Fatalf("PostDecision in a moderated group = %v, %v; want held", st, err)
 	}
-	if st, err := PrivatePostDecision(the, g, member, 1); err != nil || st != MessageApproved {
+	if st, err := PrivatePostDecision(the, g, member, Private{MemberID: 1}); err != nil || st != MessageApproved {
 		t.Fatalf("the member = %v, %v; want approved", st, err)
 	}
-	if st, err := PrivatePostDecision(owner, g, ownerM, 1); err != nil || st != MessageApproved {
+	if st, err := PrivatePostDecision(owner, g, ownerM, Private{MemberID: 1}); err != nil || st != MessageApproved {
 		t.Fatalf("an owner = %v, %v; want approved", st, err)
 	}
-	if _, err := PrivatePostDecision(other, g, member, 1); !errors.Is(err, ErrNotFound) {
+	if _, err := PrivatePostDecision(other, g, member, Private{MemberID: 1}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another member = %v; want ErrNotFound", err)
 	}
-	if _, err := PrivatePostDecision(nil, g, nil, 1); !errors.Is(err, ErrNotMember) {
+	if _, err := PrivatePostDecision(owner, g, ownerM, Private{MemberID: 1, OwnerID: 4}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an owner, in a thread to another owner = %v; want ErrNotFound", err)
+	}
+	if _, err := PrivatePostDecision(nil, g, nil, Private{MemberID: 1}); !errors.Is(err, ErrNotMember) {
 		t.Fatalf("mail from no account = %v; want ErrNotMember", err)
 	}
-	if _, err := PrivatePostDecision(unverified, g, member, 1); !errors.Is(err, ErrForbidden) {
+	if _, err := PrivatePostDecision(unverified, g, member, Private{MemberID: 1}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an unverified member = %v; want ErrForbidden", err)
 	}
-	if _, err := PrivatePostDecision(the, g, nil, 1); !errors.Is(err, ErrNotMember) {
+	if _, err := PrivatePostDecision(the, g, nil, Private{MemberID: 1}); !errors.Is(err, ErrNotMember) {
 		t.Fatalf("a member who left = %v; want ErrNotMember", err)
 	}
 }
@@ -150,5 +159,36 @@ func TestThreadSearchScope(t *testing.T) {
 	u.Status = UserDeactivated
 	if s := ScopeOf(u); s != (ReadScope{}) {
 		t.Fatalf("deactivated scope = %+v", s)
+	}
+}
+
+func TestWriteToOneOwnerPolicy(t *testing.T) {
+	now := time.Now()
+	g := Group{ID: 7, Listed: true, JoinPolicy: JoinOpen}
+	ann := &User{ID: 1, Status: UserActive, EmailVerifiedAt: &now}
+	member := &Membership{GroupID: 7, UserID: 1, Role: RoleMember, Status: MemberActive}
+	requested := &Membership{GroupID: 7, UserID: 1, Role: RoleMember, Status: MemberRequested}
+	owner := &Membership{GroupID: 7, UserID: 3, Role: RoleOwner, Status: MemberActive}
+	moderator := &Membership{GroupID: 7, UserID: 3, Role: RoleModerator, Status: MemberActive}
+	annOwner := &Membership{GroupID: 7, UserID: 1, Role: RoleOwner, Status: MemberActive}
+	elsewhere := &Membership{GroupID: 8, UserID: 3, Role: RoleOwner, Status: MemberActive}
+	for _, c := range []struct {
+		name     string
+		m, owner *Membership
+		want     error
+	}{
+		{"a member to an owner", member, owner, nil},
+		{"a member who asked to join", requested, owner, ErrForbidden},
+		{"to a moderator", member, moderator, ErrNotFound},
+		{"to no member", member, nil, ErrNotFound},
+		{"to an owner of another group", member, elsewhere, ErrNotFound},
+		{"an owner to themselves", annOwner, annOwner, ErrForbidden},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := CanWriteToOwner(ann, g, c.m, c.owner)
+			if !errors.Is(got, c.want) || (c.want == nil && got != nil) {
+				t.Fatalf("CanWriteToOwner = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -236,10 +236,11 @@ func (s *Service) ResendVerification(ctx context.Context, u mailflow.User) error
 	})
 }
 
-// VerifyEmail checks a verification link and marks the address verified.
-// The link names the address it was sent to, so a link for an old address
-// cannot verify a new one.
-func (s *Service) VerifyEmail(ctx context.Context, token string) (mailflow.User, error) {
+// CheckVerifyLink returns the account a verification link is for,
+// changing nothing (the page a link opens asks before it acts). The link
+// names the address it was sent to, so a link for an old address cannot
+// verify a new one: it is ErrBadLink, as are a tampered or expired one.
+func (s *Service) CheckVerifyLink(ctx context.Context, token string) (mailflow.User, error) {
 	l, err := s.Keys.Verify(token, s.now())
 	if err != nil || l.Purpose != sign.PurposeVerify {
 		return mailflow.User{}, ErrBadLink
@@ -248,6 +249,13 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (mailflow.User,
 	if errors.Is(err, mailflow.ErrNotFound) || (err == nil && !strings.EqualFold(u.Email, l.Value)) {
 		return mailflow.User{}, ErrBadLink
 	}
+	return u, err
+}
+
+// VerifyEmail checks a verification link (CheckVerifyLink) and marks the
+// address verified.
+func (s *Service) VerifyEmail(ctx context.Context, token string) (mailflow.User, error) {
+	u, err := s.CheckVerifyLink(ctx, token)
 	if err != nil {
 		return u, err
 	}

@@ -71,6 +71,10 @@ type Submission struct {
 	// are mailed it (mailflow.PrivatePostDecision). A reply follows its
 	// thread, whatever this says.
 	PrivateMemberID int64
+	// PrivateOwnerID, with PrivateMemberID, makes the thread private
+	// between that member and this one owner only. The caller checks that
+	// they are an owner (mailflow.CanWriteToOwner).
+	PrivateOwnerID int64
 	// Sender is, for mail, what checking its From found; nil for web and
 	// API posts, whose session or token says who posts. A From that is
 	// not authenticated gets no trusted member's privileges
@@ -98,26 +102,23 @@ type Accepted struct {
 // Message-ID was already accepted.
 func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) {
 	var out Accepted
-	body := strings.TrimSpace(sub.Body)
-	if body == "" {
-		return out, mailflow.Invalid("body", "is required")
-	}
-	if len(sub.Body) > MaxBody || !utf8.ValidString(sub.Body) {
-		return out, mailflow.Invalid("body", fmt.Sprintf("must be valid UTF-8 text of at most %d bytes", MaxBody))
+	if err := checkBody(sub.Body); err != nil {
+		return out, err
 	}
 
 	var thread mailflow.Thread
 	var err error
-	private := sub.PrivateMemberID // the member of a private thread; 0 for an ordinary one
+	// whom a private thread is between; nil for an ordinary one
+	var private *mailflow.Private
+	if sub.PrivateMemberID != 0 {
+		private = &mailflow.Private{MemberID: sub.PrivateMemberID, OwnerID: sub.PrivateOwnerID}
+	}
 	if sub.ThreadID != 0 {
 		t, err := s.store.ThreadWithPrivacy(ctx, sub.ThreadID)
 		if err != nil {
 			return out, err
 		}
-		thread, sub.GroupID, private = t.Thread, t.GroupID, 0
-		if t.PrivateMemberID != nil {
-			private = *t.PrivateMemberID
-		}
+		thread, sub.GroupID, private = t.Thread, t.GroupID, t.Private()
 	}
 	g, err := s.store.GroupByID(ctx, sub.GroupID)
 	if err != nil {
@@ -129,39 +130,14 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 			return out, err
 		}
 	}
-	if sub.ThreadID != 0 && private == 0 {
+	if sub.ThreadID != 0 && private == nil {
 		if err := mailflow.CanReadThreads(sub.Author, g, membership); err != nil && sub.Author != nil {
 			return out, err
 		}
 	}
-	var status mailflow.MessageStatus
-	if private != 0 {
-		status, err = mailflow.PrivatePostDecision(sub.Author, g, membership, private)
-	} else {
-		status, err = mailflow.PostDecision(sub.Author, g, membership)
-	}
+	status, err := s.decide(ctx, sub, g, membership, private)
 	if err != nil {
 		return out, err
-	}
-	if status == mailflow.MessageApproved && private == 0 && sub.Author != nil && g.TrustPosts > 0 {
-		approved, err := s.store.ApprovedPosts(ctx, g.ID, sub.Author.ID)
-		if err != nil {
-			return out, err
-		}
-		if mailflow.TrustHold(g.TrustPosts, approved, sub.Author, membership) {
-			status = mailflow.MessageHeld
-		}
-	}
-	if sub.Sender != nil {
-		if sub.Sender.DMARCFailed {
-			if g.DMARCFailure == mailflow.DMARCRefuse {
-				return out, &UnauthenticatedError{Summary: sub.Sender.Summary}
-			}
-			status = mailflow.MessageHeld
-		}
-		if status == mailflow.MessageApproved && private == 0 && !sub.Sender.Authenticated && mailflow.UnauthenticatedHold(g, membership) {
-			status = mailflow.MessageHeld
-		}
 	}
 
 	subject, err := cleanSubject(sub.Subject)
@@ -179,26 +155,7 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 		msgID = s.newMessageID()
 	}
 
-	msg := mailflow.Message{
-		GroupID:   g.ID,
-		FromEmail: sub.FromEmail,
-		MessageID: msgID,
-		Subject:   subject,
-		Body:      sub.Body,
-		RawSource: sub.RawSource,
-		Source:    sub.Source,
-		Status:    status,
-		InReplyTo: strings.Trim(sub.InReplyTo, "<>"),
-	}
-	if sub.Sender != nil {
-		msg.SenderAuth = sub.Sender.Summary
-	}
-	if sub.Author != nil {
-		msg.AuthorID = &sub.Author.ID
-		if msg.FromEmail == "" {
-			msg.FromEmail = sub.Author.Email
-		}
-	}
+	msg := newMessage(sub, g.ID, subject, msgID, status)
 
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if sub.ThreadID == 0 {
@@ -207,8 +164,8 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 			}
 			// Private before the hooks run, so the fan-out they queue
 			// reaches the member and the owners only.
-			if private != 0 {
-				if err := tx.SetThreadPrivate(ctx, thread.ID, private); err != nil {
+			if private != nil {
+				if err := tx.SetThreadPrivate(ctx, thread.ID, *private); err != nil {
 					return err
 				}
 			}
@@ -290,4 +247,87 @@ func (s *Service) newMessageID() string {
 	b := make([]byte, 15)
 	_, _ = rand.Read(b)
 	return "parley." + strings.ToLower(idEncoding.EncodeToString(b)) + "@" + s.mailDomain
+}
+
+// decide applies the group's policy to the submission: whether the post
+// is approved or held, or refused with the error. A new thread to one
+// owner is refused unless its addressee is an owner the author may write
+// to (mailflow.CanWriteToOwner).
+func (s *Service) decide(ctx context.Context, sub Submission, g mailflow.Group, membership *mailflow.Membership, private *mailflow.Private) (mailflow.MessageStatus, error) {
+	var status mailflow.MessageStatus
+	var err error
+	if private != nil && private.OwnerID != 0 && sub.ThreadID == 0 {
+		owner, err := s.store.Membership(ctx, g.ID, private.OwnerID)
+		if err != nil {
+			return "", err
+		}
+		if err := mailflow.CanWriteToOwner(sub.Author, g, membership, owner); err != nil {
+			return "", err
+		}
+	}
+	if private != nil {
+		status, err = mailflow.PrivatePostDecision(sub.Author, g, membership, *private)
+	} else {
+		status, err = mailflow.PostDecision(sub.Author, g, membership)
+	}
+	if err != nil {
+		return "", err
+	}
+	if status == mailflow.MessageApproved && private == nil && sub.Author != nil && g.TrustPosts > 0 {
+		approved, err := s.store.ApprovedPosts(ctx, g.ID, sub.Author.ID)
+		if err != nil {
+			return "", err
+		}
+		if mailflow.TrustHold(g.TrustPosts, approved, sub.Author, membership) {
+			status = mailflow.MessageHeld
+		}
+	}
+	if sub.Sender != nil {
+		if sub.Sender.DMARCFailed {
+			if g.DMARCFailure == mailflow.DMARCRefuse {
+				return "", &UnauthenticatedError{Summary: sub.Sender.Summary}
+			}
+			status = mailflow.MessageHeld
+		}
+		if status == mailflow.MessageApproved && private == nil && !sub.Sender.Authenticated && mailflow.UnauthenticatedHold(g, membership) {
+			status = mailflow.MessageHeld
+		}
+	}
+	return status, nil
+}
+
+// newMessage is the message to store for the submission.
+func newMessage(sub Submission, groupID int64, subject, msgID string, status mailflow.MessageStatus) mailflow.Message {
+	msg := mailflow.Message{
+		GroupID:   groupID,
+		FromEmail: sub.FromEmail,
+		MessageID: msgID,
+		Subject:   subject,
+		Body:      sub.Body,
+		RawSource: sub.RawSource,
+		Source:    sub.Source,
+		Status:    status,
+		InReplyTo: strings.Trim(sub.InReplyTo, "<>"),
+	}
+	if sub.Sender != nil {
+		msg.SenderAuth = sub.Sender.Summary
+	}
+	if sub.Author != nil {
+		msg.AuthorID = &sub.Author.ID
+		if msg.FromEmail == "" {
+			msg.FromEmail = sub.Author.Email
+		}
+	}
+	return msg
+}
+
+// checkBody refuses an empty body, and one too long or not UTF-8.
+func checkBody(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return mailflow.Invalid("body", "is required")
+	}
+	if len(body) > MaxBody || !utf8.ValidString(body) {
+		return mailflow.Invalid("body", fmt.Sprintf("must be valid UTF-8 text of at most %d bytes", MaxBody))
+	}
+	return nil
 }

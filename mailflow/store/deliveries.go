@@ -35,7 +35,7 @@ const (
 // 'suppressed' (the address is on the suppression list).
 //
 // A message of a private thread goes only to the thread's member and the
-// group's owners, and to them whatever their delivery mode but "none":
+// group's owners (or its one owner), and to them whatever their delivery mode but "none":
 // a digest, which the whole group shares, must never carry it.
 func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
 	var author int64
@@ -47,7 +47,7 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 	var lastP *int64
 	err = s.db.QueryRow(ctx, `
 		WITH th AS (
-			SELECT private_member_id FROM threads WHERE id = $7
+			SELECT private_member_id, private_owner_id FROM threads WHERE id = $7
 		), batch AS (
 			SELECT ms.user_id, u.email, u.status, u.email_verified_at, ms.echo_own_posts,
 			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
@@ -55,7 +55,8 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			LEFT JOIN th ON true
 			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.user_id > $2
 			  AND CASE WHEN th.private_member_id IS NULL THEN ms.delivery = 'immediate'
-			           ELSE ms.delivery <> 'none' AND (ms.user_id = th.private_member_id OR ms.role = 'owner') END
+			           ELSE ms.delivery <> 'none' AND (ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
+			                                            OR (th.private_owner_id IS NULL AND ms.role = 'owner')) END
 			ORDER BY ms.user_id
 			LIMIT $3
 		), ins AS (

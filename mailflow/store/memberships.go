@@ -144,3 +144,20 @@ func (s *Store) SetDelivery(ctx context.Context, groupID, userID int64, d mailfl
 	}
 	return prev, nil
 }
+
+// GroupsOwnedWith returns the groups ownerID is an active owner of and
+// viewerID an active member of, by name: those where the viewer may
+// write to that owner alone (mailflow.CanWriteToOwner decides, with the
+// two memberships).
+func (s *Store) GroupsOwnedWith(ctx context.Context, ownerID, viewerID int64) ([]mailflow.Group, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+groupCols+` FROM groups WHERE id IN (
+		SELECT o.group_id FROM memberships o
+		JOIN memberships v ON v.group_id = o.group_id AND v.user_id = $2 AND v.status = 'active'
+		WHERE o.user_id = $1 AND o.role = 'owner' AND o.status = 'active')
+		ORDER BY name, id`, ownerID, viewerID)
+	if err != nil {
+		return nil, mapErr(err, "list groups owned with")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mailflow.Group, error) { return scanGroup(r) })
+	return out, mapErr(err, "list groups owned with")
+}

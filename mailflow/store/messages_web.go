@@ -30,24 +30,39 @@ func (r extraScan) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.ex
 type WebThread struct {
 	mailflow.Thread
 	// PrivateMemberID is set on a private thread between that member and
-	// the group's owners.
+	// the group's owners, or, with PrivateOwnerID set, that one owner.
 	PrivateMemberID *int64
+	PrivateOwnerID  *int64
 }
 
-// ThreadWithPrivacy finds a thread and, for a private one, its member.
+// Private is whom the thread is between; nil for an ordinary thread.
+func (t WebThread) Private() *mailflow.Private {
+	if t.PrivateMemberID == nil {
+		return nil
+	}
+	p := mailflow.Private{MemberID: *t.PrivateMemberID}
+	if t.PrivateOwnerID != nil {
+		p.OwnerID = *t.PrivateOwnerID
+	}
+	return &p
+}
+
+// ThreadWithPrivacy finds a thread and, for a private one, whom it is
+// between.
 func (s *Store) ThreadWithPrivacy(ctx context.Context, id int64) (WebThread, error) {
 	var t WebThread
 	var err error
-	t.Thread, err = scanThread(extraScan{s.db.QueryRow(ctx, `SELECT `+threadCols+`, private_member_id FROM threads WHERE id = $1`, id),
-		[]any{&t.PrivateMemberID}})
+	t.Thread, err = scanThread(extraScan{s.db.QueryRow(ctx, `SELECT `+threadCols+`, private_member_id, private_owner_id FROM threads WHERE id = $1`, id),
+		[]any{&t.PrivateMemberID, &t.PrivateOwnerID}})
 	return t, mapErr(err, fmt.Sprintf("get thread %d", id))
 }
 
-// SetThreadPrivate makes a new thread private between memberID and the
-// group's owners. The posting service calls it in the transaction that
-// creates the thread, before the fan-out job is queued.
-func (s *Store) SetThreadPrivate(ctx context.Context, threadID, memberID int64) error {
-	_, err := s.db.Exec(ctx, `UPDATE threads SET private_member_id = $2 WHERE id = $1`, threadID, memberID)
+// SetThreadPrivate makes a new thread private between p's member and the
+// group's owners, or p's one owner. The posting service calls it in the
+// transaction that creates the thread, before the fan-out job is queued.
+func (s *Store) SetThreadPrivate(ctx context.Context, threadID int64, p mailflow.Private) error {
+	_, err := s.db.Exec(ctx, `UPDATE threads SET private_member_id = $2, private_owner_id = nullif($3, 0) WHERE id = $1`,
+		threadID, p.MemberID, p.OwnerID)
 	return mapErr(err, "make thread private")
 }
 
@@ -301,7 +316,8 @@ func (s *Store) SearchMessages(ctx context.Context, q string, scope mailflow.Rea
 			  AND ($5::bigint = 0 OR m.group_id = $5)
 			  AND ($4::boolean OR vm.status = 'active' OR g.archive_public
 			       OR ($3::boolean AND g.listed AND g.join_policy = 'open' AND vm.status IS DISTINCT FROM 'banned'))
-			  AND (t.private_member_id IS NULL OR $4 OR t.private_member_id = $2 OR (vm.status = 'active' AND vm.role = 'owner'))
+			  AND (t.private_member_id IS NULL OR $4 OR t.private_member_id = $2 OR t.private_owner_id = $2
+			       OR (t.private_owner_id IS NULL AND vm.status = 'active' AND vm.role = 'owner'))
 			  AND `+visibleSQL("$2", "false")+`
 			ORDER BY rank DESC, m.created_at DESC, m.id DESC
 			LIMIT $6 OFFSET $7

@@ -165,7 +165,7 @@ func TestPrivateThreadFanOut(t *testing.T) {
 	}
 
 	private, _ := f.st.CreateThread(ctx, f.g.ID, "To the owners", &f.ann.ID)
-	if err := f.st.SetThreadPrivate(ctx, private.ID, f.ann.ID); err != nil {
+	if err := f.st.SetThreadPrivate(ctx, private.ID, mailflow.Private{MemberID: f.ann.ID}); err != nil {
 		t.Fatal(err)
 	}
 	m = f.post(t, private, f.ann, mailflow.MessageApproved, "just you")
@@ -200,7 +200,7 @@ func TestSearchMessagesScope(t *testing.T) {
 			t.Fatal(err)
 		}
 		if private {
-			if err := f.st.SetThreadPrivate(ctx, th.ID, f.ann.ID); err != nil {
+			if err := f.st.SetThreadPrivate(ctx, th.ID, mailflow.Private{MemberID: f.ann.ID}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -268,8 +268,9 @@ const activeMember = `EXISTS (SELECT 1 FROM memberships am WHERE am.group_id = r
 // (visibleSQL) and, in a private thread, reads that thread.
 var resourceVisible = `(r.message_id IS NULL OR EXISTS (SELECT 1 FROM messages m JOIN threads th ON th.id = m.thread_id
 	WHERE m.id = r.message_id
-	AND (th.private_member_id IS NULL OR th.private_member_id = $1 OR $2
-		OR EXISTS (SELECT 1 FROM memberships om WHERE om.group_id = r.group_id AND om.user_id = $1 AND om.status = 'active' AND om.role = 'owner'))
+	AND (th.private_member_id IS NULL OR th.private_member_id = $1 OR th.private_owner_id = $1 OR $2
+		OR (th.private_owner_id IS NULL AND EXISTS (SELECT 1 FROM memberships om
+			WHERE om.group_id = r.group_id AND om.user_id = $1 AND om.status = 'active' AND om.role = 'owner')))
 	AND ` + visibleSQL("$1", `($3 OR $2 OR EXISTS (SELECT 1 FROM memberships mm WHERE mm.group_id = r.group_id AND mm.user_id = $1
 		AND mm.status = 'active' AND mm.role IN ('owner', 'moderator')))`) + `))`
 

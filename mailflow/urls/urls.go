@@ -17,7 +17,9 @@ const (
 	ThreadPath        = "/g/:slug/t/:id"
 	ArchivePath       = "/g/:slug/archive"
 	ModerationPath    = "/g/:slug/moderation"
-	AcceptInvitePath  = "/g/:slug/accept-invite" // ?token=
+	ContactOwnersPath = "/g/:slug/contact-owners"       // write to every owner
+	ContactOwnerPath  = "/g/:slug/contact-owners/:user" // write to one owner
+	AcceptInvitePath  = "/g/:slug/accept-invite"        // ?token=
 	UnsubscribePath   = "/u/:token"
 	UndoPath          = "/undo/:token"
 	EmailSettingsPath = "/email-settings/:token"

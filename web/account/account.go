@@ -50,7 +50,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.GET("/login", h.loginForm)
 	rg.POST("/login", h.login)
 	rg.POST("/logout", h.logout)
-	rg.GET(urls.VerifyEmailPath, h.verifyEmail)
+	rg.GET(urls.VerifyEmailPath, h.verifyEmailForm)
+	rg.POST(urls.VerifyEmailPath, h.verifyEmail)
 	rg.POST("/verify-email/resend", sh.RequireUser, h.resendVerification)
 	rg.GET(urls.ConfirmEmailPath, h.confirmNewEmail)
 	rg.GET("/forgot-password", h.forgotForm)
@@ -295,25 +296,6 @@ func (h *handler) logout(c *gin.Context) {
 
 func (h *handler) message(c *gin.Context, status int, title, text, link, linkText string) {
 	h.Shell.HTML(c, status, "message", page.Data{Title: title, Page: gin.H{"Text": text, "Link": link, "LinkText": linkText}})
-}
-
-func (h *handler) verifyEmail(c *gin.Context) {
-	u, err := h.Accounts.VerifyEmail(c.Request.Context(), c.Query("token"))
-	if errors.Is(err, accounts.ErrBadLink) {
-		h.message(c, http.StatusBadRequest, "This link does not work any more",
-			"Confirmation links work for 7 days, for the address they were sent to. Log in and ask for a new one.", "/login", "Log in")
-		return
-	}
-	if err != nil {
-		h.Shell.Fail(c, err)
-		return
-	}
-	if cur := session.Get(c); cur != nil && cur.User.ID == u.ID {
-		h.Shell.Flash(c, "Thank you: your address "+u.Email+" is confirmed.")
-		h.Shell.Redirect(c, "/")
-		return
-	}
-	h.message(c, http.StatusOK, "Address confirmed", "Thank you: "+u.Email+" is confirmed. You can log in now.", "/login", "Log in")
 }
 
 func (h *handler) resendVerification(c *gin.Context) {

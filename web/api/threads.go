@@ -100,8 +100,8 @@ func (h *handler) loadThread(c *gin.Context) (mailflow.Thread, mailflow.Group, *
 	if err == nil {
 		// A private thread (a member and the group's owners) is read by
 		// them only; the rest by whoever reads the group's threads.
-		if wt.PrivateMemberID != nil {
-			err = mailflow.CanReadPrivateThread(actor(c), m, *wt.PrivateMemberID)
+		if p := wt.Private(); p != nil {
+			err = mailflow.CanReadPrivateThread(actor(c), m, *p)
 		} else {
 			err = mailflow.CanReadThreads(actor(c), g, m)
 		}

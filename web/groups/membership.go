@@ -166,6 +166,7 @@ type membersView struct {
 	Banned    []mailflow.Member
 	Moderator bool // sees requests, invitations and bans
 	Manager   bool // decides requests, changes roles, removes
+	CanWrite  bool // may write to an owner (the envelope beside each)
 	Self      int64
 }
 
@@ -188,7 +189,8 @@ func (h *handler) members(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	v := membersView{Group: g, Moderator: mailflow.IsGroupModerator(u, m), Manager: mailflow.CanManageMembers(u, g, m) == nil, Self: u.ID}
+	v := membersView{Group: g, Moderator: mailflow.IsGroupModerator(u, m), Manager: mailflow.CanManageMembers(u, g, m) == nil, Self: u.ID,
+		CanWrite: mailflow.CanWriteToOwners(u, g, m) == nil}
 	for _, x := range list {
 		switch x.Status {
 		case mailflow.MemberActive:

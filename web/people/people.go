@@ -85,12 +85,46 @@ func (h *handler) profile(c *gin.Context) {
 			}
 		}
 	}
+	var writeIn []mailflow.Group
+	if !self {
+		if writeIn, err = h.writableOwnedGroups(c, viewer, person.ID); err != nil {
+			h.Shell.Fail(c, err)
+			return
+		}
+	}
 	h.Shell.HTML(c, http.StatusOK, "profile", page.Data{Title: person.Name, Nav: "profile", Page: gin.H{
-		"Person": person, "Self": self, "ShowGroups": showGroups, "Groups": visible,
+		"Person": person, "Self": self, "ShowGroups": showGroups, "Groups": visible, "WriteIn": writeIn,
 		"CanManage": mailflow.CanManageUsers(viewer) == nil,
 		// My subscriptions: each row's forms come back to this page.
 		"Deliveries": page.DeliveryChoices(), "Back": h.Shell.URL("/people/" + strconv.FormatInt(person.ID, 10)),
 	}})
+}
+
+// writableOwnedGroups are the groups where the viewer may write to the
+// person alone, as one of its owners (mailflow.CanWriteToOwner): the
+// profile's "Send a message", one per group, since the private thread it
+// starts belongs to a group.
+func (h *handler) writableOwnedGroups(c *gin.Context, viewer *mailflow.User, ownerID int64) ([]mailflow.Group, error) {
+	ctx := c.Request.Context()
+	groups, err := h.Store.GroupsOwnedWith(ctx, ownerID, viewer.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []mailflow.Group
+	for _, g := range groups {
+		vm, err := h.Store.Membership(ctx, g.ID, viewer.ID)
+		if err != nil {
+			return nil, err
+		}
+		om, err := h.Store.Membership(ctx, g.ID, ownerID)
+		if err != nil {
+			return nil, err
+		}
+		if mailflow.CanWriteToOwner(viewer, g, vm, om) == nil {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // picture serves a stored picture. Keys are random and change with every

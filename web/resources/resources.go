@@ -143,7 +143,7 @@ func (h *handler) loadFor(c *gin.Context, u *mailflow.User, id int64) (loaded, b
 			h.Shell.Fail(c, err)
 			return l, false
 		}
-		l.From = &mailflow.AttachedTo{Message: msg.Message, State: msg.State, PrivateMemberID: t.PrivateMemberID}
+		l.From = &mailflow.AttachedTo{Message: msg.Message, State: msg.State, Private: t.Private()}
 	}
 	if err := mailflow.CanAccessResource(u, l.Membership, l.From); err != nil {
 		h.Shell.Fail(c, err)

@@ -2,48 +2,83 @@ package threads
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/posting"
+	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/web/page"
 )
 
-type contactPage struct{ Group mailflow.Group }
+// Writing to a group's owners: to all of them at /g/SLUG/contact-owners,
+// or to one of them (Connect's envelope beside an owner's name, and "Send
+// a message" on their profile) at /g/SLUG/contact-owners/USER. Either
+// starts a private thread that only the writer and those owners read.
 
-// contactOwnersForm: GET /g/:slug/contact-owners.
+type contactPage struct {
+	Group  mailflow.Group
+	Owner  *mailflow.User // nil: every owner
+	Action string         // the path the form posts to
+}
+
+// addressee is the one owner written to: their account and their
+// membership of the group (nil when they have none), which the policy
+// judges; a path with no owner in it writes to every owner.
+type addressee struct {
+	user       mailflow.User
+	membership *mailflow.Membership
+}
+
+// contactOwnersForm: GET /g/:slug/contact-owners[/:user].
 func (h *handler) contactOwnersForm(c *gin.Context) {
-	r, ok := h.loadWriter(c)
+	r, ok := h.loadGroup(c)
 	if !ok {
 		return
 	}
-	h.renderContact(c, r, http.StatusOK, nil, nil)
+	to, ok := h.loadAddressee(c, r)
+	if !ok {
+		return
+	}
+	if err := canContact(r, to); err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.renderContact(c, r, to, http.StatusOK, nil, nil)
 }
 
-// contactOwners: POST /g/:slug/contact-owners starts a private thread
-// between the member and the group's owners: only they read it, and only
-// they are mailed it; replies stay in it. A message that fails is shown
-// again in the form, with the reason beside it.
+// contactOwners: POST /g/:slug/contact-owners[/:user] starts a private
+// thread between the member and the group's owners, or the one owner
+// named: only they read it, and only they are mailed it; replies stay in
+// it. A message that fails is shown again in the form, with the reason
+// beside it.
 func (h *handler) contactOwners(c *gin.Context) {
 	r, ok := h.loadGroup(c)
 	if !ok {
 		return
 	}
+	to, ok := h.loadAddressee(c, r)
+	if !ok {
+		return
+	}
 	f := readThreadForm(c)
-	err := mailflow.CanWriteToOwners(r.user, r.group, r.membership)
+	err := canContact(r, to)
 	if err == nil {
 		if errs := f.validate(); len(errs) > 0 {
-			h.renderContact(c, r, http.StatusUnprocessableEntity, f.values(), errs)
+			h.renderContact(c, r, to, http.StatusUnprocessableEntity, f.values(), errs)
 			return
 		}
+		sub := posting.Submission{Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
+			Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb}
+		done := "Your message was sent to the group's owners."
+		if to != nil {
+			sub.PrivateOwnerID = to.user.ID
+			done = "Your message was sent to " + to.user.Name + "."
+		}
 		var acc posting.Accepted
-		acc, err = h.Posting.Accept(c.Request.Context(), posting.Submission{
-			Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
-			Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb,
-		})
-		if err == nil {
-			h.posted(c, acc, "Your message was sent to the group's owners.")
+		if acc, err = h.Posting.Accept(c.Request.Context(), sub); err == nil {
+			h.posted(c, acc, done)
 			return
 		}
 	}
@@ -52,24 +87,49 @@ func (h *handler) contactOwners(c *gin.Context) {
 		h.postFail(c, err)
 		return
 	}
-	h.renderContact(c, r, status, f.values(), errs)
+	h.renderContact(c, r, to, status, f.values(), errs)
 }
 
-// loadWriter reads the group and checks that the member may write to
-// its owners.
-func (h *handler) loadWriter(c *gin.Context) (reader, bool) {
-	r, ok := h.loadGroup(c)
-	if !ok {
-		return r, false
+// loadAddressee reads the owner named in the path, if any; a malformed
+// or unknown one is not found.
+func (h *handler) loadAddressee(c *gin.Context, r reader) (*addressee, bool) {
+	raw := c.Param("user")
+	if raw == "" {
+		return nil, true
 	}
-	if err := mailflow.CanWriteToOwners(r.user, r.group, r.membership); err != nil {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		h.Shell.Fail(c, mailflow.ErrNotFound)
+		return nil, false
+	}
+	ctx := c.Request.Context()
+	u, err := h.Store.UserByID(ctx, id)
+	var m *mailflow.Membership
+	if err == nil {
+		m, err = h.Store.Membership(ctx, r.group.ID, id)
+	}
+	if err != nil {
 		h.Shell.Fail(c, err)
-		return r, false
+		return nil, false
 	}
-	return r, true
+	return &addressee{user: u, membership: m}, true
 }
 
-func (h *handler) renderContact(c *gin.Context, r reader, status int, form, errs map[string]string) {
-	h.Shell.HTML(c, status, "contact_owners", page.Data{Title: "Write to the owners of " + r.group.Name, Form: form, Errors: errs,
-		Page: contactPage{Group: r.group}})
+// canContact is the policy of writing to the owners, or to one of them.
+func canContact(r reader, to *addressee) error {
+	if to == nil {
+		return mailflow.CanWriteToOwners(r.user, r.group, r.membership)
+	}
+	return mailflow.CanWriteToOwner(r.user, r.group, r.membership, to.membership)
+}
+
+func (h *handler) renderContact(c *gin.Context, r reader, to *addressee, status int, form, errs map[string]string) {
+	p := contactPage{Group: r.group, Action: urls.Path(urls.ContactOwnersPath, r.group.Slug)}
+	title := "Write to the owners of " + r.group.Name
+	if to != nil {
+		p.Owner = &to.user
+		p.Action = urls.Path(urls.ContactOwnerPath, r.group.Slug, strconv.FormatInt(to.user.ID, 10))
+		title = "Send a message to " + to.user.Name
+	}
+	h.Shell.HTML(c, status, "contact_owners", page.Data{Title: title, Form: form, Errors: errs, Page: p})
 }

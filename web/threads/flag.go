@@ -99,7 +99,7 @@ func (h *handler) loadFlaggable(c *gin.Context) (reader, store.WebThread, store.
 		return r, t, m, false
 	}
 	if t, err = h.Store.ThreadWithPrivacy(ctx, m.ThreadID); err == nil {
-		err = mailflow.CanReadThread(r.user, g, r.membership, g.ArchivePublic, t.PrivateMemberID)
+		err = mailflow.CanReadThread(r.user, g, r.membership, g.ArchivePublic, t.Private())
 	}
 	if err == nil && !r.canSee(m) {
 		err = mailflow.ErrNotFound

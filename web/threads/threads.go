@@ -55,8 +55,10 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	streamedPOST(d.Shell, rg, "/g/:slug/threads", signedIn, h.createThread)
 	rg.GET("/compose", signedIn, h.composeForm)
 	streamedPOST(d.Shell, rg, "/compose", signedIn, h.compose)
-	rg.GET("/g/:slug/contact-owners", signedIn, h.contactOwnersForm)
-	rg.POST("/g/:slug/contact-owners", signedIn, h.contactOwners)
+	rg.GET(urls.ContactOwnersPath, signedIn, h.contactOwnersForm)
+	rg.POST(urls.ContactOwnersPath, signedIn, h.contactOwners)
+	rg.GET(urls.ContactOwnerPath, signedIn, h.contactOwnersForm)
+	rg.POST(urls.ContactOwnerPath, signedIn, h.contactOwners)
 	rg.GET("/messages/:id/flag", signedIn, h.flagConfirm)
 	rg.POST("/messages/:id/flag", signedIn, h.flag)
 	rg.GET(urls.ArchivePath, h.archive)
@@ -109,7 +111,7 @@ func (r reader) canSee(m store.ListedMessage) bool {
 // a new thread, t nil): a private thread has rules of its own.
 func (r reader) postDecision(t *store.WebThread) (mailflow.MessageStatus, error) {
 	if t != nil && t.PrivateMemberID != nil {
-		return mailflow.PrivatePostDecision(r.user, r.group, r.membership, *t.PrivateMemberID)
+		return mailflow.PrivatePostDecision(r.user, r.group, r.membership, *t.Private())
 	}
 	return mailflow.PostDecision(r.user, r.group, r.membership)
 }
@@ -163,7 +165,7 @@ func (h *handler) loadThread(c *gin.Context) (reader, store.WebThread, bool) {
 	case errors.Is(err, mailflow.ErrNotFound) || (err == nil && t.GroupID != r.group.ID):
 		err = mailflow.ErrNotFound
 	case err == nil:
-		err = mailflow.CanReadThread(r.user, r.group, r.membership, r.group.ArchivePublic, t.PrivateMemberID)
+		err = mailflow.CanReadThread(r.user, r.group, r.membership, r.group.ArchivePublic, t.Private())
 	}
 	if err != nil {
 		h.deny(c, r, err)
