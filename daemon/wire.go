@@ -134,7 +134,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.sender = outbound.NewSender(st, renderer, transport, c.keys, links, cfg.MailDomain, c.metrics, log, outbound.SenderConfig{
 		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
-		Failures: c.bounces,
+		Failures: c.bounces, Files: c.blobs,
 	})
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,

@@ -256,6 +256,7 @@ type Group struct {
 	DisplayLocation      string     `json:"display_location"`
 	ArchivePublic        bool       `json:"archive_public"` // the archive is readable without signing in
 	TrustPosts           int        `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
+	AttachMaxKB          int        `json:"attach_max_kb"`  // files up to this size are attached to group email, larger ones linked (0: all linked)
 	CreatedBy            *int64     `json:"created_by"`
 	CreatedAt            time.Time  `json:"created_at"`
 	UpdatedAt            time.Time  `json:"updated_at"`

@@ -14,6 +14,10 @@ import (
 // MaxTrustPosts bounds Settings.TrustPosts.
 const MaxTrustPosts = 100
 
+// MaxAttachKB bounds Settings.AttachMaxKB: mail much bigger than 10 MB
+// is refused by many providers (the migration holds the same bound).
+const MaxAttachKB = 10240
+
 // Settings are a group's settings as a face gives them. A nil field is
 // "not given": an update leaves it as it is, a create leaves its default.
 // Field names in errors are the JSON API's, which the form shares.
@@ -32,6 +36,7 @@ type Settings struct {
 	ArchivePublic        *bool
 	TrustPosts           *int
 	DMARCFailure         *string
+	AttachMaxKB          *int // attach files up to this many KB to group email (0: link them all)
 }
 
 // Change is one create or update: the settings and, from the form, the
@@ -225,6 +230,12 @@ func applyChoices(in Settings, g *mailflow.Group) Problems {
 			p = append(p, mailflow.Invalid("trust_posts", fmt.Sprintf("must be from 0 to %d", MaxTrustPosts)))
 		}
 		g.TrustPosts = *in.TrustPosts
+	}
+	if in.AttachMaxKB != nil {
+		if n := *in.AttachMaxKB; n < 0 || n > MaxAttachKB {
+			p = append(p, mailflow.Invalid("attach_max_kb", fmt.Sprintf("must be from 0 to %d", MaxAttachKB)))
+		}
+		g.AttachMaxKB = *in.AttachMaxKB
 	}
 	return p
 }

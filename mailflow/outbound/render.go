@@ -304,6 +304,13 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	// Keeps Exchange and Outlook from sending out-of-office replies to list mail.
 	m = appendField(m, "X-Auto-Response-Suppress", "OOF")
 	m = appendField(m, "MIME-Version", "1.0")
+	// With files attached, the text and HTML alternatives are the first
+	// part of a multipart/mixed (RFC 2046 §5.1.3) and the files follow.
+	mixed := "=_parley_m" + hex.EncodeToString(sum[12:24])
+	if attached(p.Files) {
+		m = appendField(m, "Content-Type", `multipart/mixed; boundary="`+mixed+`"`)
+		m = append(m, "\r\n--"+mixed+"\r\n"...)
+	}
 	m = appendField(m, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	m = append(m, "\r\n--"...)
 	m = append(m, boundary...)
@@ -323,6 +330,10 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	hp = append(hp, "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 	pr.html = appendQP(hp, endLine(part.Bytes()))
 	pr.tail = []byte("--" + boundary + "--\r\n")
+	if attached(p.Files) {
+		pr.tail = append(pr.tail, attachments(p.Files, mixed)...)
+		pr.tail = append(pr.tail, "--"+mixed+"--\r\n"...)
+	}
 	return pr, nil
 }
 

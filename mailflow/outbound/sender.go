@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -29,6 +31,9 @@ type SenderConfig struct {
 	// Failures scores a relay's permanent refusal (5xx) of a delivery
 	// (bounce.Service is one); nil: refusals only fail the delivery.
 	Failures FailureScorer
+	// Files holds the files of messages, for groups that attach them to
+	// group email (Group.AttachMaxKB); nil: files are always linked.
+	Files blobstore.Store
 }
 
 // FailureScorer is told when the relay refuses a delivery for good.
@@ -362,7 +367,14 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	}
 	post := Post{Group: g, Thread: t, Message: m, AuthorName: m.AuthorName, AuthorEmail: m.FromEmail, References: refs}
 	for _, f := range files[m.ID] {
-		post.Files = append(post.Files, File{ID: f.ID, Name: f.Name, Size: f.Size})
+		file := File{ID: f.ID, Name: f.Name, Size: f.Size, ContentType: f.ContentType}
+		if s.cfg.Files != nil && g.AttachMaxKB > 0 && f.Size <= int64(g.AttachMaxKB)*1024 {
+			if file.Data, err = s.readFile(ctx, f.BlobKey, f.Size); err != nil {
+				// Linked instead: a missing file must not stop the post.
+				s.log.Warn("attaching a file to group email; linking it instead", "resource_id", f.ID, "err", err)
+			}
+		}
+		post.Files = append(post.Files, file)
 	}
 	if post.AuthorName == "" {
 		post.AuthorName = m.FromEmail
@@ -384,4 +396,21 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 		s.order = s.order[1:]
 	}
 	return pm, nil
+}
+
+// readFile reads a message's file for attaching, at most size bytes.
+func (s *Sender) readFile(ctx context.Context, key string, size int64) ([]byte, error) {
+	rc, _, err := s.cfg.Files.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading file %s: %w", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, size+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading file %s: %w", key, err)
+	}
+	if int64(len(b)) != size {
+		return nil, fmt.Errorf("reading file %s: %d bytes, not %d", key, len(b), size)
+	}
+	return b, nil
 }

@@ -39,6 +39,7 @@ type groupIn struct {
 	Official             *bool   `json:"official"`
 	ArchivePublic        *bool   `json:"archive_public"`
 	TrustPosts           *int    `json:"trust_posts"`
+	AttachMaxKB          *int    `json:"attach_max_kb"`
 	DMARCFailure         *string `json:"dmarc_failure"`
 }
 
@@ -47,7 +48,7 @@ func (in groupIn) change() groups.Change {
 		Name: in.Name, Description: in.Description, Category: in.Category, JoinPolicy: in.JoinPolicy,
 		Listed: in.Listed, Moderated: in.Moderated, MemberListVisibility: in.MemberListVisibility,
 		ReplyTo: in.ReplyTo, Location: in.Location, DisplayLocation: in.DisplayLocation, Official: in.Official,
-		ArchivePublic: in.ArchivePublic, TrustPosts: in.TrustPosts, DMARCFailure: in.DMARCFailure,
+		ArchivePublic: in.ArchivePublic, TrustPosts: in.TrustPosts, AttachMaxKB: in.AttachMaxKB, DMARCFailure: in.DMARCFailure,
 	}}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // groupFields are the inputs of the group form, kept to fill it again.
 var groupFields = []string{"name", "slug", "category", "description", "owners", "whitelist", "official", "join_policy",
-	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure"}
+	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure", "attach_max_kb"}
 
 // groupInput is the checked group form: a change for the group
 // service, with the accounts its owners and whitelist fields name.
@@ -43,6 +43,7 @@ var choiceMessages = map[string]string{
 	"reply_to":               "Choose where replies go.",
 	"dmarc_failure":          "Choose what happens to mail failing its domain's DMARC policy.",
 	"trust_posts":            "Enter a number from 0 to 100.",
+	"attach_max_kb":          "Enter a number of KB from 0 to 10240.",
 }
 
 // addErr records err, a problem the group service found, beside its
@@ -162,6 +163,15 @@ func formChange(form map[string]string, errs *mailflow.FieldErrors, creating boo
 		trust = n
 	}
 	ch.TrustPosts = &trust
+	attach := 0 // an empty field means link every file
+	if t := strings.TrimSpace(form["attach_max_kb"]); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			errs.Add("attach_max_kb", choiceMessages["attach_max_kb"])
+		}
+		attach = n
+	}
+	ch.AttachMaxKB = &attach
 	return ch
 }
 
@@ -245,7 +255,7 @@ func groupFormValues(g mailflow.Group, cats []mailflow.Category) map[string]stri
 		"name": g.Name, "slug": g.Slug, "description": g.Description, "join_policy": string(g.JoinPolicy),
 		"member_list_visibility": string(g.MemberListVisibility), "reply_to": string(g.ReplyTo),
 		"location": g.Location, "display_location": g.DisplayLocation, "archive": "members",
-		"trust_posts": strconv.Itoa(g.TrustPosts), "dmarc_failure": string(g.DMARCFailure),
+		"trust_posts": strconv.Itoa(g.TrustPosts), "attach_max_kb": strconv.Itoa(g.AttachMaxKB), "dmarc_failure": string(g.DMARCFailure),
 	}
 	if f["dmarc_failure"] == "" {
 		f["dmarc_failure"] = string(mailflow.DMARCHold)
