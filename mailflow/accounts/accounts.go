@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -219,7 +219,7 @@ func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailf
 	}
 	text := fmt.Sprintf("%s by opening this link (it works for 7 days):\n\n%s\n\nIf you did not ask for this, ignore this email and nothing will change.\n",
 		intro, link)
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: addr, Subject: subject, Text: text})
+	return tx.Enqueue(ctx, notice.Args{To: addr, Subject: subject, Text: text})
 }
 
 // ResendVerification mails a fresh verification link to an unverified member.
@@ -343,7 +343,7 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) erro
 	text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password of your %s account. Choose a new password here; the link works once, for one hour:\n\n%s\n\nIf you did not ask, ignore this email: your password stays as it is.\n",
 		u.Name, s.Brand, s.URLs.ResetPassword(u.ID, resetFingerprint(u), s.now().Add(ResetTTL)))
 	return s.Store.Tx(ctx, func(tx *store.Store) error {
-		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text})
+		return tx.Enqueue(ctx, notice.Args{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text})
 	})
 }
 
@@ -457,7 +457,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, u mailflow.User, pw, n
 			return err
 		}
 		note := fmt.Sprintf("Hello %s,\n\nSomeone signed in to your %s account asked to move it to %s. It moves only if that address confirms.\nIf this was not you, change your password now.\n", u.Name, s.Brand, addr)
-		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Your " + s.Brand + " address is about to change", Text: note})
+		return tx.Enqueue(ctx, notice.Args{To: u.Email, Subject: "Your " + s.Brand + " address is about to change", Text: note})
 	})
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 )
@@ -68,7 +68,7 @@ func (s *Service) Invite(ctx context.Context, inviter mailflow.User, addrs []str
 			}
 			text := fmt.Sprintf("Hello,\n\n%s invites you to %s.\n\nAccept here (the link works for 30 days):\n\n%s\n\nIf you do not want to join, ignore this email; nothing happens.\n",
 				inviter.Name, what, s.URLs.SiteInvitation(gid, key, s.now().Add(InviteTTL)))
-			if err := tx.Enqueue(ctx, outbound.SystemMailArgs{To: addr, Subject: inviter.Name + " invites you to " + what, Text: text}); err != nil {
+			if err := tx.Enqueue(ctx, notice.Args{To: addr, Subject: inviter.Name + " invites you to " + what, Text: text}); err != nil {
 				return err
 			}
 			res.Sent = append(res.Sent, addr)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -164,7 +164,7 @@ func (s *Service) notify(ctx context.Context, tx *store.Store, email, why string
 			"This usually means the mailbox was full or unreachable for a while.\n\nTo start receiving email again, open this link and press the button:\n%s\n\n-- \n%s\n",
 			s.BrandTitle, email, link, s.BrandTitle)
 	}
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: email, Subject: subject, Text: text})
+	return tx.Enqueue(ctx, notice.Args{To: email, Subject: subject, Text: text})
 }
 
 func fromStore(b store.BounceScore) Score {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/inbound/parse"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 )
 
 // joinLinkFor is how long a subscribe confirmation link works.
@@ -69,7 +69,7 @@ On the web: %s
 			return "", err
 		}
 		for _, o := range owners {
-			err := p.sendSystem(ctx, outbound.SystemMailArgs{To: o.Email, ReplyTo: from,
+			err := p.sendSystem(ctx, notice.Args{To: o.Email, ReplyTo: from,
 				Subject: "[" + g.Name + " owners] " + m.Subject,
 				Text:    fmt.Sprintf("%s wrote to the owners of %s:\n\n%s\n", from, g.Name, excerpt(m.Text, 100_000))})
 			if err != nil {

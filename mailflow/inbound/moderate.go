@@ -10,7 +10,7 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound/parse"
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 )
 
@@ -83,7 +83,7 @@ func moderationAnswer(text string) (posting.Decision, string, bool) {
 
 // tellModerator answers a moderator's email, and says so for the trace.
 func (p *Processor) tellModerator(ctx context.Context, mod mailflow.User, m *parse.Message, text string) string {
-	err := p.sendSystem(ctx, outbound.SystemMailArgs{To: mod.Email, Subject: "Re: " + m.Subject, Text: text + "\n", InReplyTo: m.MessageID})
+	err := p.sendSystem(ctx, notice.Args{To: mod.Email, Subject: "Re: " + m.Subject, Text: text + "\n", InReplyTo: m.MessageID})
 	if err != nil {
 		p.Log.Warn("answering a moderator", "err", err)
 	}

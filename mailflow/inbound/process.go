@@ -20,7 +20,7 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -462,10 +462,10 @@ func (p *Processor) explain(ctx context.Context, to, reason, subject, text strin
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, p.sendSystem(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text, InReplyTo: m.MessageID, AutoReply: true})
+	return true, p.sendSystem(ctx, notice.Args{To: to, Subject: subject, Text: text, InReplyTo: m.MessageID, AutoReply: true})
 }
 
-func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) error {
+func (p *Processor) sendSystem(ctx context.Context, a notice.Args) error {
 	return p.Store.Tx(ctx, func(tx *store.Store) error {
 		return tx.Enqueue(ctx, a)
 	})

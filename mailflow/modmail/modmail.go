@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -49,7 +50,7 @@ func Notices(keys sign.Keys, links *urls.Map, brand, mailDomain string) func(ctx
 			// Answering the notice decides too: its reply address names the
 			// moderator and the message, signed.
 			replyTo := g.Slug + "+m-" + keys.ModerateToken(mod.ID, m.ID) + "@" + mailDomain
-			args := outbound.SystemMailArgs{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text, ReplyTo: replyTo}
+			args := notice.Args{To: mod.Email, Subject: "To moderate in " + g.Name + ": " + m.Subject, Text: text, ReplyTo: replyTo}
 			if err := tx.Enqueue(ctx, args); err != nil {
 				return fmt.Errorf("queueing a moderation notice: %w", err)
 			}
@@ -102,6 +103,6 @@ func VetoNotices(brand string) func(ctx context.Context, tx *store.Store, g mail
 			text += "\nTheir reason: " + reason + "\n"
 		}
 		text += "\nThis is what you wrote:\n\n" + m.Body + "\n\n-- \n" + brand + "\n"
-		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: m.FromEmail, Subject: "Not accepted: " + m.Subject, Text: text})
+		return tx.Enqueue(ctx, notice.Args{To: m.FromEmail, Subject: "Not accepted: " + m.Subject, Text: text})
 	}
 }

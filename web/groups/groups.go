@@ -15,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -113,7 +113,7 @@ func (h *handler) audit(c *gin.Context, tx *store.Store, action, targetType, tar
 // sendMail queues a system email in tx, so it goes if and only if the
 // change it tells of commits.
 func (h *handler) sendMail(ctx context.Context, tx *store.Store, to, subject, text string) error {
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text})
+	return tx.Enqueue(ctx, notice.Args{To: to, Subject: subject, Text: text})
 }
 
 // flashError sets a flash shown as an error on the next page.
