@@ -38,6 +38,7 @@ import (
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
@@ -118,7 +119,11 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	r.bounces = &bounce.Service{Store: st, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.bounces = &bounce.Service{Store: st, Keys: r.keys, URLs: links, Notices: notices, Settings: bounce.DefaultSettings(), Log: log}
 	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond, Failures: r.bounces})
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
