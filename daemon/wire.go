@@ -126,8 +126,8 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		return nil, err
 	}
 	c.posting = posting.New(st, cfg.MailDomain, log, posting.Hooks{
-		Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(c.keys, links, cfg.BrandTitle, cfg.MailDomain)},
-		Decide: []posting.DecideHook{modmail.VetoNotices(cfg.BrandTitle)},
+		Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(c.keys, links, c.notices, cfg.MailDomain)},
+		Decide: []posting.DecideHook{modmail.VetoNotices(c.notices)},
 	})
 	c.bounces = &bounce.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Log: log,
 		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
@@ -144,7 +144,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	})
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
-		URLs: links, BrandTitle: cfg.BrandTitle, Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		URLs: links, Notices: c.notices, Limits: parse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
 		SenderAuth: newSenderAuth(cfg)}

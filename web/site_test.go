@@ -84,8 +84,8 @@ func newTestSite(t *testing.T) *testSite {
 		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
 		SecretKey: s.secret, MailDomain: "lists.test", Keys: s.keys, Origin: origin,
 		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
-		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Notices: notices, Log: log},
-		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
+		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Notices: notices, Log: log}, Notices: notices,
+		Blobs: blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
 		Webhooks: &webhooks.Deps{PostmarkUser: "postmark", PostmarkPassword: "test-password", MailgunKey: "test-mailgun-key",

@@ -127,8 +127,8 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond, Failures: r.bounces})
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
-	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, "Parley", domain)}})
-	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley",
+	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, notices, domain)}})
+	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, Notices: notices,
 		Limits: parse.Limits{}, Log: log, DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	r.proc = proc

@@ -27,9 +27,10 @@ import (
 type Deps struct {
 	Shell      *page.Shell
 	Store      *store.Store
-	Keys       sign.Keys // checks invitation links
-	URLs       *urls.Map // links in the mail it sends
-	MailDomain string    // a group's address is SLUG@MAIL_DOMAIN
+	Keys       sign.Keys     // checks invitation links
+	URLs       *urls.Map     // links in the mail it sends
+	Notices    notice.Sender // writes and queues that mail
+	MailDomain string        // a group's address is SLUG@MAIL_DOMAIN
 	Log        *slog.Logger
 }
 
@@ -112,8 +113,8 @@ func (h *handler) audit(c *gin.Context, tx *store.Store, action, targetType, tar
 
 // sendMail queues a system email in tx, so it goes if and only if the
 // change it tells of commits.
-func (h *handler) sendMail(ctx context.Context, tx *store.Store, to, subject, text string) error {
-	return tx.Enqueue(ctx, notice.Args{To: to, Subject: subject, Text: text})
+func (h *handler) sendMail(ctx context.Context, tx *store.Store, to string, f notice.Facts) error {
+	return h.Notices.Send(ctx, tx, notice.Mail{To: to, Facts: f})
 }
 
 // flashError sets a flash shown as an error on the next page.
