@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ import (
 // to a non-member), then follows every link in their text and HTML parts
 // and every URL in their List-* headers, logged out and logged in as the
 // recipient: none answers 404 or a 5xx, the thread link shows the
-// thread, and opening the signed links changes nothing.
+// thread, and opening the signed links changes nothing. Each system
+// mail has an HTML part that links exactly what its text part does.
 func TestEveryMailLinkWorks(t *testing.T) {
 	t.Parallel()
 	w := startWeb(t, "/lists", "DIGEST_CRON=0 0 1 1 *") // digests only when asked
@@ -187,6 +189,12 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	for _, m := range mails {
 		links := m.links(w.url)
 		kinds[m.subject] = len(links)
+		// System mail has an HTML part whose links are those of its text.
+		if m.system {
+			if tl, hl := underOrigin(m.textLinks(), w.url), underOrigin(m.htmlLinks(), w.url); m.html == "" || !slices.Equal(tl, hl) {
+				t.Errorf("%q: the HTML part's links differ from the text's (or it has none):\ntext %q\nhtml %q", m.subject, tl, hl)
+			}
+		}
 		clients := map[string]*http.Client{"logged out": {Timeout: 30 * time.Second}}
 		if p, ok := passwords[m.to]; ok {
 			c := w.client(t)
@@ -250,6 +258,7 @@ type linksMail struct {
 	lists       []string // URLs of the List-* header fields
 	text, html  string
 	raw         []byte
+	system      bool // written by Parley on its own behalf (mailflow/notice)
 }
 
 var (
@@ -260,14 +269,29 @@ var (
 
 // links returns the distinct links of the mail that point under origin.
 func (m linksMail) links(origin string) []string {
+	all := append(append(m.textLinks(), m.htmlLinks()...), m.lists...)
+	return underOrigin(all, origin)
+}
+
+func (m linksMail) textLinks() []string {
 	var all []string
 	for _, u := range linksTextURL.FindAllString(m.text, -1) {
 		all = append(all, strings.TrimRight(u, ".,;:)]"))
 	}
+	return all
+}
+
+func (m linksMail) htmlLinks() []string {
+	var all []string
 	for _, s := range linksHref.FindAllStringSubmatch(m.html, -1) {
 		all = append(all, html.UnescapeString(s[1]))
 	}
-	all = append(all, m.lists...)
+	return all
+}
+
+// underOrigin returns the distinct links that point under origin, sorted.
+func underOrigin(all []string, origin string) []string {
+	slices.Sort(all)
 	seen := map[string]bool{}
 	var out []string
 	for _, u := range all {
@@ -296,6 +320,7 @@ func linksOutbox(t *testing.T, w *webSite) []linksMail {
 		// The recipient is the envelope's (group mail is addressed To the group).
 		m.to = strings.ToLower(strings.Trim(mr.Header.Get("X-Parley-Envelope-To"), "<> "))
 		m.subject, _ = mr.Header.Subject()
+		m.system = strings.HasPrefix(mr.Header.Get("Message-Id"), "<parley.sys.")
 		for _, f := range []string{"List-Archive", "List-Help", "List-Unsubscribe", "List-Post", "List-Subscribe", "List-Owner"} {
 			for _, s := range linksListURL.FindAllStringSubmatch(mr.Header.Get(f), -1) {
 				m.lists = append(m.lists, s[1])
