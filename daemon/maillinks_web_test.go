@@ -184,13 +184,14 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	before := state()
 	mails := linksOutbox(t, w)
 	origin, _ := url.Parse(w.url)
-	followed, threadLinks := 0, 0
+	followed, threadLinks, systemMails := 0, 0, 0
 	kinds := map[string]int{} // subject → links followed
 	for _, m := range mails {
 		links := m.links(w.url)
 		kinds[m.subject] = len(links)
 		// System mail has an HTML part whose links are those of its text.
 		if m.system {
+			systemMails++
 			if tl, hl := underOrigin(m.textLinks(), w.url), underOrigin(m.htmlLinks(), w.url); m.html == "" || !slices.Equal(tl, hl) {
 				t.Errorf("%q: the HTML part's links differ from the text's (or it has none):\ntext %q\nhtml %q", m.subject, tl, hl)
 			}
@@ -234,6 +235,9 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	}
 	if after := state(); after != before {
 		t.Errorf("following the links changed memberships, suppressions or messages:\nbefore %s\nafter  %s", before, after)
+	}
+	if systemMails < 10 {
+		t.Errorf("%d system mails recognised in the outbox, want every kind sent here", systemMails)
 	}
 	t.Logf("%d mails, %d link visits; links per subject: %v", len(mails), followed, kinds)
 }
