@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,8 @@ import (
 // recipient: none answers 404 or a 5xx, the thread link shows the
 // thread, a file's link (in the copy of a reply posted on the web with
 // a file) downloads it, and opening the signed links changes nothing.
+// Each system mail has an HTML part that links exactly what its text
+// part does.
 func TestEveryMailLinkWorks(t *testing.T) {
 	t.Parallel()
 	w := startWeb(t, "/lists", "DIGEST_CRON=0 0 1 1 *") // digests only when asked
@@ -193,11 +196,18 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	before := state()
 	mails := linksOutbox(t, w)
 	origin, _ := url.Parse(w.url)
-	followed, threadLinks, fileLinks := 0, 0, 0
+	followed, threadLinks, fileLinks, systemMails := 0, 0, 0, 0
 	kinds := map[string]int{} // subject → links followed
 	for _, m := range mails {
 		links := m.links(w.url)
 		kinds[m.subject] = len(links)
+		// System mail has an HTML part whose links are those of its text.
+		if m.system {
+			systemMails++
+			if tl, hl := underOrigin(m.textLinks(), w.url), underOrigin(m.htmlLinks(), w.url); m.html == "" || !slices.Equal(tl, hl) {
+				t.Errorf("%q: the HTML part's links differ from the text's (or it has none):\ntext %q\nhtml %q", m.subject, tl, hl)
+			}
+		}
 		clients := map[string]*http.Client{"logged out": {Timeout: 30 * time.Second}}
 		if p, ok := passwords[m.to]; ok {
 			c := w.client(t)
@@ -248,6 +258,9 @@ func TestEveryMailLinkWorks(t *testing.T) {
 		t.Errorf("following the links changed memberships, suppressions or messages:\nbefore %s\nafter  %s", before, after)
 	}
 	linksPressVerify(t, w, mails)
+	if systemMails < 10 {
+		t.Errorf("%d system mails recognised in the outbox, want every kind sent here", systemMails)
+	}
 	t.Logf("%d mails, %d link visits; links per subject: %v", len(mails), followed, kinds)
 }
 
@@ -301,6 +314,7 @@ type linksMail struct {
 	lists       []string // URLs of the List-* header fields
 	text, html  string
 	raw         []byte
+	system      bool // written by Parley on its own behalf (mailflow/notice)
 }
 
 var (
@@ -311,14 +325,29 @@ var (
 
 // links returns the distinct links of the mail that point under origin.
 func (m linksMail) links(origin string) []string {
+	all := append(append(m.textLinks(), m.htmlLinks()...), m.lists...)
+	return underOrigin(all, origin)
+}
+
+func (m linksMail) textLinks() []string {
 	var all []string
 	for _, u := range linksTextURL.FindAllString(m.text, -1) {
 		all = append(all, strings.TrimRight(u, ".,;:)]"))
 	}
+	return all
+}
+
+func (m linksMail) htmlLinks() []string {
+	var all []string
 	for _, s := range linksHref.FindAllStringSubmatch(m.html, -1) {
 		all = append(all, html.UnescapeString(s[1]))
 	}
-	all = append(all, m.lists...)
+	return all
+}
+
+// underOrigin returns the distinct links that point under origin, sorted.
+func underOrigin(all []string, origin string) []string {
+	slices.Sort(all)
 	seen := map[string]bool{}
 	var out []string
 	for _, u := range all {
@@ -347,6 +376,7 @@ func linksOutbox(t *testing.T, w *webSite) []linksMail {
 		// The recipient is the envelope's (group mail is addressed To the group).
 		m.to = strings.ToLower(strings.Trim(mr.Header.Get("X-Parley-Envelope-To"), "<> "))
 		m.subject, _ = mr.Header.Subject()
+		m.system = strings.HasPrefix(mr.Header.Get("Message-Id"), "<parley.sys.")
 		for _, f := range []string{"List-Archive", "List-Help", "List-Unsubscribe", "List-Post", "List-Subscribe", "List-Owner"} {
 			for _, s := range linksListURL.FindAllStringSubmatch(mr.Header.Get(f), -1) {
 				m.lists = append(m.lists, s[1])

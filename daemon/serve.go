@@ -157,7 +157,7 @@ func (e *env) webServer(cfg *config.Config, st *store.Store, c *core, log *slog.
 		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
 		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
 		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
-		Accounts: c.accts, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
+		Accounts: c.accts, Notices: c.notices, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
 		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
 	})

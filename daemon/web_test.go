@@ -149,7 +149,7 @@ func (w *webSite) mailLink(t *testing.T, to, path string) string {
 	return ""
 }
 
-// outboxTexts returns the decoded text of every email to `to` in the
+// outboxTexts returns the decoded text (not the HTML) of every email to `to` in the
 // development outbox, oldest first.
 func outboxTexts(t *testing.T, w *webSite, to string) []string {
 	t.Helper()
@@ -172,7 +172,7 @@ func outboxTexts(t *testing.T, w *webSite, to string) []string {
 			if err != nil {
 				break
 			}
-			if _, ok := p.Header.(*mail.InlineHeader); ok {
+			if h, ok := p.Header.(*mail.InlineHeader); ok && !isHTML(h) {
 				b, _ := io.ReadAll(p.Body)
 				text = append(text, b...)
 			}
@@ -183,6 +183,13 @@ func outboxTexts(t *testing.T, w *webSite, to string) []string {
 		}
 	}
 	return out
+}
+
+// isHTML tells the HTML part of an email, whose text is already in its
+// text part.
+func isHTML(h *mail.InlineHeader) bool {
+	ct, _, _ := h.ContentType()
+	return ct == "text/html"
 }
 
 // webClient is a cookie-keeping client that remembers the CSRF token of

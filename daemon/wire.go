@@ -21,6 +21,7 @@ import (
 	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
@@ -45,8 +46,9 @@ type core struct {
 	hooks   *webhooks.Deps
 	digests *digest.Service
 	accts   *accounts.Service
-	blobs   blobstore.Store // uploaded files: pictures, resources, attachments
-	blobTmp string          // where uploads are staged (DATA_DIR/tmp)
+	notices *notice.Renderer // writes and queues the mail Parley sends on its own behalf
+	blobs   blobstore.Store  // uploaded files: pictures, resources, attachments
+	blobTmp string           // where uploads are staged (DATA_DIR/tmp)
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -119,11 +121,14 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	if err != nil {
 		return nil, configError{fmt.Errorf("ORIGIN: %w", err)}
 	}
+	if c.notices, err = notice.NewRenderer(cfg.BrandTitle); err != nil {
+		return nil, err
+	}
 	c.posting = posting.New(st, cfg.MailDomain, log, posting.Hooks{
-		Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(c.keys, links, cfg.BrandTitle, cfg.MailDomain)},
-		Decide: []posting.DecideHook{modmail.VetoNotices(cfg.BrandTitle)},
+		Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(c.keys, links, c.notices, cfg.MailDomain)},
+		Decide: []posting.DecideHook{modmail.VetoNotices(c.notices)},
 	})
-	c.bounces = &bounce.Service{Store: st, Keys: c.keys, URLs: links, BrandTitle: cfg.BrandTitle, Log: log,
+	c.bounces = &bounce.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Log: log,
 		Settings: bounce.Settings{Threshold: cfg.BounceThreshold, StaleAfter: time.Duration(cfg.BounceStaleDays) * 24 * time.Hour,
 			DisableWarnings: cfg.BounceDisableWarnings, WarningInterval: time.Duration(cfg.BounceWarningDays) * 24 * time.Hour}}
 	renderer, err := outbound.NewRenderer(outbound.Site{
@@ -138,7 +143,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	})
 	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
-		URLs: links, BrandTitle: cfg.BrandTitle, Limits: mailparse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
+		URLs: links, Notices: c.notices, Limits: mailparse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
 		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
 		SenderAuth: newSenderAuth(cfg)}
@@ -149,7 +154,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
 		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true}
-	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Brand: cfg.BrandTitle, Log: log}
+	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Log: log}
 	c.hooks = &webhooks.Deps{Bounces: c.bounces, Settings: cfg.Webhooks, Log: log}
 	if c.intake, err = newIntake(cfg, st, c.keys, c.metrics, log, c.blobTmp); err != nil {
 		return nil, err

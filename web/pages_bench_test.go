@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -42,11 +43,15 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		b.Fatal(err)
+	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
 		SecretKey: "bench-secret-key-0123456789", MailDomain: "lists.test", Keys: keys, Origin: origin,
 		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour,
-		Accounts: &accounts.Service{Store: st, Keys: keys, URLs: links, Brand: "Parley", Log: log},
+		Accounts: &accounts.Service{Store: st, Keys: keys, URLs: links, Notices: notices, Log: log}, Notices: notices,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/urls"
 )
 
@@ -82,8 +83,15 @@ func TestPreviewsArePlainText(t *testing.T) {
 
 	// The notice itself is plain text: the message's text as members
 	// would read it, with no tags and the entity decoded once.
-	text := modmail.Text(links, "Parley", mailflow.Group{Name: "Crawl", Slug: "crawl"},
-		mailflow.Message{ID: heldID, Subject: "Held", Body: hostile}, "Reader", s.rootID)
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, text, _, err := notices.Render(modmail.Facts(links, mailflow.Group{Name: "Crawl", Slug: "crawl"},
+		mailflow.Message{ID: heldID, Subject: "Held", Body: hostile}, "Reader", s.rootID))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(text, "| We need *seeds* and soil & `water`\n") {
 		t.Errorf("the moderation notice does not quote the message as text:\n%s", text)
 	}

@@ -23,6 +23,7 @@ import (
 	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -61,7 +62,8 @@ type Deps struct {
 	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
 
 	Accounts       *accounts.Service
-	AllowedHosts   []string // Host headers answered; empty: any (tests of the API alone)
+	Notices        notice.Sender // writes and queues the group invitations and join decisions
+	AllowedHosts   []string      // Host headers answered; empty: any (tests of the API alone)
 	TrustedProxies []string
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
@@ -178,7 +180,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *
 		SecretKey: d.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
-	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links,
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links, Notices: d.Notices,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log,
 		Files: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir, MaxBytes: d.ResourceMaxBytes,

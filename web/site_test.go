@@ -23,6 +23,7 @@ import (
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -77,16 +78,20 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
 		SecretKey: s.secret, MailDomain: "lists.test", Keys: s.keys, Origin: origin,
 		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
-		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Brand: "Parley", Log: log},
-		Blobs:    blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
+		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Notices: notices, Log: log}, Notices: notices,
+		Blobs: blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
 		Webhooks: &webhooks.Deps{Settings: map[string]string{"POSTMARK_WEBHOOK_USER": "postmark", "POSTMARK_WEBHOOK_PASSWORD": "test-password", "MAILGUN_SIGNING_KEY": "test-mailgun-key"},
-			Bounces: &bounce.Service{Store: st, Keys: s.keys, URLs: links, BrandTitle: "Parley", Log: log}},
+			Bounces: &bounce.Service{Store: st, Keys: s.keys, URLs: links, Notices: notices, Log: log}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -110,12 +110,12 @@ func (s *Service) throttled(ctx context.Context, key string, max int, window tim
 
 // Service is the account life cycle.
 type Service struct {
-	Store *store.Store
-	Keys  sign.Keys
-	URLs  *urls.Map // every link in the mail it sends
-	Brand string    // BRAND_TITLE, in subjects and greetings
-	Log   *slog.Logger
-	Now   func() time.Time // nil: time.Now
+	Store   *store.Store
+	Keys    sign.Keys
+	URLs    *urls.Map     // every link in the mail it sends
+	Notices notice.Sender // writes and queues that mail
+	Log     *slog.Logger
+	Now     func() time.Time // nil: time.Now
 }
 
 func (s *Service) now() time.Time {
@@ -208,18 +208,14 @@ func (s *Service) mailVerification(ctx context.Context, tx *store.Store, u mailf
 	if why == PurposeNewAddress {
 		link = s.URLs.ConfirmNewEmail(u.ID, strings.ToLower(addr), s.now().Add(VerifyTTL))
 	}
-	subject := "Confirm your email address for " + s.Brand
-	intro := fmt.Sprintf("Welcome to %s, %s.\n\nTo finish creating your account, confirm that this is your address", s.Brand, u.Name)
+	f := notice.Verify{Name: u.Name, Link: link, Why: notice.VerifySignup}
 	switch why {
 	case PurposeResend:
-		intro = fmt.Sprintf("Hello %s,\n\nConfirm that this is your address", u.Name)
+		f.Why = notice.VerifyResend
 	case PurposeNewAddress:
-		subject = "Confirm your new email address for " + s.Brand
-		intro = fmt.Sprintf("Hello %s,\n\nYou asked to move your %s account to this address. Confirm it", u.Name, s.Brand)
+		f.Why = notice.VerifyNewAddress
 	}
-	text := fmt.Sprintf("%s by opening this link (it works for 7 days):\n\n%s\n\nIf you did not ask for this, ignore this email and nothing will change.\n",
-		intro, link)
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: addr, Subject: subject, Text: text})
+	return s.Notices.Send(ctx, tx, notice.Mail{To: addr, Facts: f})
 }
 
 // ResendVerification mails a fresh verification link to an unverified member.
@@ -348,10 +344,9 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) erro
 		"We sent several reset emails to this address already; look for them (and in the spam folder)."); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password of your %s account. Choose a new password here; the link works once, for one hour:\n\n%s\n\nIf you did not ask, ignore this email: your password stays as it is.\n",
-		u.Name, s.Brand, s.URLs.ResetPassword(u.ID, resetFingerprint(u), s.now().Add(ResetTTL)))
+	link := s.URLs.ResetPassword(u.ID, resetFingerprint(u), s.now().Add(ResetTTL))
 	return s.Store.Tx(ctx, func(tx *store.Store) error {
-		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Reset your " + s.Brand + " password", Text: text})
+		return s.Notices.Send(ctx, tx, notice.Mail{To: u.Email, Facts: notice.PasswordReset{Name: u.Name, Link: link}})
 	})
 }
 
@@ -464,8 +459,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, u mailflow.User, pw, n
 		if err := s.mailVerification(ctx, tx, u, addr, PurposeNewAddress); err != nil {
 			return err
 		}
-		note := fmt.Sprintf("Hello %s,\n\nSomeone signed in to your %s account asked to move it to %s. It moves only if that address confirms.\nIf this was not you, change your password now.\n", u.Name, s.Brand, addr)
-		return tx.Enqueue(ctx, outbound.SystemMailArgs{To: u.Email, Subject: "Your " + s.Brand + " address is about to change", Text: note})
+		return s.Notices.Send(ctx, tx, notice.Mail{To: u.Email, Facts: notice.AddressChange{Name: u.Name, NewAddress: addr}})
 	})
 }
 

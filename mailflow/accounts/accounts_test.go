@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/accounts"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/password"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -42,7 +43,11 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = &accounts.Service{Store: st, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, URLs: links, Brand: "Parley",
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = &accounts.Service{Store: st, Keys: sign.Keys{Current: "k1-0123456789abcdef"}, URLs: links, Notices: notices,
 		Log: log, Now: func() time.Time { return f.now }}
 	return f
 }

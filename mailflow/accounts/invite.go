@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 )
@@ -61,14 +61,13 @@ func (s *Service) Invite(ctx context.Context, inviter mailflow.User, addrs []str
 			case !errors.Is(err, mailflow.ErrNotFound):
 				return err
 			}
+			f := notice.SiteInvite{Inviter: inviter.Name}
 			var gid int64
-			what := s.Brand
 			if group != nil {
-				gid, what = group.ID, "the group "+group.Name+" on "+s.Brand
+				gid, f.Group = group.ID, group.Name
 			}
-			text := fmt.Sprintf("Hello,\n\n%s invites you to %s.\n\nAccept here (the link works for 30 days):\n\n%s\n\nIf you do not want to join, ignore this email; nothing happens.\n",
-				inviter.Name, what, s.URLs.SiteInvitation(gid, key, s.now().Add(InviteTTL)))
-			if err := tx.Enqueue(ctx, outbound.SystemMailArgs{To: addr, Subject: inviter.Name + " invites you to " + what, Text: text}); err != nil {
+			f.Link = s.URLs.SiteInvitation(gid, key, s.now().Add(InviteTTL))
+			if err := s.Notices.Send(ctx, tx, notice.Mail{To: addr, Facts: f}); err != nil {
 				return err
 			}
 			res.Sent = append(res.Sent, addr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -28,7 +29,11 @@ func TestComplaintReturningADigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &bounce.Service{Store: st, Keys: keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &bounce.Service{Store: st, Keys: keys, URLs: links, Notices: notices, Settings: bounce.DefaultSettings(), Log: log}
 	users := map[string]int64{}
 	for _, e := range []string{"d@example.org", "u@example.org"} {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: e, Name: "D", Verified: true})

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -46,13 +46,13 @@ type Report struct {
 
 // Service applies reports.
 type Service struct {
-	Store      *store.Store
-	Keys       sign.Keys
-	URLs       *urls.Map // the re-enable link in its notices
-	BrandTitle string
-	Settings   Settings
-	Log        *slog.Logger
-	Now        func() time.Time // nil: time.Now (tests move days forward)
+	Store    *store.Store
+	Keys     sign.Keys
+	URLs     *urls.Map     // the re-enable link in its notices
+	Notices  notice.Sender // writes and queues them
+	Settings Settings
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now (tests move days forward)
 }
 
 // Apply records a report and does what it calls for. It returns a short
@@ -150,21 +150,8 @@ func (s *Service) Apply(ctx context.Context, r Report) (string, error) {
 // notify tells the member, once, in plain words, why mail stopped and how
 // to start it again.
 func (s *Service) notify(ctx context.Context, tx *store.Store, email, why string) error {
-	link := s.URLs.Reenable(email)
-	var subject, text string
-	switch why {
-	case "complaint":
-		subject = "We stopped sending you email"
-		text = fmt.Sprintf("Hello,\n\nYour email provider told us that a message we sent to %s was reported as spam. "+
-			"Reports like this are often made by accident, and nobody is in trouble, but to respect it we have stopped all email from %s to this address.\n\n"+
-			"If you want our email again, open this link and press the button:\n%s\n\n-- \n%s\n", email, s.BrandTitle, link, s.BrandTitle)
-	default:
-		subject = "We stopped sending you email"
-		text = fmt.Sprintf("Hello,\n\nMessages from %s to %s kept coming back undelivered, so we have paused email to this address. "+
-			"This usually means the mailbox was full or unreachable for a while.\n\nTo start receiving email again, open this link and press the button:\n%s\n\n-- \n%s\n",
-			s.BrandTitle, email, link, s.BrandTitle)
-	}
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: email, Subject: subject, Text: text})
+	f := notice.DeliveryStopped{Email: email, Link: s.URLs.Reenable(email), Complaint: why == "complaint"}
+	return s.Notices.Send(ctx, tx, notice.Mail{To: email, Facts: f})
 }
 
 func fromStore(b store.BounceScore) Score {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -34,7 +35,11 @@ func TestDisabledAddressNoticesThenRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	svc := &bounce.Service{Store: st, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, BrandTitle: "Parley",
+	renderer, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &bounce.Service{Store: st, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links, Notices: renderer,
 		Settings: bounce.DefaultSettings(), Log: log, Now: func() time.Time { return now }}
 	x, _ := st.CreateUser(ctx, store.NewUser{Email: "x@example.org", Name: "X", Verified: true})
 	other, _ := st.CreateUser(ctx, store.NewUser{Email: "o@example.org", Name: "O", Verified: true})

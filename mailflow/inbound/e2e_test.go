@@ -38,6 +38,7 @@ import (
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/modmail"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
@@ -118,12 +119,16 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	r.bounces = &bounce.Service{Store: st, Keys: r.keys, URLs: links, BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.bounces = &bounce.Service{Store: st, Keys: r.keys, URLs: links, Notices: notices, Settings: bounce.DefaultSettings(), Log: log}
 	sender := outbound.NewSender(st, renderer, transport, r.keys, links, domain, m, log, outbound.SenderConfig{Workers: 2, Poll: 50 * time.Millisecond, Failures: r.bounces})
 	zone, dkimKeys := rigZone(t)
 	r.dkimKeys = dkimKeys
-	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, "Parley", domain)}})
-	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, BrandTitle: "Parley",
+	r.post = posting.New(st, domain, log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout, modmail.Notices(r.keys, links, notices, domain)}})
+	proc := &inbound.Processor{Store: st, Posting: r.post, Bounces: r.bounces, Keys: r.keys, MailDomain: domain, URLs: links, Notices: notices,
 		Limits: mailparse.Limits{}, Log: log, DefaultFrom: "no-reply@" + domain, RetryBase: 20 * time.Millisecond, Metrics: m,
 		SenderAuth: senderauth.New(senderauth.Config{Resolver: zone, AuthServID: authServID})}
 	r.proc = proc

@@ -10,7 +10,7 @@ import (
 	"github.com/parleymail/parley/mailflow/inbound/quote"
 	"github.com/parleymail/parley/mailflow/inbound/senderauth"
 	"github.com/parleymail/parley/mailflow/mailparse"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 )
 
@@ -34,9 +34,8 @@ func (p *Processor) moderate(ctx context.Context, g mailflow.Group, from string,
 	if !auth.Authenticated {
 		// Told at most once a day: a forger must not be able to flood the
 		// moderator, and a moderator whose provider signs nothing learns why.
-		_, err := p.explain(ctx, mod.Email, "moderate-unauthenticated:"+g.Slug, "Your moderation answer for "+g.Name+" was not applied",
-			"Parley received an answer to a moderation notice from your address, but could not verify that it came from you ("+auth.Summary+
-				"), so it decided nothing. Please use the Approve or Veto link in the notice, or the moderation page: "+p.URLs.Moderation(g.Slug)+"\n", m)
+		_, err := p.explain(ctx, mod.Email, "moderate-unauthenticated:"+g.Slug,
+			notice.ModerationUnverified{Group: g.Name, Summary: auth.Summary, ModerationURL: p.URLs.Moderation(g.Slug)}, m)
 		if err != nil {
 			return "", err
 		}
@@ -83,7 +82,7 @@ func moderationAnswer(text string) (posting.Decision, string, bool) {
 
 // tellModerator answers a moderator's email, and says so for the trace.
 func (p *Processor) tellModerator(ctx context.Context, mod mailflow.User, m *mailparse.Message, text string) string {
-	err := p.sendSystem(ctx, outbound.SystemMailArgs{To: mod.Email, Subject: "Re: " + m.Subject, Text: text + "\n", InReplyTo: m.MessageID})
+	err := p.sendSystem(ctx, notice.Mail{To: mod.Email, Facts: notice.ModeratorAnswer{Subject: m.Subject, Answer: text}, InReplyTo: m.MessageID})
 	if err != nil {
 		p.Log.Warn("answering a moderator", "err", err)
 	}

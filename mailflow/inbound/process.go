@@ -18,7 +18,7 @@ import (
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/mailparse"
 	"github.com/parleymail/parley/mailflow/metrics"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -55,8 +55,8 @@ type Processor struct {
 	Posting    *posting.Service
 	Keys       sign.Keys
 	MailDomain string
-	URLs       *urls.Map // links in its answers
-	BrandTitle string
+	URLs       *urls.Map     // links in its answers
+	Notices    notice.Sender // writes and queues them
 	Limits     mailparse.Limits
 	Log        *slog.Logger
 	Bounces    BounceReader // nil: reports are kept for later
@@ -346,10 +346,8 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 	case errors.As(err, &unauth):
 		// The group refuses mail its From domain disowns (DMARC
 		// p=quarantine or p=reject): say why, at most once a day.
-		_, err := p.explain(ctx, from, "dmarc:"+g.Slug, "Your message to "+g.Name+" was not posted",
-			"Your message to "+p.groupAddress(g)+" was not posted: "+unauth.Error()+
-				".\n\nThe domain of your address publishes a DMARC policy asking receivers to refuse mail that it does not authenticate, and this group follows it. "+
-				"Please send from your own mail provider's servers, or post on the web: "+p.groupURL(g)+"\n", m)
+		_, err := p.explain(ctx, from, "dmarc:"+g.Slug,
+			notice.DMARCRefused{Group: g.Name, GroupAddress: p.groupAddress(g), Reason: unauth.Error(), GroupURL: p.groupURL(g)}, m)
 		return "refused: " + auth.Summary, err
 	case errors.Is(err, mailflow.ErrDuplicate):
 		// The run that posted it may have stopped before its files were
@@ -366,8 +364,7 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 		// Banned members' mail is dropped without a word.
 		return "dropped: " + err.Error(), nil
 	case errors.Is(err, mailflow.ErrInvalid):
-		p.explain(ctx, from, "notice", "Your message to "+g.Name+" was not posted",
-			"Your message to "+p.groupAddress(g)+" could not be posted: "+err.Error()+".", m)
+		p.explain(ctx, from, "notice", notice.NotPosted{Group: g.Name, GroupAddress: p.groupAddress(g), Reason: err.Error()}, m)
 		return "rejected: " + err.Error(), nil
 	default:
 		return "", err
@@ -383,12 +380,15 @@ func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.M
 
 func (p *Processor) groupURL(g mailflow.Group) string { return p.URLs.Group(g.Slug) }
 
+// commandAddress is the group's address for a command (SLUG+cmd@).
+func (p *Processor) commandAddress(g mailflow.Group, cmd string) string {
+	return g.Slug + "+" + cmd + "@" + p.MailDomain
+}
+
 // notMember answers a non-member once a day at most: how to join.
 func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string, m *mailparse.Message) (string, error) {
-	text := fmt.Sprintf("Hello,\n\nYour message to %s was not posted, because only members of the group %q can post to it.\n\n"+
-		"To ask to join, send an empty email to %s+subscribe@%s, or visit %s\n\nIf you are a member already, write from the address you joined with.\n\n-- \n%s\n",
-		p.groupAddress(g), g.Name, g.Slug, p.MailDomain, p.groupURL(g), p.BrandTitle)
-	sent, err := p.explain(ctx, from, "not-member:"+g.Slug, "Your message to "+g.Name+" was not posted", text, m)
+	sent, err := p.explain(ctx, from, "not-member:"+g.Slug, notice.NotMember{Group: g.Name, GroupAddress: p.groupAddress(g),
+		JoinAddress: p.commandAddress(g, CmdSubscribe), GroupURL: p.groupURL(g)}, m)
 	if err != nil {
 		return "", err
 	}
@@ -400,7 +400,7 @@ func (p *Processor) notMember(ctx context.Context, g mailflow.Group, from string
 
 // explain sends an automatic answer, at most once a day per address and
 // reason, never to automatic mail (the caller checked).
-func (p *Processor) explain(ctx context.Context, to, reason, subject, text string, m *mailparse.Message) (bool, error) {
+func (p *Processor) explain(ctx context.Context, to, reason string, f notice.Facts, m *mailparse.Message) (bool, error) {
 	if to == "" {
 		return false, nil
 	}
@@ -408,12 +408,12 @@ func (p *Processor) explain(ctx context.Context, to, reason, subject, text strin
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, p.sendSystem(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text, InReplyTo: m.MessageID, AutoReply: true})
+	return true, p.sendSystem(ctx, notice.Mail{To: to, Facts: f, InReplyTo: m.MessageID, AutoReply: true})
 }
 
-func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) error {
+func (p *Processor) sendSystem(ctx context.Context, m notice.Mail) error {
 	return p.Store.Tx(ctx, func(tx *store.Store) error {
-		return tx.Enqueue(ctx, a)
+		return p.Notices.Send(ctx, tx, m)
 	})
 }
 
@@ -421,8 +421,7 @@ func (p *Processor) sendSystem(ctx context.Context, a outbound.SystemMailArgs) e
 // approved. (The moderators' notices, with decision links, are queued by
 // the posting hook in mailflow/modmail, for every source alike.)
 func (p *Processor) notifyHeld(ctx context.Context, g mailflow.Group, acc posting.Accepted, from string, m *mailparse.Message) {
-	if _, err := p.explain(ctx, from, "held:"+g.Slug, "Your message to "+g.Name+" is waiting for approval",
-		"Your message to "+p.groupAddress(g)+" was received and is waiting for a moderator's approval. It will be sent to the group once approved.\n", m); err != nil {
+	if _, err := p.explain(ctx, from, "held:"+g.Slug, notice.Held{Group: g.Name, GroupAddress: p.groupAddress(g)}, m); err != nil {
 		p.Log.Warn("telling poster about moderation", "err", err)
 	}
 }

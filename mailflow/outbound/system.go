@@ -7,39 +7,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message/mail"
 	"github.com/riverqueue/river"
+
+	"github.com/parleymail/parley/mailflow/notice"
 )
 
-// SystemMailArgs is one email Parley writes itself (a confirmation link,
-// an answer to a command, a note to a non-member), sent by a job so it is
-// retried like any other work and never lost with a request.
-type SystemMailArgs struct {
-	To         string   `json:"to"`
-	Subject    string   `json:"subject"`
-	Text       string   `json:"text"`
-	InReplyTo  string   `json:"in_reply_to,omitempty"` // without <>
-	References []string `json:"references,omitempty"`
-	ReplyTo    string   `json:"reply_to,omitempty"`
-	// AutoReply marks an automatic answer to someone's mail (RFC 3834):
-	// Auto-Submitted: auto-replied and a null envelope sender, so that no
-	// auto-responder answers it back. Otherwise auto-generated.
-	AutoReply bool `json:"auto_reply,omitempty"`
-}
-
-// Kind names the job.
-func (SystemMailArgs) Kind() string { return "system_mail" }
-
-// InsertOpts: a few retries over hours, then the job is discarded.
-func (SystemMailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 12} }
-
-// SystemMailWorker sends system mail through the outbound transport.
+// SystemMailWorker sends system mail (written by mailflow/notice) through
+// the outbound transport.
 type SystemMailWorker struct {
-	river.WorkerDefaults[SystemMailArgs]
+	river.WorkerDefaults[notice.Args]
 	Transport  Transport
 	From       string // DEFAULT_FROM_EMAIL
 	MailDomain string
@@ -52,7 +34,7 @@ type SystemMailWorker struct {
 const LoopHeader = "X-Loop"
 
 // Work renders and sends one system email.
-func (w *SystemMailWorker) Work(ctx context.Context, job *river.Job[SystemMailArgs]) error {
+func (w *SystemMailWorker) Work(ctx context.Context, job *river.Job[notice.Args]) error {
 	msg, err := w.render(job.Args)
 	if err == nil {
 		msg, err = w.DKIM.Sign(msg)
@@ -82,7 +64,7 @@ func (w *SystemMailWorker) Work(ctx context.Context, job *river.Job[SystemMailAr
 	return err
 }
 
-func (w *SystemMailWorker) render(a SystemMailArgs) ([]byte, error) {
+func (w *SystemMailWorker) render(a notice.Args) ([]byte, error) {
 	var h mail.Header
 	from, err := mail.ParseAddress(w.From)
 	if err != nil {
@@ -120,19 +102,47 @@ func (w *SystemMailWorker) render(a SystemMailArgs) ([]byte, error) {
 	h.Set(LoopHeader, "parley@"+w.MailDomain)
 	h.Set("Precedence", "auto_reply")
 	h.Set("X-Auto-Response-Suppress", "All")
-	h.Set("Content-Type", "text/plain; charset=utf-8")
 	var buf bytes.Buffer
-	wr, err := mail.CreateSingleInlineWriter(&buf, h)
+	if a.HTML == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		wr, err := mail.CreateSingleInlineWriter(&buf, h)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeCRLF(wr, a.Text); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), wr.Close()
+	}
+	// Both parts, the plainest first (RFC 2046 section 5.1.4).
+	mw, err := mail.CreateInlineWriter(&buf, h)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := wr.Write([]byte(strings.ReplaceAll(a.Text, "\n", "\r\n"))); err != nil {
-		return nil, err
+	for _, p := range []struct{ typ, body string }{{"text/plain", a.Text}, {"text/html", a.HTML}} {
+		var ph mail.InlineHeader
+		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
+		pw, err := mw.CreatePart(ph)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeCRLF(pw, p.body); err != nil {
+			return nil, err
+		}
+		if err := pw.Close(); err != nil {
+			return nil, err
+		}
 	}
-	if err := wr.Close(); err != nil {
+	if err := mw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// writeCRLF writes text with the CRLF line ends of mail.
+func writeCRLF(w io.Writer, text string) error {
+	_, err := w.Write([]byte(strings.ReplaceAll(text, "\n", "\r\n")))
+	return err
 }
 
 // oneLine keeps a header value to one line: a CR or LF from user input

@@ -16,7 +16,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	groupsvc "github.com/parleymail/parley/mailflow/groups"
-	"github.com/parleymail/parley/mailflow/outbound"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -31,6 +31,7 @@ type Deps struct {
 	Groups     *groupsvc.Service // creates and updates groups, as the API does
 	Keys       sign.Keys         // checks invitation links
 	URLs       *urls.Map         // links in the mail it sends
+	Notices    notice.Sender     // writes and queues that mail
 	MailDomain string            // a group's address is SLUG@MAIL_DOMAIN
 	Log        *slog.Logger
 }
@@ -114,8 +115,8 @@ func (h *handler) audit(c *gin.Context, tx *store.Store, action, targetType, tar
 
 // sendMail queues a system email in tx, so it goes if and only if the
 // change it tells of commits.
-func (h *handler) sendMail(ctx context.Context, tx *store.Store, to, subject, text string) error {
-	return tx.Enqueue(ctx, outbound.SystemMailArgs{To: to, Subject: subject, Text: text})
+func (h *handler) sendMail(ctx context.Context, tx *store.Store, to string, f notice.Facts) error {
+	return h.Notices.Send(ctx, tx, notice.Mail{To: to, Facts: f})
 }
 
 // flashError sets a flash shown as an error on the next page.

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
@@ -105,7 +106,7 @@ func (h *handler) invite(c *gin.Context) {
 			return err
 		}
 		for _, a := range send {
-			if err := h.sendMail(ctx, tx, a, h.Shell.Brand+": an invitation to join "+g.Name, h.inviteText(c, g, a)); err != nil {
+			if err := h.sendMail(ctx, tx, a, h.invitation(c, g, a)); err != nil {
 				return err
 			}
 		}
@@ -126,14 +127,11 @@ func (h *handler) invite(c *gin.Context) {
 	h.Shell.Redirect(c, groupPath(g, "/invite"))
 }
 
-// inviteText is the invitation email: who invites, to what, and a link
+// invitation is the invitation email: who invites, to what, and a link
 // valid for two weeks, for that address only.
-func (h *handler) inviteText(c *gin.Context, g mailflow.Group, addr string) string {
+func (h *handler) invitation(c *gin.Context, g mailflow.Group, addr string) notice.GroupInvite {
 	link := h.URLs.GroupInvitation(g.Slug, g.ID, addr, time.Now().Add(inviteValidity))
-	return "Hello,\n\n" + session.User(c).Name + " invites you to join the group " + g.Name + " on " + h.Shell.Brand +
-		" (" + h.address(g) + ").\n\nTo accept, open this link within 14 days:\n\n" + link + "\n\n" +
-		"If you have no account yet, sign up with this address (" + addr + ") first, then open the link again.\n" +
-		"If you do not want to join, ignore this email.\n"
+	return notice.GroupInvite{Inviter: session.User(c).Name, Group: g.Name, GroupAddress: h.address(g), Invitee: addr, Link: link}
 }
 
 // acceptInviteForm is the link in an invitation: it shows the

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/session"
 )
@@ -53,12 +54,9 @@ func (h *handler) decideRequest(c *gin.Context, approve bool) {
 func (h *handler) decideOne(c *gin.Context, tx *store.Store, g mailflow.Group, t mailflow.User, approve bool) error {
 	ctx := c.Request.Context()
 	u := session.User(c)
-	action, audit, subject, text := "reject_member", "membership.deny", "Your request to join "+g.Name,
-		"Hello "+t.Name+",\n\nThe owners of "+g.Name+" did not accept your request to join the group.\n"
+	action, audit := "reject_member", "membership.deny"
 	if approve {
-		action, audit, subject = "approve_member", "membership.approve", "Welcome to "+g.Name
-		text = "Hello " + t.Name + ",\n\nYour request to join " + g.Name + " is approved: you are a member now.\n\n" +
-			"Write to the group at " + h.address(g) + ", or read it at " + h.URLs.Group(g.Slug) + "\n"
+		action, audit = "approve_member", "membership.approve"
 	}
 	decide := tx.DenyRequest
 	if approve {
@@ -73,7 +71,8 @@ func (h *handler) decideOne(c *gin.Context, tx *store.Store, g mailflow.Group, t
 	if err := h.audit(c, tx, audit, "group", g.Slug, map[string]any{"user": t.Email}); err != nil {
 		return err
 	}
-	return h.sendMail(ctx, tx, t.Email, subject, text)
+	return h.sendMail(ctx, tx, t.Email, notice.JoinDecision{Name: t.Name, Group: g.Name, GroupAddress: h.address(g),
+		GroupURL: h.URLs.Group(g.Slug), Approved: approve})
 }
 
 // decideRequests approves or denies every ticked request at once (the

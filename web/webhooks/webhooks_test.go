@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow/bounce"
 	"github.com/parleymail/parley/mailflow/mailtest"
+	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -43,8 +44,12 @@ func newServerOn(t *testing.T, st *store.Store, log *slog.Logger) *httptest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
+	notices, err := notice.NewRenderer("Parley")
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := &bounce.Service{Store: st, Keys: sign.Keys{Current: strings.Repeat("k", 40)}, URLs: links,
-		BrandTitle: "Parley", Settings: bounce.DefaultSettings(), Log: log}
+		Notices: notices, Settings: bounce.DefaultSettings(), Log: log}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if err := webhooks.Register(r, webhooks.Deps{Bounces: svc, Settings: map[string]string{"POSTMARK_WEBHOOK_USER": "pm", "POSTMARK_WEBHOOK_PASSWORD": "pm-secret", "MAILGUN_SIGNING_KEY": mailgunKey}, Log: log}); err != nil {
