@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gomail "github.com/emersion/go-message/mail"
 )
 
 // postFormAction finds a post form's action (which carries the CSRF
@@ -122,5 +124,89 @@ func TestWebPostFilesReachGroupMail(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("a former member's file link: %d, want 404", res.StatusCode)
+	}
+}
+
+// TestGroupAttachesSmallFiles: a group whose owners attach files up to
+// 1 KB to group email sends a member's small file inside each copy (a
+// real attachment, bytes and name intact) and keeps a larger one as a
+// link that downloads it; set through the JSON API, the setting shows
+// on the owners' edit form.
+func TestGroupAttachesSmallFiles(t *testing.T) {
+	t.Parallel()
+	w := startWeb(t, "/lists")
+	const pw = "correct horse battery"
+	w.createUser(t, "ann@example.org", "Ann", pw, true)
+	w.createUser(t, "dan@example.org", "Dan", pw, false)
+	out, stderr, code := runCmd(t, w.env, "", "create-token", "ann@example.org", "--name", "t")
+	if code != 0 {
+		t.Fatalf("create-token: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	for _, call := range []struct {
+		method, path string
+		body         any
+	}{{"POST", "/groups", map[string]any{"slug": "orchard", "name": "Orchard", "attach_max_kb": 1}},
+		{"PUT", "/groups/orchard/members/dan@example.org", map[string]any{"delivery": "immediate"}}} {
+		b, _ := json.Marshal(call.body)
+		req, _ := http.NewRequest(call.method, w.url+"/api/v1"+call.path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %v %v", call.method, call.path, res, err)
+		}
+		res.Body.Close()
+	}
+
+	ann := w.client(t)
+	ann.login("ann@example.org", pw)
+	if _, form := ann.get("/g/orchard/edit"); !strings.Contains(form, `name="attach_max_kb" value="1"`) {
+		t.Fatalf("the edit form does not show the setting made through the API")
+	}
+	_, page := ann.get("/compose")
+	small := []byte("Pruning: after the last frost.\n")
+	big := bytes.Repeat([]byte("Graft notes, row by row. "), 100) // 2.5 KB
+	files := map[string][]byte{"Pflaumen-Schnitt.txt": small, "grafts.txt": big}
+	code, page = ann.postFiles(page, [][2]string{{"group", "orchard"}, {"subject", "Pruning"}, {"body", "Notes attached."}}, files)
+	if code != 200 || !strings.Contains(page, "Pruning") {
+		t.Fatalf("posting with files: %d\n%s", code, page)
+	}
+
+	m := linksWaitMail(t, w, "dan@example.org", "Pruning")
+	mr, err := gomail.CreateReader(bytes.NewReader(m.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached := map[string][]byte{}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, ok := p.Header.(*gomail.AttachmentHeader); ok {
+			name, _ := h.Filename()
+			attached[name], _ = io.ReadAll(p.Body)
+		}
+	}
+	if len(attached) != 1 || !bytes.Equal(attached["Pflaumen-Schnitt.txt"], small) {
+		t.Fatalf("attachments %d (%v), want the small file only, intact", len(attached), attached)
+	}
+	links := regexp.MustCompile(`https?://\S+/files/[^\s"<]+`).FindAllString(m.text, -1)
+	if len(links) != 1 || !strings.Contains(m.text, "grafts.txt") {
+		t.Fatalf("%d file links, want one for the larger file:\n%s", len(links), m.text)
+	}
+	res, err := (&http.Client{Timeout: 30 * time.Second}).Get(links[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Equal(body, big) {
+		t.Errorf("the larger file's link: %d, %d bytes", res.StatusCode, len(body))
 	}
 }
