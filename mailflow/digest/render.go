@@ -91,22 +91,20 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 	if err != nil {
 		body = htmltemplate.HTML(`<p style="white-space:pre-wrap;">` + gohtml.EscapeString(src) + `</p>`)
 	}
-	author, when := oneLine(it.AuthorName), it.CreatedAt.In(loc).Format("Mon 2 Jan 15:04")
-	var tb, hb strings.Builder
-	fmt.Fprintf(&tb, "%s, %s:\n%s\n", author, when, outbound.BodyText(src))
-	hb.WriteString(`<div style="border-left:3px solid #e3e6ea;padding:0 0 0 10px;margin:6px 0;"><div style="color:#5b6b7b;font-size:13px;">`)
-	hb.WriteString(gohtml.EscapeString(author + " · " + when))
-	hb.WriteString(`</div><div>`)
-	hb.WriteString(string(body))
-	hb.WriteString(`</div>`)
-	if cut {
-		fmt.Fprintf(&tb, "[Read the rest: %s]\n", threadURL)
-		fmt.Fprintf(&hb, `<a href="%s" style="color:#1f5fbf;font-size:13px;">Read the rest</a>`, gohtml.EscapeString(threadURL))
+	b := blockView{Author: oneLine(it.AuthorName), When: it.CreatedAt.In(loc).Format("Mon 2 Jan 15:04"),
+		Text: outbound.BodyText(src), HTML: body, Cut: cut, ThreadURL: threadURL}
+	var tb, hb bytes.Buffer
+	if err := r.text.ExecuteTemplate(&tb, "message", b); err != nil {
+		tb.Reset()
+		fmt.Fprintf(&tb, "%s, %s:\n%s\n", b.Author, b.When, b.Text) // the template is ours and tested; never lose the message
 	}
-	hb.WriteString("</div>\n")
+	if err := r.html.ExecuteTemplate(&hb, "message", b); err != nil {
+		hb.Reset()
+		fmt.Fprintf(&hb, "<div>%s</div>\n", body)
+	}
 	marker := fmt.Sprintf("\x01%d\x01", it.MessageID)
 	v = messageView{Text: marker, HTML: htmltemplate.HTML(marker),
-		qpText: outbound.AppendQP(nil, []byte(tb.String())), qpHTML: outbound.AppendQP(nil, []byte(hb.String()))}
+		qpText: outbound.AppendQP(nil, tb.Bytes()), qpHTML: outbound.AppendQP(nil, hb.Bytes())}
 	r.mu.Lock()
 	if len(r.frags) > 50_000 {
 		clear(r.frags) // a bound on memory; recent messages come back quickly
@@ -145,6 +143,15 @@ type messageView struct {
 	Text           string            // a marker the template writes, replaced by QPText
 	HTML           htmltemplate.HTML // the same for the HTML part
 	qpText, qpHTML []byte            // the block, quoted-printable encoded once
+}
+
+// blockView is what the "message" templates see: one message's block.
+type blockView struct {
+	Author, When string
+	Text         string            // the message as plain text
+	HTML         htmltemplate.HTML // the message as sanitised HTML
+	Cut          bool              // shortened: "Read the rest" links to ThreadURL
+	ThreadURL    string
 }
 
 type fragKey struct {
@@ -218,10 +225,28 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 		return nil, fmt.Errorf("rendering digest html: %w", err)
 	}
 
+	h, boundary, err := r.header(m, digestID, word, v, now)
+	if err != nil {
+		return nil, err
+	}
+
+	// The message blocks were encoded once, for every digest that shows
+	// them; only the rest of each part is encoded here.
+	out := bytes.NewBuffer(make([]byte, 0, text.Len()+html.Len()+text.Len()/2+4096))
+	if err := textproto.WriteHeader(out, h.Header.Header); err != nil {
+		return nil, err
+	}
+	return splice(out.Bytes(), boundary, text.Bytes(), html.Bytes(), frags)
+}
+
+// header is the digest's header: from the site, to the member, with
+// one-click unsubscribe from digests (RFC 2369, RFC 8058) and the marks
+// of automatic mail. It returns the boundary of the parts too.
+func (r *Renderer) header(m store.DigestMember, digestID int64, word string, v view, now time.Time) (mail.Header, string, error) {
 	var h mail.Header
 	from, err := mail.ParseAddress(r.site.FromEmail)
 	if err != nil {
-		return nil, fmt.Errorf("DEFAULT_FROM_EMAIL: %w", err)
+		return h, "", fmt.Errorf("DEFAULT_FROM_EMAIL: %w", err)
 	}
 	h.SetAddressList("From", []*mail.Address{from})
 	h.SetAddressList("To", []*mail.Address{{Name: oneLine(m.Name), Address: m.Email}})
@@ -243,19 +268,18 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 	h.Set("MIME-Version", "1.0")
 	boundary := "parley-digest-" + hex.EncodeToString(id)
 	h.Set("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+	return h, boundary, nil
+}
 
-	// The message blocks were encoded once, for every digest that shows
-	// them; only the rest of each part is encoded here.
-	out := bytes.NewBuffer(make([]byte, 0, text.Len()+html.Len()+text.Len()/2+4096))
-	if err := textproto.WriteHeader(out, h.Header.Header); err != nil {
-		return nil, err
-	}
-	buf := out.Bytes()
+// splice writes the text and HTML parts after buf, quoted-printable,
+// putting each thread's message blocks (encoded once, for every digest
+// that shows them) where the template wrote the thread's marker.
+func splice(buf []byte, boundary string, text, html []byte, frags map[string]messageView) ([]byte, error) {
 	for _, part := range []struct {
 		typ  string
 		body []byte
 		html bool
-	}{{"text/plain", text.Bytes(), false}, {"text/html", html.Bytes(), true}} {
+	}{{"text/plain", text, false}, {"text/html", html, true}} {
 		buf = append(buf, "--"+boundary+"\r\nContent-Type: "+part.typ+"; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 		body := part.body
 		for len(body) > 0 {
