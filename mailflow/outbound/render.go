@@ -7,25 +7,10 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"io"
 	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
-	gast "github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	east "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/renderer"
-	"github.com/yuin/goldmark/renderer/html"
-	"github.com/yuin/goldmark/util"
-	xhtml "golang.org/x/net/html"
-
-	"github.com/parleymail/parley/mailflow/markup"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -222,16 +207,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	if author == "" {
 		author = cleanLine(p.Message.AuthorName)
 	}
-	subject := cleanLine(p.Message.Subject)
-	if subject == "" {
-		subject = cleanLine(p.Thread.Subject)
-	}
-	if subject == "" {
-		subject = "(no subject)"
-	}
-	if tag := "[" + groupName + "]"; !strings.Contains(subject, tag) {
-		subject = tag + " " + subject
-	}
+	subject := taggedSubject(p, groupName)
 
 	sanitized, err := BodyHTML(p.Message.Body)
 	if err != nil {
@@ -263,41 +239,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	sum := sha256.Sum256([]byte(msgID))
 	boundary := "=_parley_" + hex.EncodeToString(sum[:12])
 
-	// Header fields in the order of RFC 5322 §3.6's table, then the list
-	// fields of RFC 2369 and RFC 2919.
-	var h []byte
-	h = appendField(h, "Date", p.Message.CreatedAt.Format(dateLayout))
-	from := groupName
-	if author != "" {
-		from = author + " via " + groupName
-	}
-	h = appendField(h, "From", string(appendPhrase(nil, from))+" <"+groupAddr+">")
-	h = appendField(h, "Sender", "<"+slug+"+owner@"+domain+">")
-	replyTo := string(appendPhrase(nil, groupName)) + " <" + groupAddr + ">"
-	if p.Group.ReplyTo == mailflow.ReplyToSender {
-		if addr, ok := cleanAddress(p.AuthorEmail); ok {
-			replyTo = "<" + addr + ">"
-			if author != "" {
-				replyTo = string(appendPhrase(nil, author)) + " " + replyTo
-			}
-		}
-	}
-	h = appendField(h, "Reply-To", replyTo)
-	h = appendField(h, "To", string(appendPhrase(nil, groupName))+" <"+groupAddr+">")
-	h = appendField(h, "Subject", encodeUnstructured(subject))
-	h = appendField(h, "Message-ID", "<"+msgID+">")
-	inReplyTo, hasParent := cleanMsgID(p.Message.InReplyTo)
-	if hasParent {
-		h = appendField(h, "In-Reply-To", "<"+inReplyTo+">")
-	}
-	if refs := references(p.References, inReplyTo, msgID); len(refs) > 0 {
-		h = appendField(h, "References", "<"+strings.Join(refs, "> <")+">")
-	}
-	h = appendField(h, "List-Id", string(appendPhrase(nil, groupName))+" <"+slug+"."+domain+">")
-	h = appendField(h, "List-Post", "<mailto:"+groupAddr+">")
-	h = appendField(h, "List-Help", "<mailto:"+slug+"+help@"+domain+">")
-	h = appendField(h, "List-Archive", "<"+r.site.URLs.Archive(slug)+">")
-	pr.head = h
+	pr.head = r.headFields(p, msgID, groupName, author, subject)
 
 	var m []byte
 	m = appendField(m, "Precedence", "list")
@@ -335,6 +277,62 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 		pr.tail = append(pr.tail, "--"+mixed+"--\r\n"...)
 	}
 	return pr, nil
+}
+
+// taggedSubject is the post's subject (the thread's when it has none)
+// with the group's name in brackets in front, as list mail has it.
+func taggedSubject(p Post, groupName string) string {
+	subject := cleanLine(p.Message.Subject)
+	if subject == "" {
+		subject = cleanLine(p.Thread.Subject)
+	}
+	if subject == "" {
+		subject = "(no subject)"
+	}
+	if tag := "[" + groupName + "]"; !strings.Contains(subject, tag) {
+		subject = tag + " " + subject
+	}
+	return subject
+}
+
+// headFields are the header fields every copy of p shares, in the order
+// of RFC 5322 §3.6's table, then the list fields of RFC 2369 and RFC 2919.
+func (r *Renderer) headFields(p Post, msgID, groupName, author, subject string) []byte {
+	slug, domain := p.Group.Slug, r.site.MailDomain
+	groupAddr := slug + "@" + domain
+	var h []byte
+	h = appendField(h, "Date", p.Message.CreatedAt.Format(dateLayout))
+	from := groupName
+	if author != "" {
+		from = author + " via " + groupName
+	}
+	h = appendField(h, "From", string(appendPhrase(nil, from))+" <"+groupAddr+">")
+	h = appendField(h, "Sender", "<"+slug+"+owner@"+domain+">")
+	replyTo := string(appendPhrase(nil, groupName)) + " <" + groupAddr + ">"
+	if p.Group.ReplyTo == mailflow.ReplyToSender {
+		if addr, ok := cleanAddress(p.AuthorEmail); ok {
+			replyTo = "<" + addr + ">"
+			if author != "" {
+				replyTo = string(appendPhrase(nil, author)) + " " + replyTo
+			}
+		}
+	}
+	h = appendField(h, "Reply-To", replyTo)
+	h = appendField(h, "To", string(appendPhrase(nil, groupName))+" <"+groupAddr+">")
+	h = appendField(h, "Subject", encodeUnstructured(subject))
+	h = appendField(h, "Message-ID", "<"+msgID+">")
+	inReplyTo, hasParent := cleanMsgID(p.Message.InReplyTo)
+	if hasParent {
+		h = appendField(h, "In-Reply-To", "<"+inReplyTo+">")
+	}
+	if refs := references(p.References, inReplyTo, msgID); len(refs) > 0 {
+		h = appendField(h, "References", "<"+strings.Join(refs, "> <")+">")
+	}
+	h = appendField(h, "List-Id", string(appendPhrase(nil, groupName))+" <"+slug+"."+domain+">")
+	h = appendField(h, "List-Post", "<mailto:"+groupAddr+">")
+	h = appendField(h, "List-Help", "<mailto:"+slug+"+help@"+domain+">")
+	h = appendField(h, "List-Archive", "<"+r.site.URLs.Archive(slug)+">")
+	return h
 }
 
 // Render appends the complete message for one recipient to dst, with CRLF
@@ -459,470 +457,4 @@ func references(refs []string, parent, self string) []string {
 		out = append(out[:1], out[len(out)-maxReferences+1:]...)
 	}
 	return out
-}
-
-// appendField writes one header field, folded at spaces so that lines stay
-// within 78 characters where the value allows (RFC 5322 §2.2.3). Values
-// must be clean: no CR, LF or other control characters.
-func appendField(dst []byte, name, value string) []byte {
-	dst = append(dst, name...)
-	dst = append(dst, ':', ' ')
-	col := len(name) + 2
-	first := true
-	for value != "" {
-		i := 0
-		for i < len(value) && value[i] == ' ' {
-			i++
-		}
-		j := i
-		for j < len(value) && value[j] != ' ' {
-			j++
-		}
-		if !first && i > 0 && col+j > 78 {
-			dst = append(dst, '\r', '\n')
-			col = 0
-		}
-		dst = append(dst, value[:j]...)
-		col += j
-		value = value[j:]
-		first = false
-	}
-	return append(dst, '\r', '\n')
-}
-
-// appendPhrase writes a display name (RFC 5322 §3.2.5): a quoted-string
-// when it is printable ASCII, otherwise RFC 2047 encoded-words.
-func appendPhrase(dst []byte, s string) []byte {
-	if needsEncoding(s) {
-		return appendQWords(dst, s)
-	}
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, s[i])
-	}
-	return append(dst, '"')
-}
-
-// encodeUnstructured encodes an unstructured field such as Subject.
-func encodeUnstructured(s string) string {
-	if needsEncoding(s) {
-		return string(appendQWords(nil, s))
-	}
-	return s
-}
-
-// needsEncoding reports whether s has non-ASCII text, or text a decoder
-// would mistake for an encoded-word.
-func needsEncoding(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return strings.Contains(s, "=?")
-}
-
-// maxWord keeps each encoded-word short enough that a folded line holding
-// one stays under the 76 characters of RFC 2047 §2.
-const maxWord = 64
-
-// appendQWords writes s as "Q" encoded-words (RFC 2047 §4.2), restricted to
-// the characters RFC 2047 §5(3) allows in a phrase so that the result is
-// valid in display names as well as in Subject. Words split between
-// characters, never inside a UTF-8 sequence, and are separated by spaces,
-// which decoders drop (RFC 2047 §6.2).
-func appendQWords(dst []byte, s string) []byte {
-	const open, close = "=?utf-8?q?", "?="
-	dst = append(dst, open...)
-	n := len(open)
-	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		w := 0
-		for k := i; k < i+size; k++ {
-			w += qWidth(s[k])
-		}
-		if n+w+len(close) > maxWord {
-			dst = append(dst, close+" "+open...)
-			n = len(open)
-		}
-		for k := i; k < i+size; k++ {
-			c := s[k]
-			switch {
-			case c == ' ':
-				dst = append(dst, '_')
-			case qWidth(c) == 1:
-				dst = append(dst, c)
-			default:
-				dst = append(dst, '=', upperHex[c>>4], upperHex[c&15])
-			}
-		}
-		n += w
-		i += size
-	}
-	return append(dst, close...)
-}
-
-func qWidth(c byte) int {
-	switch {
-	case c == ' ', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return 1
-	case c == '!', c == '*', c == '+', c == '-', c == '/':
-		return 1
-	}
-	return 3
-}
-
-const upperHex = "0123456789ABCDEF"
-
-// appendQP appends src encoded as quoted-printable (RFC 2045 §6.7). LF and
-// CRLF become CRLF line breaks; lines are soft-broken to stay within 76
-// characters; "=", control and non-ASCII bytes, and spaces or tabs that end
-// a line, are encoded.
-func appendQP(dst, src []byte) []byte {
-	col := 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if c == '\n' {
-			dst = append(dst, '\r', '\n')
-			col = 0
-			continue
-		}
-		if c == '\r' && i+1 < len(src) && src[i+1] == '\n' {
-			continue
-		}
-		literal := c >= '!' && c <= '~' && c != '='
-		if c == ' ' || c == '\t' {
-			next := i + 1
-			if next < len(src) && src[next] == '\r' && next+1 < len(src) && src[next+1] == '\n' {
-				next++
-			}
-			literal = next < len(src) && src[next] != '\n'
-		}
-		w := 3
-		if literal {
-			w = 1
-		} else if c >= 0xC0 {
-			// Keep a UTF-8 sequence on one line: decoders that
-			// convert the charset line by line would garble it.
-			w = 3 * utf8SeqLen(c)
-		}
-		if col+w > 75 { // leave room for the soft break's "="
-			dst = append(dst, '=', '\r', '\n')
-			col = 0
-		}
-		if literal {
-			// Copy the run of plain characters that fits on the line.
-			j := i + 1
-			for j < len(src) && j-i < 75-col && qpPlain(src[j]) {
-				j++
-			}
-			lineEnd := j == len(src) || src[j] == '\n' || src[j] == '\r' && j+1 < len(src) && src[j+1] == '\n'
-			if lineEnd && src[j-1] == ' ' && j-1 > i {
-				j-- // the space before a line break is encoded
-			}
-			dst = append(dst, src[i:j]...)
-			col += j - i
-			i = j - 1
-			continue
-		} else {
-			dst = append(dst, '=', upperHex[c>>4], upperHex[c&15])
-		}
-		if w > 3 {
-			w = 3 // the sequence's other bytes add their own width
-		}
-		col += w
-	}
-	return dst
-}
-
-// qpPlain reports whether c is written as itself wherever it is in a line.
-func qpPlain(c byte) bool { return c >= ' ' && c <= '~' && c != '=' }
-
-// utf8SeqLen is the length of the UTF-8 sequence that starts with c.
-func utf8SeqLen(c byte) int {
-	switch {
-	case c >= 0xF0:
-		return 4
-	case c >= 0xE0:
-		return 3
-	}
-	return 2
-}
-
-// endLine makes sure b ends with a line break, so that parts encoded
-// separately join at a hard line break.
-func endLine(b []byte) []byte {
-	if len(b) == 0 || b[len(b)-1] != '\n' {
-		return append(b, '\n')
-	}
-	return b
-}
-
-// cleanLine makes a user-given value safe for one header line: control
-// characters and every kind of line or space separator become a single
-// space, and invalid UTF-8 is replaced. Clean ASCII is returned as is,
-// without allocating, which keeps Render cheap.
-func cleanLine(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < ' ' || c >= 0x7f || c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' ') {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// cleanURL makes a caller-given URL safe for a header field: control
-// characters are dropped, and spaces, angle brackets, quotes and non-ASCII
-// bytes are percent-encoded.
-func cleanURL(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < ' ' || c == 0x7f:
-		case c == ' ' || c > 0x7f || c == '<' || c == '>' || c == '"':
-			b.WriteByte('%')
-			b.WriteByte(upperHex[c>>4])
-			b.WriteByte(upperHex[c&15])
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func isHTTPURL(u string) bool {
-	return len(u) > len("https://") && (strings.EqualFold(u[:8], "https://") || strings.EqualFold(u[:7], "http://"))
-}
-
-// cleanMsgID returns a Message-ID without its angle brackets, and whether
-// it can be written as a msg-id (RFC 5322 §3.6.4): printable ASCII with no
-// brackets or spaces, of a sane length.
-func cleanMsgID(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "<")
-	s = strings.TrimSuffix(s, ">")
-	if s == "" || len(s) > 500 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
-			return "", false
-		}
-	}
-	return s, true
-}
-
-// cleanAddress returns a bare addr-spec fit for Reply-To, or false.
-func cleanAddress(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if _, err := mailflow.NormalizeEmail(s); err != nil {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f {
-			return "", false
-		}
-	}
-	return s, true
-}
-
-func validSlug(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validDomain(s string) bool {
-	if s == "" || len(s) > 253 || s[0] == '.' || s[0] == '-' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// Inline CSS for the HTML part: Gmail and Outlook ignore or strip <style>
-// blocks, so each element carries its own. bluemonday removes style
-// attributes, so they are added after sanitizing.
-const (
-	monoFont     = "Menlo,Consolas,monospace"
-	borderColor  = "#d0d7de"
-	preCodeStyle = "font-family:" + monoFont + ";"
-)
-
-var elementStyles = map[string]string{
-	"p":          "margin:0 0 1em 0;",
-	"h1":         "margin:1em 0 0.5em 0;font-size:1.5em;line-height:1.25;",
-	"h2":         "margin:1em 0 0.5em 0;font-size:1.3em;line-height:1.25;",
-	"h3":         "margin:1em 0 0.5em 0;font-size:1.15em;line-height:1.25;",
-	"h4":         "margin:1em 0 0.5em 0;font-size:1em;",
-	"h5":         "margin:1em 0 0.5em 0;font-size:1em;",
-	"h6":         "margin:1em 0 0.5em 0;font-size:1em;color:#59636e;",
-	"a":          "color:#0969da;text-decoration:underline;",
-	"blockquote": "margin:0 0 1em 0;padding:0 0 0 1em;border-left:3px solid " + borderColor + ";color:#59636e;",
-	"pre":        "margin:0 0 1em 0;padding:12px;background-color:#f6f8fa;border-radius:6px;font-family:" + monoFont + ";font-size:13px;line-height:1.45;white-space:pre-wrap;word-wrap:break-word;",
-	"code":       "padding:0.1em 0.3em;background-color:#eff1f3;border-radius:4px;font-family:" + monoFont + ";font-size:0.9em;",
-	"ul":         "margin:0 0 1em 0;padding-left:2em;",
-	"ol":         "margin:0 0 1em 0;padding-left:2em;",
-	"li":         "margin:0.25em 0;",
-	"table":      "margin:0 0 1em 0;border-collapse:collapse;",
-	"th":         "padding:6px 12px;border:1px solid " + borderColor + ";background-color:#f6f8fa;font-weight:600;",
-	"td":         "padding:6px 12px;border:1px solid " + borderColor + ";",
-	"img":        "max-width:100%;height:auto;border:0;",
-	"hr":         "margin:1.5em 0;border:0;border-top:1px solid " + borderColor + ";",
-}
-
-// inlineStyles adds a style attribute to the elements of sanitized HTML.
-func inlineStyles(src []byte) []byte {
-	z := xhtml.NewTokenizer(bytes.NewReader(src))
-	out := make([]byte, 0, len(src)*2)
-	inPre := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case xhtml.ErrorToken:
-			if z.Err() != io.EOF {
-				out = append(out, z.Raw()...)
-			}
-			return out
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			raw := append([]byte(nil), z.Raw()...)
-			tok := z.Token()
-			style := elementStyles[tok.Data]
-			if tok.Data == "code" && inPre > 0 {
-				style = preCodeStyle
-			}
-			if tok.Data == "pre" && tt == xhtml.StartTagToken {
-				inPre++
-			}
-			if style == "" {
-				out = append(out, raw...)
-				continue
-			}
-			tok.Attr = slices.DeleteFunc(tok.Attr, func(a xhtml.Attribute) bool { return a.Key == "style" })
-			tok.Attr = append(tok.Attr, xhtml.Attribute{Key: "style", Val: style})
-			out = append(out, tok.String()...)
-		case xhtml.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "pre" && inPre > 0 {
-				inPre--
-			}
-			out = append(out, z.Raw()...)
-		default:
-			out = append(out, z.Raw()...)
-		}
-	}
-}
-
-// checkboxRenderer draws task-list checkboxes as characters: sanitizers and
-// most mail clients drop <input> elements.
-type checkboxRenderer struct{}
-
-func (checkboxRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
-	reg.Register(east.KindTaskCheckBox, func(w util.BufWriter, _ []byte, n gast.Node, entering bool) (gast.WalkStatus, error) {
-		if entering {
-			if n.(*east.TaskCheckBox).IsChecked {
-				_, _ = w.WriteString("&#9745; ")
-			} else {
-				_, _ = w.WriteString("&#9744; ")
-			}
-		}
-		return gast.WalkContinue, nil
-	})
-}
-
-// AppendQP appends src encoded as quoted-printable (RFC 2045 §6.7), with
-// CRLF line breaks. Text that starts at the beginning of a line and ends
-// with a line break encodes the same alone as within a larger text, so
-// callers may encode shared pieces once and join them (the digest does).
-func AppendQP(dst, src []byte) []byte { return appendQP(dst, src) }
-
-// The Markdown of message bodies, as mail shows it: one instance for
-// group mail, digests and moderation notices, so that each shows a
-// message the same way. goldmark and bluemonday are safe for concurrent
-// use once built.
-var body = sync.OnceValue(func() (b struct {
-	md         goldmark.Markdown
-	ugc, strip *bluemonday.Policy
-}) {
-	b.ugc = bluemonday.UGCPolicy()      // sanitizes the HTML part
-	b.strip = bluemonday.StrictPolicy() // strips raw HTML blocks for the text part
-	b.md = goldmark.New(
-		goldmark.WithExtensions(
-			extension.Linkify,
-			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
-			extension.Strikethrough,
-			extension.TaskList,
-		),
-		goldmark.WithRendererOptions(
-			// Raw HTML passes goldmark and is cleaned by bluemonday, the
-			// one sanitizer, which keeps harmless tags people type.
-			html.WithUnsafe(),
-			// Email bodies are written with meaningful line breaks
-			// (addresses, signatures); the text part keeps them too.
-			html.WithHardWraps(),
-			renderer.WithNodeRenderers(util.Prioritized(checkboxRenderer{}, 100)),
-		),
-	)
-	return b
-})
-
-// BodyHTML renders a message's Markdown for an HTML mail part: sanitised,
-// balanced as on the web (markup.Balance, so an unclosed <a> or <table>
-// in a post ends inside it and not around the footer's links), and styled
-// inline for mail clients that drop style sheets.
-func BodyHTML(src string) (htmltemplate.HTML, error) {
-	b := body()
-	var out bytes.Buffer
-	if err := b.md.Convert([]byte(src), &out); err != nil {
-		return "", fmt.Errorf("outbound: rendering markdown: %w", err)
-	}
-	return htmltemplate.HTML(inlineStyles(markup.Balance(b.ugc.SanitizeBytes(out.Bytes())))), nil
-}
-
-// BodyText renders a message's Markdown as readable plain text for a
-// text mail part (see markdownToText).
-func BodyText(src string) string {
-	b := body()
-	return markdownToText(b.md.Parser(), b.strip, []byte(src))
 }
