@@ -157,9 +157,25 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 
 	msg := newMessage(sub, g.ID, subject, msgID, status)
 
-	err = s.store.Tx(ctx, func(tx *store.Store) error {
+	thread, msg, err = s.commit(ctx, sub, g, thread, msg, private)
+	if err != nil {
+		return out, err
+	}
+	if thread, err = s.store.ThreadByID(ctx, thread.ID); err != nil {
+		return out, err
+	}
+	s.log.Info("message accepted", "group", g.Slug, "thread_id", thread.ID, "message_id", msg.ID, "status", msg.Status, "source", msg.Source)
+	return Accepted{Group: g, Thread: thread, Message: msg}, nil
+}
+
+// commit writes the message (and its thread, when it starts one) in one
+// transaction with its files and everything the hooks queue: the message
+// exists with its fan-out and notices, or not at all.
+func (s *Service) commit(ctx context.Context, sub Submission, g mailflow.Group, thread mailflow.Thread, msg mailflow.Message, private *mailflow.Private) (mailflow.Thread, mailflow.Message, error) {
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		var err error
 		if sub.ThreadID == 0 {
-			if thread, err = tx.CreateThread(ctx, g.ID, subject, msg.AuthorID); err != nil {
+			if thread, err = tx.CreateThread(ctx, g.ID, msg.Subject, msg.AuthorID); err != nil {
 				return err
 			}
 			// Private before the hooks run, so the fan-out they queue
@@ -195,14 +211,7 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 		}
 		return nil
 	})
-	if err != nil {
-		return out, err
-	}
-	if thread, err = s.store.ThreadByID(ctx, thread.ID); err != nil {
-		return out, err
-	}
-	s.log.Info("message accepted", "group", g.Slug, "thread_id", thread.ID, "message_id", msg.ID, "status", msg.Status, "source", msg.Source)
-	return Accepted{Group: g, Thread: thread, Message: msg}, nil
+	return thread, msg, err
 }
 
 // UnauthenticatedError refuses a mailed post whose From fails DMARC for a

@@ -116,22 +116,8 @@ func (h *handler) list(c *gin.Context) {
 		h.Shell.Fail(c, err)
 		return
 	}
-	uploadURL := ""
-	if len(upload) > 0 {
-		uploadURL = h.Shell.URL("/resources/new")
-		if group != nil {
-			for _, g := range upload {
-				if g.ID == group.ID {
-					uploadURL = h.Shell.URL("/g/" + g.Slug + "/resources/new")
-				}
-			}
-		}
-	}
-	all := mailflow.ResourceKinds()
-	kinds := make([]kindChoice, len(all))
-	for i, k := range all {
-		kinds[i] = kindChoice{string(k), k.Label()}
-	}
+	uploadURL := h.uploadURL(upload, group)
+	kinds := kindChoices()
 	title := "Resources"
 	if group != nil {
 		title = "Resources of " + group.Name
@@ -149,6 +135,33 @@ func (h *handler) list(c *gin.Context) {
 		p["PrevURL"] = h.listURL(form, pg-1, "")
 	}
 	h.Shell.HTML(c, http.StatusOK, "resources", page.Data{Title: title, Nav: "resources", Form: form, Page: p})
+}
+
+// uploadURL is where the list's Upload button leads: the upload form of
+// the group shown, when the member may add to it, else the general one;
+// "" when the member may upload nowhere.
+func (h *handler) uploadURL(upload []mailflow.Group, group *mailflow.Group) string {
+	if len(upload) == 0 {
+		return ""
+	}
+	if group != nil {
+		for _, g := range upload {
+			if g.ID == group.ID {
+				return h.Shell.URL("/g/" + g.Slug + "/resources/new")
+			}
+		}
+	}
+	return h.Shell.URL("/resources/new")
+}
+
+// kindChoices are the type filter's options.
+func kindChoices() []kindChoice {
+	all := mailflow.ResourceKinds()
+	kinds := make([]kindChoice, len(all))
+	for i, k := range all {
+		kinds[i] = kindChoice{string(k), k.Label()}
+	}
+	return kinds
 }
 
 // view returns "grid" or "list": the one the member just chose (the view
