@@ -103,16 +103,8 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	}
 
 	fmt.Fprintf(e.stdout, "creating %d members\n", o.recipients)
-	owner, err := st.CreateUser(ctx, store.NewUser{Email: "owner@bench.test", Name: "Bench Owner", Verified: true})
+	owner, g, err := seedBenchGroup(ctx, st, o.recipients)
 	if err != nil {
-		return err
-	}
-	g, err := st.CreateGroup(ctx, mailflow.Group{Slug: "bench", Name: "Bench Group", JoinPolicy: mailflow.JoinOpen, Listed: true,
-		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}, owner.ID)
-	if err != nil {
-		return err
-	}
-	if err := st.SeedMembers(ctx, g.ID, o.recipients, "bench.test"); err != nil {
 		return err
 	}
 
@@ -149,25 +141,8 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	if err != nil {
 		return err
 	}
-	for {
-		counts, err := st.DeliveryCounts(ctx, acc.Message.ID)
-		if err != nil {
-			return err
-		}
-		// The owner's own post is skipped; the members are the recipients.
-		if counts["sent"]+counts["failed"] >= o.recipients {
-			if counts["sent"] != o.recipients {
-				return fmt.Errorf("only %d of %d sent: %v", counts["sent"], o.recipients, counts)
-			}
-			break
-		}
-		if time.Since(start) > 10*time.Minute {
-			return fmt.Errorf("gave up after 10 minutes: %v", counts)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted: %v", counts)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := waitSent(ctx, st, acc.Message.ID, o.recipients, start); err != nil {
+		return err
 	}
 	took := time.Since(start)
 	if sink != nil && sink.Count() < o.recipients {
@@ -190,6 +165,46 @@ func benchFanout(e *env, o benchOpts) (err error) {
 			return fmt.Errorf("bare client: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "bare go-mail client, same sink, %d connections: %.0f msg/s; parley reaches %.0f%% of it\n", o.conns, bare, 100*rate/bare)
+	}
+	return nil
+}
+
+// seedBenchGroup makes the bench group, its owner and n members.
+func seedBenchGroup(ctx context.Context, st *store.Store, n int) (mailflow.User, mailflow.Group, error) {
+	owner, err := st.CreateUser(ctx, store.NewUser{Email: "owner@bench.test", Name: "Bench Owner", Verified: true})
+	if err != nil {
+		return owner, mailflow.Group{}, err
+	}
+	g, err := st.CreateGroup(ctx, mailflow.Group{Slug: "bench", Name: "Bench Group", JoinPolicy: mailflow.JoinOpen, Listed: true,
+		MemberListVisibility: mailflow.VisibleToMembers, ReplyTo: mailflow.ReplyToGroup}, owner.ID)
+	if err != nil {
+		return owner, g, err
+	}
+	return owner, g, st.SeedMembers(ctx, g.ID, n, "bench.test")
+}
+
+// waitSent waits until the n deliveries of a message are settled, all
+// sent, for at most 10 minutes from start.
+func waitSent(ctx context.Context, st *store.Store, messageID int64, n int, start time.Time) error {
+	for {
+		counts, err := st.DeliveryCounts(ctx, messageID)
+		if err != nil {
+			return err
+		}
+		// The owner's own post is skipped; the members are the recipients.
+		if counts["sent"]+counts["failed"] >= n {
+			if counts["sent"] != n {
+				return fmt.Errorf("only %d of %d sent: %v", counts["sent"], n, counts)
+			}
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("gave up after 10 minutes: %v", counts)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %v", counts)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
 }
