@@ -25,7 +25,9 @@ package picture
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -287,4 +289,17 @@ func FromForm(c interface {
 		return nil, "", "This image could not be read; it may be damaged."
 	}
 	return data, contentType, ""
+}
+
+// NewKey is a random blob key for a normalised picture of contentType:
+// pictures are served by key and cached for good, so a new upload gets a
+// new key.
+func NewKey(contentType string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	ext := ".jpg"
+	if contentType == "image/png" {
+		ext = ".png"
+	}
+	return hex.EncodeToString(b) + ext
 }

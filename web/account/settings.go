@@ -1,8 +1,6 @@
 package account
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -76,7 +74,7 @@ func (h *handler) updateProfile(c *gin.Context) {
 		}
 		switch {
 		case newPicture != nil:
-			key := newPictureKey(pictureType)
+			key := picture.NewKey(pictureType)
 			if err := tx.PutPicture(ctx, key, pictureType, newPicture); err != nil {
 				return err
 			}
@@ -96,16 +94,6 @@ func (h *handler) updateProfile(c *gin.Context) {
 	}
 	h.Shell.Flash(c, "Your profile is updated.")
 	h.Shell.Redirect(c, fmt.Sprintf("/people/%d", u.ID))
-}
-
-func newPictureKey(contentType string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	ext := ".jpg"
-	if contentType == "image/png" {
-		ext = ".png"
-	}
-	return hex.EncodeToString(b) + ext
 }
 
 // ParseProfile checks the profile form.

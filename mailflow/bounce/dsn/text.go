@@ -120,25 +120,13 @@ func mentions(lines []string) map[string][]string {
 		if o, rest := expandedFrom(t); o != "" && strings.TrimSpace(rest) == "" {
 			continue
 		}
-		for i := 0; i < len(line) && len(out) < maxRecipients*2; {
-			j := strings.IndexByte(line[i:], '@')
-			if j < 0 {
+		for _, a := range lineAddrs(line) {
+			if len(out) >= maxRecipients*2 {
 				break
 			}
-			j += i
-			start, end := j, j+1
-			for start > 0 && isAddrByte(line[start-1]) {
-				start--
+			if ls := out[a]; len(ls) < 5 && (len(ls) == 0 || ls[len(ls)-1] != t) {
+				out[a] = append(ls, t)
 			}
-			for end < len(line) && isAddrByte(line[end]) {
-				end++
-			}
-			if a := cleanAddr(line[start:end]); a != "" {
-				if ls := out[a]; len(ls) < 5 && (len(ls) == 0 || ls[len(ls)-1] != t) {
-					out[a] = append(ls, t)
-				}
-			}
-			i = end
 		}
 	}
 	return out
