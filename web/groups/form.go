@@ -154,25 +154,26 @@ func formChange(form map[string]string, errs *mailflow.FieldErrors, creating boo
 		dmarc = string(mailflow.DMARCHold) // the default, also for a form from before the setting
 	}
 	ch.DMARCFailure = &dmarc
-	trust := 0 // an empty field means none
-	if t := strings.TrimSpace(form["trust_posts"]); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil {
-			errs.Add("trust_posts", choiceMessages["trust_posts"])
-		}
-		trust = n
-	}
+	trust := formCount(form, "trust_posts", errs) // an empty field means none
 	ch.TrustPosts = &trust
-	attach := 0 // an empty field means link every file
-	if t := strings.TrimSpace(form["attach_max_kb"]); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil {
-			errs.Add("attach_max_kb", choiceMessages["attach_max_kb"])
-		}
-		attach = n
-	}
+	attach := formCount(form, "attach_max_kb", errs) // an empty field means link every file
 	ch.AttachMaxKB = &attach
 	return ch
+}
+
+// formCount reads a whole number from field name; empty is 0, and what
+// is not a number is told beside the field (the group service checks the
+// range).
+func formCount(form map[string]string, name string, errs *mailflow.FieldErrors) int {
+	t := strings.TrimSpace(form[name])
+	if t == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		errs.Add(name, choiceMessages[name])
+	}
+	return n
 }
 
 // resolvePeople reads the owners and whitelist fields: addresses of
