@@ -61,3 +61,38 @@ func TestVerifyEmailAsksFirst(t *testing.T) {
 	}
 	s.noErrors()
 }
+
+// TestNewAddressAsksFirst: the link that confirms a member's new address
+// opens a page with one button and moves nothing (mail scanners follow
+// links); a tampered link is a 400; the button moves the account.
+func TestNewAddressAsksFirst(t *testing.T) {
+	s := newTestSite(t)
+	bea := s.user("bea@example.org", "Bea")
+	origin, _ := url.Parse("http://lists.test")
+	links, err := urls.New(origin, s.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(links.ConfirmNewEmail(bea, "bea.new@example.org", time.Now().Add(time.Hour)))
+	good, token := u.Path+"?"+u.RawQuery, u.Query().Get("token")
+	moved := func() int {
+		return s.count(`SELECT count(*) FROM users WHERE id = $1 AND email = 'bea.new@example.org'`, bea)
+	}
+	c := s.signIn(0)
+	if code, _ := c.get(good + "x"); code != http.StatusBadRequest {
+		t.Errorf("GET a tampered link: %d, want 400", code)
+	}
+	code, page := c.get(good)
+	if code != http.StatusOK || !strings.Contains(page, "Move your account to bea.new@example.org?") ||
+		!strings.Contains(page, `<button type="submit">Use this address</button>`) {
+		t.Fatalf("GET the link: %d\n%s", code, page)
+	}
+	if moved() != 0 {
+		t.Fatal("opening the link moved the account")
+	}
+	if code, page := c.post("/confirm-new-email", url.Values{"token": {token}}); code != http.StatusOK || moved() != 1 ||
+		!strings.Contains(page, "Your account now uses bea.new@example.org") {
+		t.Fatalf("pressing the button: %d, moved %d\n%s", code, moved(), page)
+	}
+	s.noErrors()
+}

@@ -463,24 +463,32 @@ func (s *Service) RequestEmailChange(ctx context.Context, u mailflow.User, pw, n
 	})
 }
 
-// ConfirmEmailChange moves the account to the address a link proves.
-func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (mailflow.User, error) {
+// CheckNewEmailLink returns the member a link to confirm a new address is
+// for, and the address, without changing anything: the page the link
+// opens asks first, since mail scanners open links too.
+func (s *Service) CheckNewEmailLink(ctx context.Context, token string) (mailflow.User, string, error) {
 	l, err := s.Keys.Verify(token, s.now())
 	if err != nil || l.Purpose != sign.PurposeNewEmail {
-		return mailflow.User{}, ErrBadLink
+		return mailflow.User{}, "", ErrBadLink
 	}
 	u, err := s.Store.UserByID(ctx, l.UserID)
 	if errors.Is(err, mailflow.ErrNotFound) {
-		return u, ErrBadLink
+		return u, "", ErrBadLink
 	}
+	return u, l.Value, err
+}
+
+// ConfirmEmailChange moves the account to the address a link proves.
+func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (mailflow.User, error) {
+	u, addr, err := s.CheckNewEmailLink(ctx, token)
 	if err != nil {
 		return u, err
 	}
-	if strings.EqualFold(u.Email, l.Value) {
+	if strings.EqualFold(u.Email, addr) {
 		return u, nil // opened twice
 	}
 	err = s.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.ChangeEmail(ctx, u.ID, l.Value); err != nil {
+		if err := tx.ChangeEmail(ctx, u.ID, addr); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, store.AuditEntry{ActorID: &u.ID, Action: "user.email_change", TargetType: "user",

@@ -53,7 +53,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.GET(urls.VerifyEmailPath, h.verifyEmailForm)
 	rg.POST(urls.VerifyEmailPath, h.verifyEmail)
 	rg.POST("/verify-email/resend", sh.RequireUser, h.resendVerification)
-	rg.GET(urls.ConfirmEmailPath, h.confirmNewEmail)
+	rg.GET(urls.ConfirmEmailPath, h.confirmNewEmailForm)
+	rg.POST(urls.ConfirmEmailPath, h.confirmNewEmail)
 	rg.GET("/forgot-password", h.forgotForm)
 	rg.POST("/forgot-password", h.forgot)
 	rg.GET(urls.ResetPasswordPath, h.resetForm)
@@ -316,11 +317,34 @@ func (h *handler) resendVerification(c *gin.Context) {
 	h.Shell.Redirect(c, "/")
 }
 
-func (h *handler) confirmNewEmail(c *gin.Context) {
-	u, err := h.Accounts.ConfirmEmailChange(c.Request.Context(), c.Query("token"))
+// confirmNewEmailForm: GET /confirm-new-email?token= asks before moving
+// the account (link scanners open links); the button's POST moves it.
+func (h *handler) confirmNewEmailForm(c *gin.Context) {
+	tok := c.Query("token")
+	_, addr, err := h.Accounts.CheckNewEmailLink(c.Request.Context(), tok)
 	if errors.Is(err, accounts.ErrBadLink) {
-		h.message(c, http.StatusBadRequest, "This link does not work any more",
-			"Links to confirm a new address work for 7 days. Ask for a new one on your account page.", "/account", "Manage my account")
+		h.badNewEmailLink(c)
+		return
+	}
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
+	h.Shell.ConfirmPage(c, page.Confirm{Title: "Confirm your new address", Text: "Move your account to " + addr + "?",
+		Action: urls.ConfirmEmailPath, Fields: map[string]string{"token": tok}, Button: "Use this address"})
+}
+
+func (h *handler) badNewEmailLink(c *gin.Context) {
+	h.message(c, http.StatusBadRequest, "This link does not work any more",
+		"Links to confirm a new address work for 7 days. Ask for a new one on your account page.", "/account", "Manage my account")
+}
+
+// confirmNewEmail: POST /confirm-new-email, the button of
+// confirmNewEmailForm.
+func (h *handler) confirmNewEmail(c *gin.Context) {
+	u, err := h.Accounts.ConfirmEmailChange(c.Request.Context(), c.PostForm("token"))
+	if errors.Is(err, accounts.ErrBadLink) {
+		h.badNewEmailLink(c)
 		return
 	}
 	if errs, ok := page.FieldErrors(err); ok {
