@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"html"
 	"io"
 	"mime"
@@ -55,28 +54,8 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	}
 
 	// The groups, through the API as their owner.
-	out, stderr, code := runCmd(t, w.env, "", "create-token", "olga@example.org", "--name", "t")
-	if code != 0 {
-		t.Fatalf("create-token: %s", stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	token := lines[len(lines)-1]
-	api := func(method, path string, body any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, w.url+"/api/v1"+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, rb)
-		}
-	}
+	token := w.apiToken(t, "olga@example.org")
+	api := func(method, path string, body any) { t.Helper(); w.api(t, token, method, path, body) }
 	api("POST", "/groups", map[string]any{"slug": "garden", "name": "Garden"})
 	api("PUT", "/groups/garden/members/ann@example.org", map[string]any{"delivery": "immediate"})
 	api("PUT", "/groups/garden/members/dan@example.org", map[string]any{"delivery": "digest"})

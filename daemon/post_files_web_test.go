@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"html"
 	"io"
 	"mime"
@@ -56,34 +55,16 @@ func TestWebPostFilesReachGroupMail(t *testing.T) {
 	const pw = "correct horse battery"
 	w.createUser(t, "ann@example.org", "Ann", pw, true)
 	w.createUser(t, "dan@example.org", "Dan", pw, false)
-	out, stderr, code := runCmd(t, w.env, "", "create-token", "ann@example.org", "--name", "t")
-	if code != 0 {
-		t.Fatalf("create-token: %s", stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	token := lines[len(lines)-1]
-	for _, call := range []struct {
-		method, path string
-		body         any
-	}{{"POST", "/groups", map[string]any{"slug": "garden", "name": "Garden"}},
-		{"PUT", "/groups/garden/members/dan@example.org", map[string]any{"delivery": "immediate"}}} {
-		b, _ := json.Marshal(call.body)
-		req, _ := http.NewRequest(call.method, w.url+"/api/v1"+call.path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %v %v", call.method, call.path, res, err)
-		}
-		res.Body.Close()
-	}
+	token := w.apiToken(t, "ann@example.org")
+	w.api(t, token, "POST", "/groups", map[string]any{"slug": "garden", "name": "Garden"})
+	w.api(t, token, "PUT", "/groups/garden/members/dan@example.org", map[string]any{"delivery": "immediate"})
 
 	ann := w.client(t)
 	ann.login("ann@example.org", pw)
 	_, page := ann.get("/compose")
 	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 	files := map[string][]byte{"minutes.txt": []byte("Minutes of the spring meeting.\n"), "Zoë's plan.pdf": pdf}
-	code, page = ann.postFiles(page, [][2]string{{"group", "garden"}, {"subject", "Spring minutes"}, {"body", "Both files attached."}}, files)
+	code, page := ann.postFiles(page, [][2]string{{"group", "garden"}, {"subject", "Spring minutes"}, {"body", "Both files attached."}}, files)
 	if code != 200 || !strings.Contains(page, "Spring minutes") || !strings.Contains(page, "minutes.txt") {
 		t.Fatalf("posting with files: %d\n%s", code, page)
 	}
@@ -138,27 +119,9 @@ func TestGroupAttachesSmallFiles(t *testing.T) {
 	const pw = "correct horse battery"
 	w.createUser(t, "ann@example.org", "Ann", pw, true)
 	w.createUser(t, "dan@example.org", "Dan", pw, false)
-	out, stderr, code := runCmd(t, w.env, "", "create-token", "ann@example.org", "--name", "t")
-	if code != 0 {
-		t.Fatalf("create-token: %s", stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	token := lines[len(lines)-1]
-	for _, call := range []struct {
-		method, path string
-		body         any
-	}{{"POST", "/groups", map[string]any{"slug": "orchard", "name": "Orchard", "attach_max_kb": 1}},
-		{"PUT", "/groups/orchard/members/dan@example.org", map[string]any{"delivery": "immediate"}}} {
-		b, _ := json.Marshal(call.body)
-		req, _ := http.NewRequest(call.method, w.url+"/api/v1"+call.path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %v %v", call.method, call.path, res, err)
-		}
-		res.Body.Close()
-	}
+	token := w.apiToken(t, "ann@example.org")
+	w.api(t, token, "POST", "/groups", map[string]any{"slug": "orchard", "name": "Orchard", "attach_max_kb": 1})
+	w.api(t, token, "PUT", "/groups/orchard/members/dan@example.org", map[string]any{"delivery": "immediate"})
 
 	ann := w.client(t)
 	ann.login("ann@example.org", pw)
@@ -169,7 +132,7 @@ func TestGroupAttachesSmallFiles(t *testing.T) {
 	small := []byte("Pruning: after the last frost.\n")
 	big := bytes.Repeat([]byte("Graft notes, row by row. "), 100) // 2.5 KB
 	files := map[string][]byte{"Pflaumen-Schnitt.txt": small, "grafts.txt": big}
-	code, page = ann.postFiles(page, [][2]string{{"group", "orchard"}, {"subject", "Pruning"}, {"body", "Notes attached."}}, files)
+	code, page := ann.postFiles(page, [][2]string{{"group", "orchard"}, {"subject", "Pruning"}, {"body", "Notes attached."}}, files)
 	if code != 200 || !strings.Contains(page, "Pruning") {
 		t.Fatalf("posting with files: %d\n%s", code, page)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -69,6 +70,38 @@ func (w *webSite) createUser(t *testing.T, email, name, password string, superus
 		t.Fatalf("create-user: %s", stderr)
 	}
 	w.sql(t, `UPDATE users SET terms_accepted_at = now() WHERE email = $1`, email)
+}
+
+// apiToken makes an API token for email with the CLI, as an operator
+// would, and returns it.
+func (w *webSite) apiToken(t *testing.T, email string) string {
+	t.Helper()
+	out, stderr, code := runCmd(t, w.env, "", "create-token", email, "--name", "t")
+	if code != 0 {
+		t.Fatalf("create-token %s: %s", email, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
+// api calls the JSON API with token and body (JSON-encoded) and fails
+// the test on anything but a 2xx; it returns the answer's body.
+func (w *webSite) api(t *testing.T, token, method, path string, body any) []byte {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, w.url+"/api/v1"+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, rb)
+	}
+	return rb
 }
 
 func (w *webSite) sql(t *testing.T, q string, args ...any) {
