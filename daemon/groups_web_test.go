@@ -9,10 +9,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parleymail/parley/mailflow/blobstore"
 )
 
 // These tests drive the group pages (Explore, a group's page, the group
@@ -239,6 +242,43 @@ func TestGroupsCreateAndEdit(t *testing.T) {
 		f.Set("owners", "")
 		if code, body := olga.post("/g/birds/edit", f); code != http.StatusUnprocessableEntity || !strings.Contains(body, "at least one owner") {
 			t.Errorf("removing every owner: %d, want 422 with a reason", code)
+		}
+	})
+
+	t.Run("new picture", func(t *testing.T) {
+		// A new picture replaces the old one, row and bytes; the new one
+		// is served.
+		blobs, err := blobstore.NewLocal(filepath.Join(w.dir, "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := func(key string) bool {
+			t.Helper()
+			ok, err := blobs.Exists(t.Context(), "pictures/"+key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok && w.queryInt(t, `SELECT count(*) FROM pictures WHERE key = $1`, key) == 1
+		}
+		old := queryString(t, w, `SELECT picture_key FROM groups WHERE slug = 'birds'`)
+		if !stored(old) {
+			t.Fatalf("the group's first picture %q is not stored", old)
+		}
+		olga.get("/g/birds/edit")
+		f := groupsForm("Bird Watchers of Boston", "birds")
+		f.Set("owners", "olga@example.org")
+		if code, body := groupsUpload(t, olga, "/g/birds/edit", f, testPNG(t, color.RGBA{10, 120, 200, 255})); code != 200 {
+			t.Fatalf("saving a new picture: %d\n%s", code, body)
+		}
+		now := queryString(t, w, `SELECT picture_key FROM groups WHERE slug = 'birds'`)
+		if now == old || !stored(now) {
+			t.Fatalf("after a new picture the group shows %q (was %q), stored: %v", now, old, stored(now))
+		}
+		if stored(old) || w.queryInt(t, `SELECT count(*) FROM pictures WHERE key = $1`, old) != 0 {
+			t.Error("the replaced group picture is still stored")
+		}
+		if code, _ := olga.get("/pictures/" + now); code != http.StatusOK {
+			t.Errorf("GET /pictures/%s: %d", now, code)
 		}
 	})
 }

@@ -34,21 +34,22 @@ import (
 
 // core is the headless daemon: everything but the listeners.
 type core struct {
-	store   *store.Store
-	metrics *metrics.Metrics
-	keys    sign.Keys
-	posting *posting.Service
-	queue   *queue.Queue
-	sender  *outbound.Sender
-	fanout  *outbound.FanoutWorker
-	intake  *inbound.Server
-	bounces *bounce.Service
-	hooks   *webhooks.Deps
-	digests *digest.Service
-	accts   *accounts.Service
-	notices *notice.Renderer // writes and queues the mail Parley sends on its own behalf
-	blobs   blobstore.Store  // uploaded files: pictures, resources, attachments
-	blobTmp string           // where uploads are staged (DATA_DIR/tmp)
+	store    *store.Store
+	metrics  *metrics.Metrics
+	keys     sign.Keys
+	posting  *posting.Service
+	queue    *queue.Queue
+	sender   *outbound.Sender
+	fanout   *outbound.FanoutWorker
+	intake   *inbound.Server
+	bounces  *bounce.Service
+	hooks    *webhooks.Deps
+	digests  *digest.Service
+	accts    *accounts.Service
+	notices  *notice.Renderer // writes and queues the mail Parley sends on its own behalf
+	blobs    blobstore.Store  // uploaded files: pictures, resources, attachments
+	pictures *picture.Gallery
+	blobTmp  string // where uploads are staged (DATA_DIR/tmp)
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -110,7 +111,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		return nil, err
 	}
 	// Pictures' bytes go to the blob store; the store keeps their rows.
-	st.UseBlobs(c.blobs, log)
+	c.pictures = picture.NewGallery(st, c.blobs, log)
 	var dk *outbound.DKIM
 	if cfg.DKIMDomain != "" {
 		if dk, err = outbound.LoadDKIM(cfg.DKIMDomain, cfg.DKIMSelector, cfg.DKIMPrivateKeyFile); err != nil {
@@ -154,7 +155,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
 		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true}
-	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Log: log}
+	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Pictures: c.pictures, Log: log}
 	c.hooks = &webhooks.Deps{Bounces: c.bounces, Settings: cfg.Webhooks, Log: log}
 	if c.intake, err = newIntake(cfg, st, c.keys, c.metrics, log, c.blobTmp); err != nil {
 		return nil, err

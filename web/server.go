@@ -70,9 +70,10 @@ type Deps struct {
 	SSO            *sso.Provider // nil: password sign-in only
 	Terms          template.HTML // the terms of service, rendered
 
-	Blobs            blobstore.Store // where uploaded files live (local disk or S3)
-	BlobTmpDir       string          // uploads are staged here (blobstore.Stage) before they are stored
-	ResourceMaxBytes int64           // larger uploads are refused (RESOURCE_MAX_BYTES)
+	Pictures         *picture.Gallery // members' and groups' pictures; nil keeps their bytes in their rows
+	Blobs            blobstore.Store  // where uploaded files live (local disk or S3)
+	BlobTmpDir       string           // uploads are staged here (blobstore.Stage) before they are stored
+	ResourceMaxBytes int64            // larger uploads are refused (RESOURCE_MAX_BYTES)
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -111,8 +112,11 @@ func New(d Deps) (http.Handler, error) {
 	})
 	base.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
+	if d.Pictures == nil { // tests of the API alone
+		d.Pictures = picture.NewGallery(d.Store, d.Blobs, d.Log)
+	}
 	// The group form and the API are two faces of one group service.
-	groupSvc := groupsvc.New(d.Store, d.Log)
+	groupSvc := groupsvc.New(d.Store, d.Pictures, d.Log)
 	api.Register(base.Group("/api/v1"), api.Deps{
 		Store: d.Store, Groups: groupSvc, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
 	})
@@ -178,7 +182,7 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *
 	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.CheckInput, admin.AuditImpersonation(d.Store), shell.RequireTerms)
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
 		SecretKey: d.SecretKey, Log: d.Log})
-	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
+	people.Register(ui, people.Deps{Shell: shell, Store: d.Store, Pictures: d.Pictures})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links, Notices: d.Notices,
 		MailDomain: d.MailDomain, Log: d.Log})

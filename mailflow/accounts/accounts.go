@@ -18,6 +18,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/notice"
 	"github.com/parleymail/parley/mailflow/password"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -114,8 +115,11 @@ type Service struct {
 	Keys    sign.Keys
 	URLs    *urls.Map     // every link in the mail it sends
 	Notices notice.Sender // writes and queues that mail
-	Log     *slog.Logger
-	Now     func() time.Time // nil: time.Now
+	// Pictures keeps profile pictures (their bytes go when the account
+	// or the picture does).
+	Pictures *picture.Gallery
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now
 }
 
 func (s *Service) now() time.Time {

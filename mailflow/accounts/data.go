@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/password"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/store"
 )
 
@@ -187,9 +188,40 @@ func (s *Service) DeleteAccount(ctx context.Context, u mailflow.User, confirm st
 	} else if !strings.EqualFold(strings.TrimSpace(confirm), u.Email) {
 		return mailflow.Invalid("password", "Type your email address to confirm.")
 	}
-	if err := s.Store.DeleteAccount(ctx, u.ID); err != nil {
+	pictureKey, err := s.Store.DeleteAccount(ctx, u.ID)
+	if err != nil {
 		return err
 	}
+	s.Pictures.Drop(ctx, pictureKey)
 	s.Log.Info("account deleted at its owner's request", "user", u.ID)
+	return nil
+}
+
+// UpdateProfile saves the member's profile with, in the same transaction,
+// a new picture (pic) or none (clear); nil and false keep the picture.
+// The replaced picture's bytes go once that has committed.
+func (s *Service) UpdateProfile(ctx context.Context, userID int64, p store.Profile, pic *picture.Upload, clear bool) error {
+	var old string
+	err := s.Pictures.Keep(ctx, pic, func(row store.PictureRow) error {
+		return s.Store.Tx(ctx, func(tx *store.Store) error {
+			if _, err := tx.UpdateProfile(ctx, userID, p); err != nil {
+				return err
+			}
+			var err error
+			switch {
+			case row.Key != "":
+				if err = tx.AddPicture(ctx, row); err == nil {
+					old, err = tx.SetUserPicture(ctx, userID, row.Key)
+				}
+			case clear:
+				old, err = tx.SetUserPicture(ctx, userID, "")
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.Pictures.Drop(ctx, old)
 	return nil
 }

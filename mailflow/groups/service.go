@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/store"
 )
 
@@ -49,17 +50,11 @@ type Change struct {
 	Owners *[]int64
 	// Whitelist: the members whose posts skip moderation; nil leaves it.
 	Whitelist    *[]int64
-	Picture      *Picture // a new picture; nil keeps the current one
+	Picture      *picture.Upload // a new picture; nil keeps the current one
 	ClearPicture bool
 	// ImpersonatorID is the superuser acting as the actor, for the audit
 	// log; nil when the actor acts as themselves.
 	ImpersonatorID *int64
-}
-
-// Picture is a normalized picture to store on the group.
-type Picture struct {
-	Data        []byte
-	ContentType string // image/jpeg or image/png
 }
 
 // Problems are every problem with a change, in the order of the fields,
@@ -81,13 +76,15 @@ func (p Problems) Unwrap() []error { return p }
 
 // Service creates and updates groups.
 type Service struct {
-	store *store.Store
-	log   *slog.Logger
+	store   *store.Store
+	gallery *picture.Gallery
+	log     *slog.Logger
 }
 
-// New returns the service, saving through st.
-func New(st *store.Store, log *slog.Logger) *Service {
-	return &Service{store: st, log: log}
+// New returns the service, saving through st and keeping groups' pictures
+// in gallery.
+func New(st *store.Store, gallery *picture.Gallery, log *slog.Logger) *Service {
+	return &Service{store: st, gallery: gallery, log: log}
 }
 
 // Defaults is a new group before its settings are applied: open, listed,
@@ -251,10 +248,7 @@ func (s *Service) Create(ctx context.Context, actor *mailflow.User, ch Change) (
 	if err := s.checked(ctx, actor, &g, ch); err != nil {
 		return g, err
 	}
-	err := s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := savePicture(ctx, tx, &g, ch); err != nil {
-			return err
-		}
+	err := s.withPicture(ctx, &g, ch, func(tx *store.Store) error {
 		var err error
 		if g, err = tx.CreateGroup(ctx, g, actor.ID); err != nil { // audits group.create
 			return err
@@ -282,10 +276,7 @@ func (s *Service) Update(ctx context.Context, actor *mailflow.User, g mailflow.G
 	if err := s.checked(ctx, actor, &g, ch); err != nil {
 		return g, err
 	}
-	err := s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := savePicture(ctx, tx, &g, ch); err != nil {
-			return err
-		}
+	err := s.withPicture(ctx, &g, ch, func(tx *store.Store) error {
 		var err error
 		if g, err = tx.UpdateGroup(ctx, g); err != nil {
 			return err

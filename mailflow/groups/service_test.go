@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/groups"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
 )
@@ -37,7 +38,7 @@ func newUser(t *testing.T, st *store.Store, email string, perms ...mailflow.Perm
 // is saved; a setting the actor may not change is ErrForbidden.
 func TestCreateChecksEverySetting(t *testing.T) {
 	st := storetest.New(t)
-	svc := groups.New(st, slog.New(slog.DiscardHandler))
+	svc := groups.New(st, picture.NewGallery(st, nil, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	maker := newUser(t, st, "maker@example.org", mailflow.PermCreateGroups)
 
@@ -78,7 +79,7 @@ func TestCreateChecksEverySetting(t *testing.T) {
 // to members who do not own the group.
 func TestUpdate(t *testing.T) {
 	st := storetest.New(t)
-	svc := groups.New(st, slog.New(slog.DiscardHandler))
+	svc := groups.New(st, picture.NewGallery(st, nil, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	owner := newUser(t, st, "owner@example.org", mailflow.PermCreateGroups)
 	g, err := svc.Create(ctx, owner, groups.Change{Slug: ptr("patch"), Settings: groups.Settings{

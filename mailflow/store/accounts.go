@@ -392,8 +392,10 @@ func (s *Store) AuthoredMessages(ctx context.Context, userID int64) ([]AuthoredM
 // "Deleted member"), because the conversations they belong to are the
 // group's. Nothing is sent to the address after this commits: every
 // delivery not yet handed to the mail server is gone with the membership.
-func (s *Store) DeleteAccount(ctx context.Context, userID int64) error {
-	return s.Tx(ctx, func(tx *Store) error {
+// It returns the key of the picture whose row went with the account (""
+// if none), so that its bytes can go once this has committed.
+func (s *Store) DeleteAccount(ctx context.Context, userID int64) (pictureKey string, err error) {
+	err = s.Tx(ctx, func(tx *Store) error {
 		u, err := tx.UserByIDForUpdate(ctx, userID)
 		if err != nil {
 			return err
@@ -441,9 +443,11 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) error {
 				return mapErr(err, "delete account: "+st.what)
 			}
 		}
-		// The picture's row went with the steps; its bytes go once that
-		// has committed.
-		tx.dropPictureBlobAfterCommit(ctx, u.PictureKey)
+		pictureKey = u.PictureKey
 		return nil
 	})
+	if err != nil {
+		return "", err
+	}
+	return pictureKey, nil
 }

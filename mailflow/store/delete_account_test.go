@@ -18,7 +18,7 @@ func TestDeleteAccountWithPrivateConversation(t *testing.T) {
 	private := d.thread(g, ada, "A holt on private land", 2, ada, "May we survey it?")
 	d.exec(`INSERT INTO thread_states (user_id, thread_id) VALUES ($1, $2), ($3, $2)`, ada, private, owner)
 
-	if err := d.st.DeleteAccount(context.Background(), ada); err != nil {
+	if _, err := d.st.DeleteAccount(context.Background(), ada); err != nil {
 		t.Fatalf("deleting an account with a private conversation: %v", err)
 	}
 	if n := d.count(`SELECT count(*) FROM threads WHERE id = $1`, private); n != 0 {

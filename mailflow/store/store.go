@@ -21,7 +21,6 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/migrations"
 )
 
@@ -49,25 +48,6 @@ type Store struct {
 	// jobs inserts into the job queue (river, on the same database), so
 	// that a job commits with the rows it serves: Enqueue.
 	jobs *river.Client[pgx.Tx]
-
-	// blobs holds pictures' bytes (see pictures.go); nil keeps them in
-	// their rows, as before migration 0009.
-	blobs   blobstore.Store
-	blobLog *slog.Logger
-	// hooks collects, inside Tx, what must happen to blobs once the
-	// transaction has committed or rolled back.
-	hooks *txHooks
-}
-
-// txHooks are the functions a transaction runs when it ends.
-type txHooks struct {
-	onCommit, onRollback []func(context.Context)
-}
-
-// UseBlobs makes the store keep pictures' bytes in b. Call it once, while
-// wiring, before the store is shared.
-func (s *Store) UseBlobs(b blobstore.Store, log *slog.Logger) {
-	s.blobs, s.blobLog = b, log
 }
 
 // Open connects to connString and waits up to wait for the database to
@@ -209,39 +189,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
-	hooks := &txHooks{}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx, jobs: s.jobs, blobs: s.blobs, blobLog: s.blobLog, hooks: hooks})
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, async: s.async, db: tx, tx: tx, jobs: s.jobs})
 	})
-	// The request may be over by now; the clean-up must still happen.
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	run := hooks.onCommit
-	if err != nil {
-		run = hooks.onRollback
-	}
-	for _, f := range run {
-		f(hctx)
-	}
-	return err
-}
-
-// afterTx runs onCommit once the transaction s runs in has committed,
-// onRollback if it does not (either may be nil). Outside a transaction,
-// onCommit runs now.
-func (s *Store) afterTx(ctx context.Context, onCommit, onRollback func(context.Context)) {
-	if s.hooks == nil {
-		if onCommit != nil {
-			onCommit(ctx)
-		}
-		return
-	}
-	if onCommit != nil {
-		s.hooks.onCommit = append(s.hooks.onCommit, onCommit)
-	}
-	if onRollback != nil {
-		s.hooks.onRollback = append(s.hooks.onRollback, onRollback)
-	}
 }
 
 // mapErr turns constraint violations into mailflow's sentinel errors (with

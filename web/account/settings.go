@@ -67,23 +67,11 @@ func (h *handler) updateProfile(c *gin.Context) {
 		h.renderAccount(c, status, form, errs.Fields, "")
 		return
 	}
-	ctx := c.Request.Context()
-	err := h.Store.Tx(ctx, func(tx *store.Store) error {
-		if _, err := tx.UpdateProfile(ctx, u.ID, p); err != nil {
-			return err
-		}
-		switch {
-		case newPicture != nil:
-			key := picture.NewKey(pictureType)
-			if err := tx.PutPicture(ctx, key, pictureType, newPicture); err != nil {
-				return err
-			}
-			return tx.SetUserPicture(ctx, u.ID, key)
-		case c.PostForm("clear_picture") == "1":
-			return tx.SetUserPicture(ctx, u.ID, "")
-		}
-		return nil
-	})
+	var pic *picture.Upload
+	if newPicture != nil {
+		pic = &picture.Upload{Data: newPicture, ContentType: pictureType}
+	}
+	err := h.Accounts.UpdateProfile(c.Request.Context(), u.ID, p, pic, c.PostForm("clear_picture") == "1")
 	if errs, ok := page.FieldErrors(err); ok {
 		h.renderAccount(c, http.StatusUnprocessableEntity, form, errs, "")
 		return

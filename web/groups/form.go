@@ -110,7 +110,7 @@ func (h *handler) parseGroupForm(c *gin.Context, actor *mailflow.User, g mailflo
 		errs.Add("picture", problem)
 	}
 	if data != nil {
-		in.Change.Picture = &groupsvc.Picture{Data: data, ContentType: contentType}
+		in.Change.Picture = &picture.Upload{Data: data, ContentType: contentType}
 	}
 	in.Change.ClearPicture = form["clear_picture"] == "1"
 	h.resolvePeople(c.Request.Context(), form, &in, errs, creating)

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/web/page"
 	"github.com/parleymail/parley/web/session"
@@ -19,8 +20,9 @@ import (
 
 // Deps are what the profile pages need.
 type Deps struct {
-	Shell *page.Shell
-	Store *store.Store
+	Shell    *page.Shell
+	Store    *store.Store
+	Pictures *picture.Gallery
 }
 
 type handler struct{ Deps }
@@ -131,7 +133,7 @@ func (h *handler) writableOwnedGroups(c *gin.Context, viewer *mailflow.User, own
 // upload, so a picture can be cached for good; only someone shown the
 // key (on a page they may see) can fetch it.
 func (h *handler) picture(c *gin.Context) {
-	ct, data, err := h.Store.Picture(c.Request.Context(), c.Param("key"))
+	ct, data, err := h.Pictures.Open(c.Request.Context(), c.Param("key"))
 	if errors.Is(err, mailflow.ErrNotFound) {
 		c.String(http.StatusNotFound, "not found")
 		return
