@@ -82,6 +82,18 @@ func CanSeeGroupMessage(actor *User, msg Message, m *Membership, st MessageState
 	return true
 }
 
+// CanFindMessage decides whether search lists a message to actor (who
+// reads its thread): what every reader of the thread sees (approved, no
+// open flag, its author not banned), and actor's own messages but removed
+// ones. Moderators find held and flagged messages in the moderation
+// queue, not in search, so their rights do not widen it.
+func CanFindMessage(actor *User, msg Message, st MessageState) bool {
+	if actor != nil && msg.AuthorID != nil && *msg.AuthorID == actor.ID {
+		return msg.Status != MessageRemoved
+	}
+	return msg.Status == MessageApproved && !st.OpenFlag && !st.AuthorBanned
+}
+
 // MayPost reports whether actor may start a thread in the group (the
 // compose box shows only then); a moderated group holds the post, which
 // is still posting.

@@ -297,8 +297,7 @@ const SnippetSource = 20_000
 // SearchMessages finds messages matching q (websearch_to_tsquery syntax,
 // English stemming: "owls" finds "owl"), best first (ts_rank, then the
 // newest), in groupID (0: every group) among the groups the scope reads,
-// and only messages any reader of the thread sees (approved, no open
-// flag, author not banned by the group) or the viewer's own.
+// and only the messages mailflow.CanFindMessage allows.
 //
 // The scope's conditions are mailflow.CanReadThreads, CanReadArchive and
 // CanReadPrivateThread in SQL. ts_headline, which reads whole bodies, runs
