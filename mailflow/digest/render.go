@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -87,12 +88,12 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 	src, cut := cutMarkdown(it.Body, maxTextRunes)
 	// The message as group mail shows it: the text part's plain text and
 	// the HTML part's sanitised, balanced rendering of its Markdown.
-	body, err := outbound.BodyHTML(src)
+	body, err := markup.MailHTML(src)
 	if err != nil {
 		body = htmltemplate.HTML(`<p style="white-space:pre-wrap;">` + gohtml.EscapeString(src) + `</p>`)
 	}
 	b := blockView{Author: oneLine(it.AuthorName), When: it.CreatedAt.In(loc).Format("Mon 2 Jan 15:04"),
-		Text: outbound.BodyText(src), HTML: body, Cut: cut, ThreadURL: threadURL}
+		Text: markup.MailText(src), HTML: body, Cut: cut, ThreadURL: threadURL}
 	var tb, hb bytes.Buffer
 	if err := r.text.ExecuteTemplate(&tb, "message", b); err != nil {
 		tb.Reset()

@@ -4,8 +4,8 @@
 // elements and attributes, so raw HTML, event handlers and javascript:
 // links never reach a browser, whatever the source. Balance then closes
 // every element the post opened, so nothing a member writes can swallow
-// the page or the email around it; the email renderer (mailflow/outbound)
-// uses it too.
+// the page or the email around it. Mail shows the same dialect its own
+// way (mail.go): inline styles, and a plain-text rendering.
 package markup
 
 import (
@@ -31,9 +31,16 @@ var (
 	policy = newPolicy()
 )
 
+// dialect is the Markdown members write, on the web and in mail alike:
+// GitHub flavoured (autolinks, tables, strikethrough, task lists). Each
+// medium renders it its own way; tableOpts are how tables are drawn.
+func dialect(tableOpts ...extension.TableOption) goldmark.Option {
+	return goldmark.WithExtensions(extension.Linkify, extension.NewTable(tableOpts...), extension.Strikethrough, extension.TaskList)
+}
+
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
+		dialect(),
 		// Raw HTML in the source is passed to bluemonday, which keeps
 		// the harmless part (a <b> someone typed) and drops the rest.
 		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()),

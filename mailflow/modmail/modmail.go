@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/mailflow/notice"
-	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -66,7 +66,7 @@ func Link(links *urls.Map, moderatorID, messageID int64, decision string) string
 func Facts(links *urls.Map, g mailflow.Group, m mailflow.Message, from string, moderatorID int64) notice.Moderation {
 	// The message as members would read its text part: Markdown rendered
 	// to plain text, raw HTML reduced to its text.
-	body := outbound.BodyText(m.Body)
+	body := markup.MailText(m.Body)
 	if r := []rune(body); len(r) > 4000 {
 		body = string(r[:4000]) + "\n[…]"
 	}

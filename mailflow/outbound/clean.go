@@ -127,12 +127,3 @@ func validDomain(s string) bool {
 	}
 	return true
 }
-
-// Inline CSS for the HTML part: Gmail and Outlook ignore or strip <style>
-// blocks, so each element carries its own. bluemonday removes style
-// attributes, so they are added after sanitizing.
-const (
-	monoFont     = "Menlo,Consolas,monospace"
-	borderColor  = "#d0d7de"
-	preCodeStyle = "font-family:" + monoFont + ";"
-)

@@ -83,3 +83,9 @@ func endLine(b []byte) []byte {
 	}
 	return b
 }
+
+// AppendQP appends src encoded as quoted-printable (RFC 2045 §6.7), with
+// CRLF line breaks. Text that starts at the beginning of a line and ends
+// with a line break encodes the same alone as within a larger text, so
+// callers may encode shared pieces once and join them (the digest does).
+func AppendQP(dst, src []byte) []byte { return appendQP(dst, src) }

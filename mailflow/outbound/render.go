@@ -13,6 +13,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/markup"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/urls"
 	"github.com/parleymail/parley/templates"
@@ -209,7 +210,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	}
 	subject := taggedSubject(p, groupName)
 
-	sanitized, err := BodyHTML(p.Message.Body)
+	sanitized, err := markup.MailHTML(p.Message.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 			ThreadURL:    r.site.URLs.Thread(slug, p.Thread.ID),
 			BrandTitle:   r.site.BrandTitle,
 			Organization: r.site.Organization,
-			Text:         BodyText(p.Message.Body),
+			Text:         markup.MailText(p.Message.Body),
 			HTML:         sanitized,
 		},
 		mailto: "mailto:" + slug + "+unsubscribe@" + domain,

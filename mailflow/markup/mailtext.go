@@ -1,4 +1,4 @@
-package outbound
+package markup
 
 import (
 	"bufio"

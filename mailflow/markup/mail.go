@@ -1,4 +1,9 @@
-package outbound
+package markup
+
+// Message bodies as mail shows them: the same dialect as the web's
+// (dialect), rendered for an HTML part with inline styles and for a text
+// part in the conventions of plain-text mail. Group mail, digests and
+// moderation notices all show a message this way.
 
 import (
 	"bytes"
@@ -17,8 +22,15 @@ import (
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
 	xhtml "golang.org/x/net/html"
+)
 
-	"github.com/parleymail/parley/mailflow/markup"
+// Inline CSS for the HTML part: Gmail and Outlook ignore or strip <style>
+// blocks, so each element carries its own. bluemonday removes style
+// attributes, so they are added after sanitizing.
+const (
+	monoFont     = "Menlo,Consolas,monospace"
+	borderColor  = "#d0d7de"
+	preCodeStyle = "font-family:" + monoFont + ";"
 )
 
 var elementStyles = map[string]string{
@@ -101,29 +113,17 @@ func (checkboxRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	})
 }
 
-// AppendQP appends src encoded as quoted-printable (RFC 2045 §6.7), with
-// CRLF line breaks. Text that starts at the beginning of a line and ends
-// with a line break encodes the same alone as within a larger text, so
-// callers may encode shared pieces once and join them (the digest does).
-func AppendQP(dst, src []byte) []byte { return appendQP(dst, src) }
-
-// The Markdown of message bodies, as mail shows it: one instance for
-// group mail, digests and moderation notices, so that each shows a
-// message the same way. goldmark and bluemonday are safe for concurrent
-// use once built.
-var body = sync.OnceValue(func() (b struct {
+// mailBody is the Markdown of message bodies as mail shows it, built once:
+// goldmark and bluemonday are safe for concurrent use once built.
+var mailBody = sync.OnceValue(func() (b struct {
 	md         goldmark.Markdown
 	ugc, strip *bluemonday.Policy
 }) {
 	b.ugc = bluemonday.UGCPolicy()      // sanitizes the HTML part
 	b.strip = bluemonday.StrictPolicy() // strips raw HTML blocks for the text part
 	b.md = goldmark.New(
-		goldmark.WithExtensions(
-			extension.Linkify,
-			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
-			extension.Strikethrough,
-			extension.TaskList,
-		),
+		// Mail clients keep align attributes where they drop styles.
+		dialect(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
 		goldmark.WithRendererOptions(
 			// Raw HTML passes goldmark and is cleaned by bluemonday, the
 			// one sanitizer, which keeps harmless tags people type.
@@ -137,22 +137,22 @@ var body = sync.OnceValue(func() (b struct {
 	return b
 })
 
-// BodyHTML renders a message's Markdown for an HTML mail part: sanitised,
-// balanced as on the web (markup.Balance, so an unclosed <a> or <table>
-// in a post ends inside it and not around the footer's links), and styled
+// MailHTML renders a message's Markdown for an HTML mail part: sanitised,
+// balanced as on the web (Balance, so an unclosed <a> or <table> in a
+// post ends inside it and not around the footer's links), and styled
 // inline for mail clients that drop style sheets.
-func BodyHTML(src string) (htmltemplate.HTML, error) {
-	b := body()
+func MailHTML(src string) (htmltemplate.HTML, error) {
+	b := mailBody()
 	var out bytes.Buffer
 	if err := b.md.Convert([]byte(src), &out); err != nil {
-		return "", fmt.Errorf("outbound: rendering markdown: %w", err)
+		return "", fmt.Errorf("markup: rendering markdown for mail: %w", err)
 	}
-	return htmltemplate.HTML(inlineStyles(markup.Balance(b.ugc.SanitizeBytes(out.Bytes())))), nil
+	return htmltemplate.HTML(inlineStyles(Balance(b.ugc.SanitizeBytes(out.Bytes())))), nil
 }
 
-// BodyText renders a message's Markdown as readable plain text for a
+// MailText renders a message's Markdown as readable plain text for a
 // text mail part (see markdownToText).
-func BodyText(src string) string {
-	b := body()
+func MailText(src string) string {
+	b := mailBody()
 	return markdownToText(b.md.Parser(), b.strip, []byte(src))
 }
