@@ -154,12 +154,12 @@ func (e *env) webServer(cfg *config.Config, st *store.Store, c *core, log *slog.
 		return nil, exitConfig
 	}
 	handler, err := web.New(web.Deps{
-		Store: st, Posting: c.posting, Metrics: c.metrics, Log: log,
-		SecretKey: cfg.SecretKey, MailDomain: cfg.MailDomain, Keys: c.keys, Origin: cfg.Origin,
-		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
-		Accounts: c.accts, Notices: c.notices, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
-		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
-		Pictures: c.pictures, Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
+		Store: st, Metrics: c.metrics, Log: log,
+		Site: web.Site{Origin: cfg.Origin, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, MailDomain: cfg.MailDomain,
+			Terms: terms, OutboxDir: outbox},
+		Guard: web.Guard{SecretKey: cfg.SecretKey, Keys: c.keys, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
+			SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp},
+		Posting: c.posting, Accounts: c.accts, Notices: c.notices, Files: c.files, Pictures: c.pictures, Webhooks: c.hooks,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)

@@ -49,7 +49,8 @@ type core struct {
 	notices  *notice.Renderer // writes and queues the mail Parley sends on its own behalf
 	blobs    blobstore.Store  // uploaded files: pictures, resources, attachments
 	pictures *picture.Gallery
-	blobTmp  string // where uploads are staged (DATA_DIR/tmp)
+	files    *library.Library // resources and files posted with messages
+	blobTmp  string           // where uploads are staged (DATA_DIR/tmp)
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -112,6 +113,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	}
 	// Pictures' bytes go to the blob store; the store keeps their rows.
 	c.pictures = picture.NewGallery(st, c.blobs, log)
+	c.files = &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log}
 	var dk *outbound.DKIM
 	if cfg.DKIMDomain != "" {
 		if dk, err = outbound.LoadDKIM(cfg.DKIMDomain, cfg.DKIMSelector, cfg.DKIMPrivateKeyFile); err != nil {
@@ -146,7 +148,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
 		URLs: links, Notices: c.notices, Limits: mailparse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
-		Library:    &library.Library{Store: st, Blobs: c.blobs, TmpDir: c.blobTmp, MaxBytes: cfg.ResourceMaxBytes, Thumb: picture.Normalize, Log: log},
+		Library:    c.files,
 		SenderAuth: newSenderAuth(cfg)}
 	digestRenderer, err := digest.NewRenderer(digest.Site{URLs: links, BrandTitle: cfg.BrandTitle, Organization: cfg.Organization,
 		MailDomain: cfg.MailDomain, FromEmail: cfg.DefaultFromEmail}, c.keys)

@@ -49,8 +49,8 @@ func BenchmarkPages(b *testing.B) {
 	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
-		SecretKey: "bench-secret-key-0123456789", MailDomain: "lists.test", Keys: keys, Origin: origin,
-		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour,
+		Site:     Site{MailDomain: "lists.test", Origin: origin, BrandTitle: "Parley"},
+		Guard:    Guard{SecretKey: "bench-secret-key-0123456789", Keys: keys, SessionIdle: time.Hour, SessionMax: time.Hour},
 		Accounts: &accounts.Service{Store: st, Keys: keys, URLs: links, Notices: notices, Log: log}, Notices: notices,
 	})
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parleymail/parley/mailflow/accounts"
-	"github.com/parleymail/parley/mailflow/blobstore"
 	groupsvc "github.com/parleymail/parley/mailflow/groups"
 	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/metrics"
@@ -46,34 +45,44 @@ import (
 	"github.com/parleymail/parley/web/webhooks"
 )
 
-// Deps are what the web server needs.
+// Deps are what the web server needs: the store, the installation's
+// facts, what guards its requests, and the services its pages and API
+// call, each built complete by the daemon.
 type Deps struct {
-	Store        *store.Store
-	Posting      *posting.Service
-	Metrics      *metrics.Metrics
-	Log          *slog.Logger
-	SecretKey    string
-	MailDomain   string
-	Keys         sign.Keys // EMAIL_SECRET_KEY (and the previous one)
-	Origin       *url.URL  // its path, if any, prefixes every route
+	Store   *store.Store
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Site    Site
+	Guard   Guard
+
+	Posting  *posting.Service
+	Accounts *accounts.Service // nil: no pages (tests of the API alone)
+	Notices  notice.Sender     // writes and queues the group invitations and join decisions
+	Files    *library.Library  // uploaded files (resources, and files posted with messages); nil: no uploads
+	Pictures *picture.Gallery  // members' and groups' pictures; nil keeps their bytes in their rows
+	Webhooks *webhooks.Deps    // provider bounce webhooks; nil: none
+}
+
+// Site is what pages and links say of the installation.
+type Site struct {
+	Origin       *url.URL // its path, if any, prefixes every route
 	BrandTitle   string
 	Organization string
-	OutboxDir    string         // development only: serve /dev/outbox from here
-	Webhooks     *webhooks.Deps // provider bounce webhooks; nil: none
+	MailDomain   string
+	Terms        template.HTML // the terms of service, rendered
+	OutboxDir    string        // development only: serve /dev/outbox from here
+}
 
-	Accounts       *accounts.Service
-	Notices        notice.Sender // writes and queues the group invitations and join decisions
-	AllowedHosts   []string      // Host headers answered; empty: any (tests of the API alone)
+// Guard is what protects requests: the keys, the sessions, and which
+// hosts and proxies are believed.
+type Guard struct {
+	SecretKey      string    // sessions, CSRF and API tokens
+	Keys           sign.Keys // EMAIL_SECRET_KEY (and the previous one): links in mail
+	AllowedHosts   []string  // Host headers answered; empty: any (tests of the API alone)
 	TrustedProxies []string
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
 	SSO            *sso.Provider // nil: password sign-in only
-	Terms          template.HTML // the terms of service, rendered
-
-	Pictures         *picture.Gallery // members' and groups' pictures; nil keeps their bytes in their rows
-	Blobs            blobstore.Store  // where uploaded files live (local disk or S3)
-	BlobTmpDir       string           // uploads are staged here (blobstore.Stage) before they are stored
-	ResourceMaxBytes int64            // larger uploads are refused (RESOURCE_MAX_BYTES)
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -83,17 +92,17 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleMethodNotAllowed = true
 	// gin trusts every proxy unless told otherwise: believe
 	// X-Forwarded-For only from TRUSTED_PROXIES.
-	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+	if err := r.SetTrustedProxies(d.Guard.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	proxies, err := page.ParseProxies(d.TrustedProxies)
+	proxies, err := page.ParseProxies(d.Guard.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	prefix := strings.TrimRight(d.Origin.Path, "/")
+	prefix := strings.TrimRight(d.Site.Origin.Path, "/")
 	r.Use(observe(d.Metrics, d.Log), recoverJSON(d.Log), page.SecurityHeaders(proxies))
-	if len(d.AllowedHosts) > 0 {
-		r.Use(page.AllowedHosts(d.AllowedHosts, prefix+"/healthz"))
+	if len(d.Guard.AllowedHosts) > 0 {
+		r.Use(page.AllowedHosts(d.Guard.AllowedHosts, prefix+"/healthz"))
 	}
 
 	base := r.Group("/")
@@ -112,13 +121,16 @@ func New(d Deps) (http.Handler, error) {
 	})
 	base.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	if d.Pictures == nil { // tests of the API alone
-		d.Pictures = picture.NewGallery(d.Store, d.Blobs, d.Log)
+	if d.Files == nil { // tests without uploads: the library refuses them
+		d.Files = &library.Library{Store: d.Store, Thumb: picture.Normalize, Log: d.Log}
+	}
+	if d.Pictures == nil { // tests: pictures beside the files, or in their rows
+		d.Pictures = picture.NewGallery(d.Store, d.Files.Blobs, d.Log)
 	}
 	// The group form and the API are two faces of one group service.
 	groupSvc := groupsvc.New(d.Store, d.Pictures, d.Log)
 	api.Register(base.Group("/api/v1"), api.Deps{
-		Store: d.Store, Groups: groupSvc, Posting: d.Posting, Log: d.Log, SecretKey: d.SecretKey, MailDomain: d.MailDomain,
+		Store: d.Store, Groups: groupSvc, Posting: d.Posting, Log: d.Log, SecretKey: d.Guard.SecretKey, MailDomain: d.Site.MailDomain,
 	})
 	if d.Webhooks != nil {
 		wd := *d.Webhooks
@@ -135,9 +147,9 @@ func New(d Deps) (http.Handler, error) {
 	}
 	assets.Register(base)
 	if err := maillinks.Register(base, maillinks.Deps{
-		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
+		Store: d.Store, Keys: d.Guard.Keys, Origin: d.Site.Origin, BrandTitle: d.Site.BrandTitle, Organization: d.Site.Organization,
 		Stylesheet: assets.URL("app.css"), Posting: d.Posting,
-		OutboxDir: d.OutboxDir, Log: d.Log,
+		OutboxDir: d.Site.OutboxDir, Log: d.Log,
 	}); err != nil {
 		return nil, err
 	}
@@ -163,36 +175,34 @@ func New(d Deps) (http.Handler, error) {
 // session, CSRF and terms-of-service guards. Without an accounts service
 // (tests of the API alone) there are no pages.
 func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *groupsvc.Service) (*page.Shell, error) {
-	links, err := urls.New(d.Origin, d.Keys)
+	links, err := urls.New(d.Site.Origin, d.Guard.Keys)
 	if err != nil {
 		return nil, err
 	}
 	if d.Accounts == nil {
 		return nil, nil
 	}
-	sessions := &session.Manager{Store: d.Store, Key: d.SecretKey, Secure: d.Origin.Scheme == "https",
-		Path: cookiePath(d.Origin), Idle: d.SessionIdle, Max: d.SessionMax, Log: d.Log}
-	shell, err := page.New(page.Shell{Sessions: sessions, Assets: assets, Origin: d.Origin, Brand: d.BrandTitle,
-		Organization: d.Organization, Log: d.Log, Unread: d.Store.InboxBadge,
+	sessions := &session.Manager{Store: d.Store, Key: d.Guard.SecretKey, Secure: d.Site.Origin.Scheme == "https",
+		Path: cookiePath(d.Site.Origin), Idle: d.Guard.SessionIdle, Max: d.Guard.SessionMax, Log: d.Log}
+	shell, err := page.New(page.Shell{Sessions: sessions, Assets: assets, Origin: d.Site.Origin, Brand: d.Site.BrandTitle,
+		Organization: d.Site.Organization, Log: d.Log, Unread: d.Store.InboxBadge,
 		Nav: []page.NavItem{{Key: "explore", Label: "Explore", Path: "/explore"}, {Key: "messages", Label: "Messages", Path: "/inbox"},
 			{Key: "resources", Label: "Resources", Path: "/resources"}}})
 	if err != nil {
 		return nil, err
 	}
 	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.CheckInput, admin.AuditImpersonation(d.Store), shell.RequireTerms)
-	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
-		SecretKey: d.SecretKey, Log: d.Log})
+	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.Guard.SSO, Terms: d.Site.Terms,
+		SecretKey: d.Guard.SecretKey, Log: d.Log})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store, Pictures: d.Pictures})
 	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
-	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links, Notices: d.Notices,
-		MailDomain: d.MailDomain, Log: d.Log})
-	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log,
-		Files: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.BlobTmpDir, MaxBytes: d.ResourceMaxBytes,
-			Thumb: picture.Normalize, Log: d.Log}})
+	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Guard.Keys, URLs: links, Notices: d.Notices,
+		MailDomain: d.Site.MailDomain, Log: d.Log})
+	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.Site.MailDomain, Log: d.Log,
+		Files: d.Files})
 	inbox.Register(ui, inbox.Deps{Shell: shell, Store: d.Store, Log: d.Log})
 	moderation.Register(ui, moderation.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, Log: d.Log})
-	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Blobs: d.Blobs, Keys: d.Keys, TmpDir: d.BlobTmpDir,
-		MaxBytes: d.ResourceMaxBytes, Log: d.Log})
+	resources.Register(ui, resources.Deps{Shell: shell, Store: d.Store, Files: d.Files, Keys: d.Guard.Keys, Log: d.Log})
 	return shell, nil
 }
 

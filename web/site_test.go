@@ -21,9 +21,11 @@ import (
 	"github.com/parleymail/parley/mailflow/accounts"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/bounce"
+	"github.com/parleymail/parley/mailflow/library"
 	"github.com/parleymail/parley/mailflow/mailtest"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/notice"
+	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
@@ -84,10 +86,10 @@ func newTestSite(t *testing.T) *testSite {
 	}
 	h, err := New(Deps{
 		Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(), Log: log,
-		SecretKey: s.secret, MailDomain: "lists.test", Keys: s.keys, Origin: origin,
-		BrandTitle: "Parley", SessionIdle: time.Hour, SessionMax: time.Hour, OutboxDir: t.TempDir(),
+		Site:     Site{MailDomain: "lists.test", Origin: origin, BrandTitle: "Parley", OutboxDir: t.TempDir()},
+		Guard:    Guard{SecretKey: s.secret, Keys: s.keys, SessionIdle: time.Hour, SessionMax: time.Hour},
 		Accounts: &accounts.Service{Store: st, Keys: s.keys, URLs: links, Notices: notices, Log: log}, Notices: notices,
-		Blobs: blobs, BlobTmpDir: t.TempDir(), ResourceMaxBytes: 1 << 20,
+		Files: &library.Library{Store: st, Blobs: blobs, TmpDir: t.TempDir(), MaxBytes: 1 << 20, Thumb: picture.Normalize, Log: log},
 		// The providers' webhooks are mounted (so that a crawl of the
 		// routes reaches them); no request here carries valid credentials.
 		Webhooks: &webhooks.Deps{Settings: map[string]string{"POSTMARK_WEBHOOK_USER": "postmark", "POSTMARK_WEBHOOK_PASSWORD": "test-password", "MAILGUN_SIGNING_KEY": "test-mailgun-key"},

@@ -205,8 +205,8 @@ func TestDigestEmail(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	origin, _ := url.Parse(srv.URL)
-	h, err := web.New(web.Deps{Store: st, Posting: post, Metrics: metrics.New(), Log: log, SecretKey: strings.Repeat("s", 40),
-		MailDomain: "lists.test", Keys: keys, Origin: origin, BrandTitle: "Parley"})
+	h, err := web.New(web.Deps{Store: st, Posting: post, Metrics: metrics.New(), Log: log,
+		Site: web.Site{MailDomain: "lists.test", Origin: origin, BrandTitle: "Parley"}, Guard: web.Guard{SecretKey: strings.Repeat("s", 40), Keys: keys}})
 	if err != nil {
 		t.Fatal(err)
 	}

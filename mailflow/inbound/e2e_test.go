@@ -154,8 +154,8 @@ func newRig(t testing.TB, tune ...func(*inbound.Config)) *rig {
 	r.addr = ln.Addr().String()
 	go srv.Serve(ln)
 
-	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log, SecretKey: strings.Repeat("s", 40), MailDomain: domain,
-		Keys: r.keys, Origin: origin, BrandTitle: "Parley"})
+	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log,
+		Site: web.Site{MailDomain: domain, Origin: origin, BrandTitle: "Parley"}, Guard: web.Guard{SecretKey: strings.Repeat("s", 40), Keys: r.keys}})
 	if err != nil {
 		t.Fatal(err)
 	}

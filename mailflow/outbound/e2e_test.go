@@ -93,8 +93,9 @@ func newRig(t testing.TB, dkim *outbound.DKIM) *rig {
 	}
 	r.post = posting.New(st, "lists.test", log, posting.Hooks{Accept: []posting.Hook{outbound.EnqueueFanout}})
 
-	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log, SecretKey: strings.Repeat("s", 32),
-		MailDomain: "lists.test", Keys: r.keys, Origin: r.origin, BrandTitle: "Parley Test", Organization: "Test Org"})
+	h, err := web.New(web.Deps{Store: st, Posting: r.post, Metrics: m, Log: log,
+		Site:  web.Site{MailDomain: "lists.test", Origin: r.origin, BrandTitle: "Parley Test", Organization: "Test Org"},
+		Guard: web.Guard{SecretKey: strings.Repeat("s", 32), Keys: r.keys}})
 	if err != nil {
 		t.Fatal(err)
 	}

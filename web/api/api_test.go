@@ -38,7 +38,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.DiscardHandler)
 	origin, _ := url.Parse("http://localhost")
 	h, err := web.New(web.Deps{Store: st, Posting: posting.New(st, "lists.test", log, posting.Hooks{}), Metrics: metrics.New(),
-		Log: log, SecretKey: secret, MailDomain: "lists.test", Origin: origin, Keys: sign.Keys{Current: strings.Repeat("e", 32)}})
+		Log: log, Site: web.Site{MailDomain: "lists.test", Origin: origin}, Guard: web.Guard{SecretKey: secret, Keys: sign.Keys{Current: strings.Repeat("e", 32)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,7 @@ func (h *handler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := h.lib.Delete(c.Request.Context(), l.ID); err != nil {
+	if _, err := h.Files.Delete(c.Request.Context(), l.ID); err != nil {
 		h.Shell.Fail(c, err)
 		return
 	}

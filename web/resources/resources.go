@@ -17,9 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/parleymail/parley/mailflow"
-	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/library"
-	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -29,26 +27,22 @@ import (
 
 // Deps are what the resource pages need.
 type Deps struct {
-	Shell    *page.Shell
-	Store    *store.Store
-	Blobs    blobstore.Store
-	Keys     sign.Keys // verifies the file links of group mail (urls.Map.File)
-	TmpDir   string    // where uploads are staged
-	MaxBytes int64     // RESOURCE_MAX_BYTES
-	Log      *slog.Logger
+	Shell *page.Shell
+	Store *store.Store
+	Files *library.Library // the files and their blobs (its Blobs nil: uploads refused)
+	Keys  sign.Keys        // verifies the file links of group mail (urls.Map.File)
+	Log   *slog.Logger
 }
 
 type handler struct {
 	Deps
-	lib *library.Library
 }
 
 // Register adds the routes; rg has the session, CSRF and terms guards.
 // The two upload routes read their multipart bodies themselves, as
 // streams (page.Shell.StreamBody).
 func Register(rg *gin.RouterGroup, d Deps) {
-	h := &handler{Deps: d, lib: &library.Library{Store: d.Store, Blobs: d.Blobs, TmpDir: d.TmpDir, MaxBytes: d.MaxBytes,
-		Thumb: picture.Normalize, Log: d.Log}}
+	h := &handler{Deps: d}
 	signedIn := d.Shell.RequireUser
 	rg.GET(urls.FilePath, h.mailedDownload)
 	r := rg.Group("/resources", signedIn)

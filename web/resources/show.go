@@ -110,11 +110,11 @@ func (h *handler) thumb(c *gin.Context) {
 // serveBlob streams a blob with the download headers; ct "" takes the
 // blob store's type (a thumbnail's), which must still be an image.
 func (h *handler) serveBlob(c *gin.Context, key, ct, disposition, filename string) {
-	if h.Blobs == nil {
+	if h.Files.Blobs == nil {
 		h.Shell.ErrorPage(c, http.StatusServiceUnavailable, "File storage is not set up on this site.")
 		return
 	}
-	rc, info, err := h.Blobs.Get(c.Request.Context(), key)
+	rc, info, err := h.Files.Blobs.Get(c.Request.Context(), key)
 	if errors.Is(err, blobstore.ErrNotFound) {
 		h.Log.Error("a resource's blob is missing", "key", key)
 		h.Shell.ErrorPage(c, http.StatusNotFound, "The file is missing from storage. It was logged; tell the group's owners.")

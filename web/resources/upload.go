@@ -76,7 +76,7 @@ func (h *handler) renderNew(c *gin.Context, status int, form, errs map[string]st
 		form["group"] = groups[0].Slug
 	}
 	h.Shell.HTML(c, status, "resource_new", page.Data{Title: "Upload a file", Nav: "resources", Form: form, Errors: errs,
-		Page: gin.H{"Groups": groups, "Action": action, "MaxSize": humanSize(h.MaxBytes), "Accepted": library.Accepted}})
+		Page: gin.H{"Groups": groups, "Action": action, "MaxSize": humanSize(h.Files.MaxBytes), "Accepted": library.Accepted}})
 }
 
 // upload reads the upload form as a stream: the file part goes straight
@@ -88,11 +88,11 @@ func (h *handler) upload(c *gin.Context) {
 		h.Shell.ErrorPage(c, http.StatusBadRequest, "The form could not be read. Go back and try again.")
 		return
 	}
-	if h.Blobs == nil {
+	if h.Files.Blobs == nil {
 		h.Shell.ErrorPage(c, http.StatusServiceUnavailable, "File storage is not set up on this site.")
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.MaxBytes+formMargin)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.Files.MaxBytes+formMargin)
 	form, staged, filename, err := h.readUpload(c)
 	defer func() {
 		if staged != nil {
@@ -105,7 +105,7 @@ func (h *handler) upload(c *gin.Context) {
 	case tooLarge(err):
 		_, _ = io.CopyN(io.Discard, c.Request.Body, drainAfterRefusal)
 		h.renderNew(c, http.StatusRequestEntityTooLarge, form, map[string]string{
-			"file": fmt.Sprintf("This file is too large: files may be at most %s.", humanSize(h.MaxBytes))})
+			"file": fmt.Sprintf("This file is too large: files may be at most %s.", humanSize(h.Files.MaxBytes))})
 		return
 	case err != nil:
 		h.Log.Info("reading an upload", "err", err)
@@ -164,7 +164,7 @@ func (h *handler) upload(c *gin.Context) {
 	}
 	st := staged
 	staged = nil // Add removes it
-	r, _, err := h.lib.Add(ctx, st, library.File{GroupID: group.ID, UploaderID: &u.ID, ActorID: actorID(c),
+	r, _, err := h.Files.Add(ctx, st, library.File{GroupID: group.ID, UploaderID: &u.ID, ActorID: actorID(c),
 		Name: strings.TrimSpace(form["name"]), Filename: filename, Tags: tags})
 	switch {
 	case errors.Is(err, library.ErrUnsupported):
@@ -207,7 +207,7 @@ func (h *handler) readUpload(c *gin.Context) (form map[string]string, staged *bl
 				continue // no file chosen; or a second file, which the form does not send
 			}
 			filename = part.FileName()
-			staged, err = h.lib.Stage(part)
+			staged, err = h.Files.Stage(part)
 			if err != nil {
 				return form, nil, filename, err
 			}
