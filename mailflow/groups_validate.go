@@ -43,6 +43,21 @@ func ValidateLocation(field, s string) error {
 	return nil
 }
 
+// MaxSubjectTag bounds a group's subject tag, in bytes.
+const MaxSubjectTag = 60
+
+// ValidateSubjectTag checks a group's subject tag: one short line with no
+// brackets of its own ("" is no tag).
+func ValidateSubjectTag(s string) error {
+	if len(s) > MaxSubjectTag {
+		return Invalid("subject_tag", "must be at most 60 bytes")
+	}
+	if strings.ContainsAny(s, "[]\r\n\x00") {
+		return Invalid("subject_tag", "must be one line without [ or ]")
+	}
+	return nil
+}
+
 // ParseJoinPolicy checks a join policy.
 func ParseJoinPolicy(s string) (JoinPolicy, error) {
 	if p := JoinPolicy(s); p.Valid() {

@@ -257,6 +257,7 @@ type Group struct {
 	ArchivePublic        bool       `json:"archive_public"` // the archive is readable without signing in
 	TrustPosts           int        `json:"trust_posts"`    // a new member's first posts held for moderation (0: none)
 	AttachMaxKB          int        `json:"attach_max_kb"`  // files up to this size are attached to group email, larger ones linked (0: all linked)
+	SubjectTag           *string    `json:"subject_tag"`    // "[tag]" before the subject of group email: nil is the group's name, "" none
 	CreatedBy            *int64     `json:"created_by"`
 	CreatedAt            time.Time  `json:"created_at"`
 	UpdatedAt            time.Time  `json:"updated_at"`
@@ -269,6 +270,15 @@ type Group struct {
 // Public reports whether anyone signed in may read the group's threads:
 // it is listed in Explore and open to join. Every other group is private.
 func (g Group) Public() bool { return g.Listed && g.JoinPolicy == JoinOpen }
+
+// Tag is the text in brackets before the subject of the group's email:
+// its SubjectTag, or its name when it has none ("" means no tag).
+func (g Group) Tag() string {
+	if g.SubjectTag != nil {
+		return *g.SubjectTag
+	}
+	return g.Name
+}
 
 // Membership is one user's relation to one group.
 type Membership struct {

@@ -43,6 +43,7 @@ var faceFields = []faceField{
 	{"TrustPosts", "trust_posts", 3, `name="trust_posts" value="3"`, "trust_posts", "7", float64(7)},
 	{"DMARCFailure", "dmarc_failure", "refuse", `name="dmarc_failure" value="refuse" checked`, "dmarc_failure", "hold", "hold"},
 	{"AttachMaxKB", "attach_max_kb", 512, `name="attach_max_kb" value="512"`, "attach_max_kb", "2048", float64(2048)},
+	{"SubjectTag", "subject_tag", "Faces club", `name="subject_tag" value="Faces club"`, "subject_tag", "Flock", "Flock"},
 }
 
 // The web form and the JSON API are faces of one group service: every

@@ -37,7 +37,8 @@ type Settings struct {
 	ArchivePublic        *bool
 	TrustPosts           *int
 	DMARCFailure         *string
-	AttachMaxKB          *int // attach files up to this many KB to group email (0: link them all)
+	AttachMaxKB          *int    // attach files up to this many KB to group email (0: link them all)
+	SubjectTag           *string // "[tag]" before the subject of group email ("": none; never given: the group's name)
 }
 
 // Change is one create or update: the settings and, from the form, the
@@ -173,6 +174,13 @@ func applyText(in Settings, g *mailflow.Group) Problems {
 			p = append(p, err)
 		}
 		g.Description = *in.Description
+	}
+	if in.SubjectTag != nil {
+		tag := strings.TrimSpace(*in.SubjectTag)
+		if err := mailflow.ValidateSubjectTag(tag); err != nil {
+			p = append(p, err)
+		}
+		g.SubjectTag = &tag
 	}
 	for _, f := range []struct {
 		field string

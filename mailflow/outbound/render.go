@@ -208,7 +208,7 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	if author == "" {
 		author = cleanLine(p.Message.AuthorName)
 	}
-	subject := taggedSubject(p, groupName)
+	subject := taggedSubject(p)
 
 	sanitized, err := markup.MailHTML(p.Message.Body)
 	if err != nil {
@@ -281,8 +281,8 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 }
 
 // taggedSubject is the post's subject (the thread's when it has none)
-// with the group's name in brackets in front, as list mail has it.
-func taggedSubject(p Post, groupName string) string {
+// with the group's tag in brackets in front, as list mail has it.
+func taggedSubject(p Post) string {
 	subject := cleanLine(p.Message.Subject)
 	if subject == "" {
 		subject = cleanLine(p.Thread.Subject)
@@ -290,8 +290,8 @@ func taggedSubject(p Post, groupName string) string {
 	if subject == "" {
 		subject = "(no subject)"
 	}
-	if tag := "[" + groupName + "]"; !strings.Contains(subject, tag) {
-		subject = tag + " " + subject
+	if tag := cleanLine(p.Group.Tag()); tag != "" && !strings.Contains(subject, "["+tag+"]") {
+		subject = "[" + tag + "] " + subject
 	}
 	return subject
 }

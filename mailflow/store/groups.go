@@ -12,14 +12,14 @@ import (
 
 const groupCols = `id, slug, name, description, category_id, picture_key, official, join_policy,
 	listed, moderated, member_list_visibility, reply_to, location, display_location,
-	created_by, created_at, updated_at, archive_public, trust_posts, dmarc_failure, attach_max_kb`
+	created_by, created_at, updated_at, archive_public, trust_posts, dmarc_failure, attach_max_kb, subject_tag`
 
 // groupDest are the scan targets of groupCols, for queries that read
 // more columns after them.
 func groupDest(g *mailflow.Group) []any {
 	return []any{&g.ID, &g.Slug, &g.Name, &g.Description, &g.CategoryID, &g.PictureKey, &g.Official,
 		&g.JoinPolicy, &g.Listed, &g.Moderated, &g.MemberListVisibility, &g.ReplyTo, &g.Location,
-		&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.ArchivePublic, &g.TrustPosts, &g.DMARCFailure, &g.AttachMaxKB}
+		&g.DisplayLocation, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.ArchivePublic, &g.TrustPosts, &g.DMARCFailure, &g.AttachMaxKB, &g.SubjectTag}
 }
 
 func scanGroup(row pgx.Row) (mailflow.Group, error) {
@@ -37,12 +37,12 @@ func (s *Store) CreateGroup(ctx context.Context, g mailflow.Group, ownerID int64
 		out, err = scanGroup(tx.db.QueryRow(ctx, `
 			INSERT INTO groups (slug, name, description, category_id, picture_key, official, join_policy,
 				listed, moderated, member_list_visibility, reply_to, location, display_location, created_by,
-				archive_public, trust_posts, dmarc_failure, attach_max_kb)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, coalesce(nullif($17, ''), 'hold'), $18)
+				archive_public, trust_posts, dmarc_failure, attach_max_kb, subject_tag)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, coalesce(nullif($17, ''), 'hold'), $18, $19)
 			RETURNING `+groupCols,
 			g.Slug, g.Name, g.Description, g.CategoryID, g.PictureKey, g.Official, g.JoinPolicy,
 			g.Listed, g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation, ownerID,
-			g.ArchivePublic, g.TrustPosts, string(g.DMARCFailure), g.AttachMaxKB))
+			g.ArchivePublic, g.TrustPosts, string(g.DMARCFailure), g.AttachMaxKB, g.SubjectTag))
 		if err != nil {
 			return mapErr(err, "create group")
 		}
@@ -80,12 +80,12 @@ func (s *Store) UpdateGroup(ctx context.Context, g mailflow.Group) (mailflow.Gro
 		UPDATE groups SET name = $2, description = $3, category_id = $4, picture_key = $5, official = $6,
 			join_policy = $7, listed = $8, moderated = $9, member_list_visibility = $10, reply_to = $11,
 			location = $12, display_location = $13, archive_public = $14, trust_posts = $15,
-			dmarc_failure = coalesce(nullif($16, ''), 'hold'), attach_max_kb = $17, updated_at = now()
+			dmarc_failure = coalesce(nullif($16, ''), 'hold'), attach_max_kb = $17, subject_tag = $18, updated_at = now()
 		WHERE id = $1
 		RETURNING `+groupCols,
 		g.ID, g.Name, g.Description, g.CategoryID, g.PictureKey, g.Official, g.JoinPolicy, g.Listed,
 		g.Moderated, g.MemberListVisibility, g.ReplyTo, g.Location, g.DisplayLocation, g.ArchivePublic, g.TrustPosts,
-		string(g.DMARCFailure), g.AttachMaxKB))
+		string(g.DMARCFailure), g.AttachMaxKB, g.SubjectTag))
 	if err != nil {
 		return out, mapErr(err, "update group")
 	}

@@ -41,6 +41,7 @@ type groupIn struct {
 	TrustPosts           *int    `json:"trust_posts"`
 	AttachMaxKB          *int    `json:"attach_max_kb"`
 	DMARCFailure         *string `json:"dmarc_failure"`
+	SubjectTag           *string `json:"subject_tag"` // "" for none; never given: the group's name
 }
 
 func (in groupIn) change() groups.Change {
@@ -49,6 +50,7 @@ func (in groupIn) change() groups.Change {
 		Listed: in.Listed, Moderated: in.Moderated, MemberListVisibility: in.MemberListVisibility,
 		ReplyTo: in.ReplyTo, Location: in.Location, DisplayLocation: in.DisplayLocation, Official: in.Official,
 		ArchivePublic: in.ArchivePublic, TrustPosts: in.TrustPosts, AttachMaxKB: in.AttachMaxKB, DMARCFailure: in.DMARCFailure,
+		SubjectTag: in.SubjectTag,
 	}}
 }
 

@@ -17,7 +17,8 @@ import (
 
 // groupFields are the inputs of the group form, kept to fill it again.
 var groupFields = []string{"name", "slug", "category", "description", "owners", "whitelist", "official", "join_policy",
-	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure", "attach_max_kb"}
+	"listed", "moderated", "member_list_visibility", "location", "display_location", "archive", "reply_to", "clear_picture", "trust_posts", "dmarc_failure", "attach_max_kb",
+	"subject_tag", "subject_tag_was"}
 
 // groupInput is the checked group form: a change for the group
 // service, with the accounts its owners and whitelist fields name.
@@ -31,7 +32,7 @@ type groupInput struct {
 var fieldLabels = map[string]string{
 	"name": "Name", "slug": "The address", "description": "The description", "join_policy": "Who can join",
 	"member_list_visibility": "The member list setting", "reply_to": "Replies", "location": "The location",
-	"display_location": "The location shown",
+	"display_location": "The location shown", "subject_tag": "The subject tag",
 }
 
 // choiceMessages say, for the fields people pick from, what to do rather
@@ -158,6 +159,13 @@ func formChange(form map[string]string, errs *mailflow.FieldErrors, creating boo
 	ch.TrustPosts = &trust
 	attach := formCount(form, "attach_max_kb", errs) // an empty field means link every file
 	ch.AttachMaxKB = &attach
+	// The form shows the tag in use (the group's name unless set); left
+	// as shown, it is not set, so a tag that follows the name goes on
+	// following it. Emptied, the group's email has no tag.
+	form["subject_tag"] = strings.TrimSpace(form["subject_tag"])
+	if tag := form["subject_tag"]; tag != form["subject_tag_was"] && (tag != "" || !creating) {
+		ch.SubjectTag = &tag
+	}
 	return ch
 }
 
@@ -257,6 +265,7 @@ func groupFormValues(g mailflow.Group, cats []mailflow.Category) map[string]stri
 		"member_list_visibility": string(g.MemberListVisibility), "reply_to": string(g.ReplyTo),
 		"location": g.Location, "display_location": g.DisplayLocation, "archive": "members",
 		"trust_posts": strconv.Itoa(g.TrustPosts), "attach_max_kb": strconv.Itoa(g.AttachMaxKB), "dmarc_failure": string(g.DMARCFailure),
+		"subject_tag": g.Tag(), "subject_tag_was": g.Tag(),
 	}
 	if f["dmarc_failure"] == "" {
 		f["dmarc_failure"] = string(mailflow.DMARCHold)
