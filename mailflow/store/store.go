@@ -131,6 +131,7 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	async.ConnConfig.RuntimeParams = maps.Clone(main.ConnConfig.RuntimeParams)
 	async.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	async.MaxConns = 4
+	main.MaxConns = 24
 	return main, async, nil
 }
 
