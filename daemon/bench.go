@@ -123,6 +123,70 @@ func openBenchSink(o benchOpts) (sink benchSink, addr string, closeSink func(), 
 	return localSink{s}, s.Addr, func() { s.Close() }, nil
 }
 
+// benchRun is what every sending benchmark starts from: a throwaway
+// database and the sink its runs are timed by.
+type benchRun struct {
+	ctx  context.Context
+	st   *store.Store
+	log  *slog.Logger
+	dir  string
+	sink benchSink
+	host string
+	port int
+}
+
+// openBench starts the database and the sink; done stops both.
+func openBench(e *env, o benchOpts) (b benchRun, done func(), err error) {
+	ctx, st, log, dir, closeDB, err := benchDB(e)
+	if err != nil {
+		return b, nil, err
+	}
+	sink, addr, closeSink, err := openBenchSink(o)
+	if err != nil {
+		closeDB()
+		return b, nil, err
+	}
+	done = func() { closeSink(); closeDB() }
+	b = benchRun{ctx: ctx, st: st, log: log, dir: dir, sink: sink}
+	if b.host, b.port, err = splitHostPort(addr); err != nil {
+		done()
+		return b, nil, err
+	}
+	return b, done, nil
+}
+
+// startWork runs the job queue and the senders of c until stop, which
+// waits for them.
+func startWork(ctx context.Context, c *core) (stop func(), err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	if err := c.queue.Start(runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.sender.Run(runCtx) })
+	return func() {
+		cancel()
+		wg.Wait()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = c.queue.Stop(sctx)
+	}, nil
+}
+
+// dialGoMail opens one go-mail client connection, plain SMTP, as the
+// benchmarks' clients use.
+func dialGoMail(host string, port int, helo string) (*gomail.Client, error) {
+	c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS), gomail.WithHELO(helo), gomail.WithoutNoop())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DialWithContext(context.Background()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // splitHostPort is net.SplitHostPort with the port as a number.
 func splitHostPort(addr string) (string, int, error) {
 	host, portS, err := net.SplitHostPort(addr)
@@ -163,11 +227,7 @@ func bareClient(host string, port, conns, n int) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS),
-				gomail.WithHELO("bench.test"), gomail.WithoutNoop())
-			if err == nil {
-				err = c.DialWithContext(context.Background())
-			}
+			c, err := dialGoMail(host, port, "bench.test")
 			if err != nil {
 				errs <- err
 				return

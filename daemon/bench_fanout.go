@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
@@ -44,21 +43,14 @@ type fanoutRun struct {
 }
 
 func benchFanout(e *env, o benchOpts) (err error) {
-	ctx, st, log, dir, done, err := benchDB(e)
+	b, done, err := openBench(e, o)
 	if err != nil {
 		return err
 	}
 	defer done()
-	sink, addr, closeSink, err := openBenchSink(o)
-	if err != nil {
-		return err
-	}
-	defer closeSink()
-	r := &fanoutRun{o: o, out: e.stdout, st: st, sink: sink, pgPID: postmasterPID(dir), results: map[string][]roundResult{}}
-	if r.host, r.port, err = splitHostPort(addr); err != nil {
-		return err
-	}
-	cfg, err := benchConfig(dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
+	ctx, st := b.ctx, b.st
+	r := &fanoutRun{o: o, out: e.stdout, st: st, sink: b.sink, host: b.host, port: b.port, pgPID: postmasterPID(b.dir), results: map[string][]roundResult{}}
+	cfg, err := benchConfig(b.dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
 	if err != nil {
 		return err
 	}
@@ -66,8 +58,8 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	if r.owner, r.group, err = seedBenchGroup(ctx, st, o.recipients); err != nil {
 		return err
 	}
-	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: r.host, Port: r.port, Timeout: 30 * time.Second, HelloName: "bench.test"}, log)
-	if r.c, err = buildCore(cfg, st, transport, log); err != nil {
+	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: r.host, Port: r.port, Timeout: 30 * time.Second, HelloName: "bench.test"}, b.log)
+	if r.c, err = buildCore(cfg, st, transport, b.log); err != nil {
 		return err
 	}
 	if o.listmonk.url != "" {
@@ -78,20 +70,11 @@ func benchFanout(e *env, o benchOpts) (err error) {
 			return err
 		}
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := r.c.queue.Start(runCtx); err != nil {
+	stopWork, err := startWork(ctx, r.c)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = r.c.queue.Stop(sctx)
-	}()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop()
-	wg.Go(func() { r.c.sender.Run(runCtx) })
+	defer stopWork()
 	if err := r.rounds(ctx); err != nil {
 		return err
 	}

@@ -20,23 +20,15 @@ import (
 // fast the posts are committed (the SMTP 250), how fast they become
 // posts, and when their copies reach the sink.
 func benchIntake(e *env, o benchOpts) error {
-	ctx, st, log, dir, done, err := benchDB(e)
+	b, done, err := openBench(e, o)
 	if err != nil {
 		return err
 	}
 	defer done()
-	sink, addr, closeSink, err := openBenchSink(o)
-	if err != nil {
-		return err
-	}
-	defer closeSink()
-	host, port, err := splitHostPort(addr)
-	if err != nil {
-		return err
-	}
+	ctx, st, sink := b.ctx, b.st, b.sink
 	// The burst comes from one address: the per-address limits must not
 	// be what is measured.
-	cfg, err := benchConfig(dir, map[string]string{"EMAIL_BACKEND": "smtp", "EMAIL_HOST": host, "EMAIL_PORT": strconv.Itoa(port),
+	cfg, err := benchConfig(b.dir, map[string]string{"EMAIL_BACKEND": "smtp", "EMAIL_HOST": b.host, "EMAIL_PORT": strconv.Itoa(b.port),
 		"SMTP_RATE_PER_MINUTE": "1000000", "SMTP_MAX_CONNECTIONS_PER_IP": strconv.Itoa(max(o.conns, 20)),
 		"SMTP_MAX_CONNECTIONS": strconv.Itoa(max(o.conns, 100))})
 	if err != nil {
@@ -46,7 +38,7 @@ func benchIntake(e *env, o benchOpts) error {
 	if err != nil {
 		return err
 	}
-	c, err := buildCore(cfg, st, transportFor(cfg, log), log)
+	c, err := buildCore(cfg, st, transportFor(cfg, b.log), b.log)
 	if err != nil {
 		return err
 	}
@@ -60,30 +52,21 @@ func benchIntake(e *env, o benchOpts) error {
 		defer cancel()
 		_ = c.intake.Shutdown(sctx)
 	}()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := c.queue.Start(runCtx); err != nil {
+	stopWork, err := startWork(ctx, c)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = c.queue.Stop(sctx)
-	}()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop()
-	wg.Go(func() { c.sender.Run(runCtx) })
+	defer stopWork()
 
 	stopProfile, err := startProfile(o.cpuprofile)
 	if err != nil {
 		return err
 	}
 	defer stopProfile()
-	cpu := cpuMeter{self: true, pids: []int{postmasterPID(dir)}}
+	cpu := cpuMeter{self: true, pids: []int{postmasterPID(b.dir)}}
 	cpu0 := cpu.read()
 	fmt.Fprintf(e.stdout, "mailing %d posts over %d connections to a group of %d members\n", o.posts, o.conns, o.postCopies)
-	b, err := sendBurst(ln.Addr().String(), owner.Email, g.Slug+"@bench.test", o.posts, o.conns)
+	bu, err := sendBurst(ln.Addr().String(), owner.Email, g.Slug+"@bench.test", o.posts, o.conns)
 	if err != nil {
 		return err
 	}
@@ -91,7 +74,7 @@ func benchIntake(e *env, o benchOpts) error {
 	if err != nil {
 		return err
 	}
-	rep, err := waitPosts(ctx, st, b.start, g.ID, o.posts)
+	rep, err := waitPosts(ctx, st, bu.start, g.ID, o.posts)
 	if err != nil {
 		return err
 	}
@@ -102,10 +85,10 @@ func benchIntake(e *env, o benchOpts) error {
 	}
 	perPost := (cpu.read() - cpu0) / time.Duration(o.posts)
 	stopProfile()
-	commitRate := float64(o.posts) / b.last.Sub(b.start).Seconds()
-	postRate := float64(o.posts) / rep.LastPost.Sub(b.start).Seconds()
-	at := func(t time.Time) string { return t.Sub(b.start).Round(time.Millisecond).String() }
-	fmt.Fprintf(e.stdout, "committed (250): %d posts, the last at %s: %.0f posts/s\n", o.posts, at(b.last), commitRate)
+	commitRate := float64(o.posts) / bu.last.Sub(bu.start).Seconds()
+	postRate := float64(o.posts) / rep.LastPost.Sub(bu.start).Seconds()
+	at := func(t time.Time) string { return t.Sub(bu.start).Round(time.Millisecond).String() }
+	fmt.Fprintf(e.stdout, "committed (250): %d posts, the last at %s: %.0f posts/s\n", o.posts, at(bu.last), commitRate)
 	fmt.Fprintf(e.stdout, "became posts: the first at %s, the last at %s: %.0f posts/s, %.0f%% of the commit rate\n",
 		at(rep.FirstPost), at(rep.LastPost), postRate, 100*postRate/commitRate)
 	fmt.Fprintf(e.stdout, "copies: %d, the first at %s, the last at %s; %d of them out before the burst's last 250\n",
@@ -131,11 +114,7 @@ func sendBurst(addr, from, to string, n, conns int) (burst, error) {
 	b := burst{start: time.Now()}
 	for range conns {
 		wg.Go(func() {
-			c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS),
-				gomail.WithHELO("client.bench.test"), gomail.WithoutNoop())
-			if err == nil {
-				err = c.DialWithContext(context.Background())
-			}
+			c, err := dialGoMail(host, port, "client.bench.test")
 			if err != nil {
 				errs <- err
 				return
