@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -23,8 +24,7 @@ import (
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/digest"
 	"github.com/parleymail/parley/mailflow/mailtest"
-	"github.com/parleymail/parley/mailflow/outbound"
-	"github.com/parleymail/parley/mailflow/posting"
+
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/pgembed"
 )
@@ -38,6 +38,19 @@ type benchOpts struct {
 	conns      int
 	compare    bool
 	cpuprofile string
+	rounds     int
+	sinkStats  string // smtpsink's HTTP address: the sink counts and times the runs
+	sinkPID    int
+	posts      int // intake: posts in the burst
+	postCopies int // intake: members each post goes to
+	listmonk   listmonkOpts
+}
+
+// listmonkOpts name a running listmonk to measure beside Parley.
+type listmonkOpts struct {
+	url, token string
+	list       int
+	pids       string
 }
 
 func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
@@ -46,27 +59,35 @@ func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
 		fs.IntVar(&o.members, "members", 20000, "digests: members, each on the daily digest of every group")
 		fs.IntVar(&o.groups, "groups", 5, "digests: groups")
 		fs.IntVar(&o.messages, "messages", 40, "digests: new messages per group")
-		fs.StringVar(&o.smtpAddr, "smtp", "", "send to this SMTP server (host:port) instead of an in-process sink")
-		fs.IntVar(&o.conns, "conns", 4, "parallel SMTP connections (EMAIL_CONCURRENCY)")
+		fs.StringVar(&o.smtpAddr, "smtp", "", "send to this SMTP sink (host:port) instead of an in-process one; needs --sink-stats")
+		fs.StringVar(&o.sinkStats, "sink-stats", "", "the HTTP address of that sink's counters (smtpsink -http: GET /stats, POST /reset), e.g. http://127.0.0.1:2580")
+		fs.IntVar(&o.sinkPID, "sink-pid", 0, "process id of that sink, to count its CPU in every program's CPU per message")
+		fs.IntVar(&o.conns, "conns", 4, "parallel SMTP connections (EMAIL_CONCURRENCY; intake: client connections)")
 		fs.BoolVar(&o.compare, "compare", true, "also measure a bare go-mail client over the same connections, for the ratio")
-		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the fan-out to this file")
+		fs.IntVar(&o.rounds, "rounds", 1, "fanout: rounds, each program once per round, interleaved")
+		fs.StringVar(&o.listmonk.url, "listmonk", "", "fanout: also measure the listmonk at this URL (e.g. http://127.0.0.1:9000) against the same sink; needs --smtp and --sink-stats")
+		fs.StringVar(&o.listmonk.token, "listmonk-token", "", "listmonk API user and token, as user:token")
+		fs.IntVar(&o.listmonk.list, "listmonk-list", 0, "listmonk list to send to (default: make one and import --recipients subscribers)")
+		fs.StringVar(&o.listmonk.pids, "listmonk-pids", "", "process ids whose CPU (with their children) is listmonk's: listmonk and its PostgreSQL postmaster, comma-separated")
+		fs.IntVar(&o.posts, "posts", 2000, "intake: posts sent in one burst")
+		fs.IntVar(&o.postCopies, "post-members", 5, "intake: members of the group, each getting a copy of every post")
+		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the (first) Parley run to this file")
 	}
 }
 
-// cmdBench measures the fan-out on a throwaway database: a group of N
-// verified members, one message posted through the ordinary accept path,
-// and every copy sent over real SMTP.
+// cmdBench measures the fan-out, digests or intake on a throwaway database.
 func cmdBench(o *benchOpts) func(e *env, fs *flag.FlagSet, args []string) int {
 	return func(e *env, fs *flag.FlagSet, args []string) int {
-		if len(args) != 1 || (args[0] != "fanout" && args[0] != "digests") || o.recipients < 1 {
+		runs := map[string]func(*env, benchOpts) error{"fanout": benchFanout, "digests": benchDigests, "intake": benchIntake}
+		if len(args) != 1 || runs[args[0]] == nil || o.recipients < 1 || o.rounds < 1 || o.posts < 1 || o.postCopies < 1 || o.conns < 1 {
 			fs.Usage()
 			return exitConfig
 		}
-		run := benchFanout
-		if args[0] == "digests" {
-			run = benchDigests
+		if err := o.check(); err != nil {
+			fmt.Fprintf(e.stderr, "parleyd bench: %v\n", err)
+			return exitConfig
 		}
-		if err := run(e, *o); err != nil {
+		if err := runs[args[0]](e, *o); err != nil {
 			fmt.Fprintf(e.stderr, "parleyd bench: %v\n", err)
 			return exitFail
 		}
@@ -74,99 +95,109 @@ func cmdBench(o *benchOpts) func(e *env, fs *flag.FlagSet, args []string) int {
 	}
 }
 
-func benchFanout(e *env, o benchOpts) (err error) {
-	ctx, st, log, dir, done, err := benchDB(e)
-	if err != nil {
-		return err
+// check refuses flag combinations that could not be measured.
+func (o benchOpts) check() error {
+	switch {
+	case o.smtpAddr != "" && o.sinkStats == "":
+		return errors.New("--smtp needs --sink-stats: runs are timed by the sink's own count")
+	case o.listmonk.url != "" && o.smtpAddr == "":
+		return errors.New("--listmonk needs --smtp and --sink-stats: the sink listmonk sends to")
+	case o.listmonk.url != "" && o.listmonk.token == "":
+		return errors.New("--listmonk needs --listmonk-token user:token")
 	}
-	defer done()
+	_, err := parsePIDs(o.listmonk.pids)
+	return err
+}
 
-	addr := o.smtpAddr
-	var sink *mailtest.Sink
-	if addr == "" {
-		if sink, err = mailtest.Start(); err != nil {
-			return err
-		}
-		defer sink.Close()
-		sink.SetDiscard(true)
-		addr = sink.Addr
+// openBenchSink is the sink the runs are timed by: the one at --smtp,
+// read through --sink-stats, or one started in this process.
+func openBenchSink(o benchOpts) (sink benchSink, addr string, closeSink func(), err error) {
+	if o.smtpAddr != "" {
+		return newRemoteSink(o.sinkStats), o.smtpAddr, func() {}, nil
 	}
+	s, err := mailtest.Start()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	s.SetDiscard(true)
+	return localSink{s}, s.Addr, func() { s.Close() }, nil
+}
+
+// benchRun is what every sending benchmark starts from: a throwaway
+// database and the sink its runs are timed by.
+type benchRun struct {
+	ctx  context.Context
+	st   *store.Store
+	log  *slog.Logger
+	dir  string
+	sink benchSink
+	host string
+	port int
+}
+
+// openBench starts the database and the sink; done stops both.
+func openBench(e *env, o benchOpts) (b benchRun, done func(), err error) {
+	ctx, st, log, dir, closeDB, err := benchDB(e)
+	if err != nil {
+		return b, nil, err
+	}
+	sink, addr, closeSink, err := openBenchSink(o)
+	if err != nil {
+		closeDB()
+		return b, nil, err
+	}
+	done = func() { closeSink(); closeDB() }
+	b = benchRun{ctx: ctx, st: st, log: log, dir: dir, sink: sink}
+	if b.host, b.port, err = splitHostPort(addr); err != nil {
+		done()
+		return b, nil, err
+	}
+	return b, done, nil
+}
+
+// startWork runs the job queue and the senders of c until stop, which
+// waits for them.
+func startWork(ctx context.Context, c *core) (stop func(), err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	if err := c.queue.Start(runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.sender.Run(runCtx) })
+	return func() {
+		cancel()
+		wg.Wait()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = c.queue.Stop(sctx)
+	}, nil
+}
+
+// dialGoMail opens one go-mail client connection, plain SMTP, as the
+// benchmarks' clients use.
+func dialGoMail(host string, port int, helo string) (*gomail.Client, error) {
+	c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS), gomail.WithHELO(helo), gomail.WithoutNoop())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DialWithContext(context.Background()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// splitHostPort is net.SplitHostPort with the port as a number.
+func splitHostPort(addr string) (string, int, error) {
 	host, portS, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--smtp: %w", err)
+		return "", 0, fmt.Errorf("--smtp: %w", err)
 	}
-	port, _ := strconv.Atoi(portS)
-
-	cfg, err := benchConfig(dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
+	port, err := strconv.Atoi(portS)
 	if err != nil {
-		return err
+		return "", 0, fmt.Errorf("--smtp: port %q: %w", portS, err)
 	}
-
-	fmt.Fprintf(e.stdout, "creating %d members\n", o.recipients)
-	owner, g, err := seedBenchGroup(ctx, st, o.recipients)
-	if err != nil {
-		return err
-	}
-
-	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: port, Timeout: 30 * time.Second, HelloName: "bench.test"}, log)
-	c, err := buildCore(cfg, st, transport, log)
-	if err != nil {
-		return err
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := c.queue.Start(runCtx); err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = c.queue.Stop(sctx)
-	}()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); c.sender.Run(runCtx) }()
-
-	stopProfile, err := startProfile(o.cpuprofile)
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	acc, err := c.posting.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "Benchmark message",
-		Body: "Hello **everyone**, this is a benchmark message with a [link](https://example.org/).\n\nSecond paragraph.", Source: mailflow.SourceEmail})
-	if err != nil {
-		return err
-	}
-	if err := waitSent(ctx, st, acc.Message.ID, o.recipients, start); err != nil {
-		return err
-	}
-	took := time.Since(start)
-	if sink != nil && sink.Count() < o.recipients {
-		return fmt.Errorf("the sink counted %d messages, want %d", sink.Count(), o.recipients)
-	}
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	stop()
-	wg.Wait()
-
-	rate := float64(o.recipients) / took.Seconds()
-	fmt.Fprintf(e.stdout, "parley fan-out: %d messages in %s: %.0f msg/s (acceptance to last message recorded sent), %d SMTP connections\n",
-		o.recipients, took.Round(time.Millisecond), rate, o.conns)
-	fmt.Fprintf(e.stdout, "allocations: %.1f per recipient (%.0f bytes per recipient)\n",
-		float64(after.Mallocs-before.Mallocs)/float64(o.recipients), float64(after.TotalAlloc-before.TotalAlloc)/float64(o.recipients))
-	fmt.Fprintf(e.stdout, "peak RSS: %s\n", peakRSS())
-	if o.compare {
-		bare, err := bareClient(host, port, o.conns, o.recipients)
-		if err != nil {
-			return fmt.Errorf("bare client: %w", err)
-		}
-		fmt.Fprintf(e.stdout, "bare go-mail client, same sink, %d connections: %.0f msg/s; parley reaches %.0f%% of it\n", o.conns, bare, 100*rate/bare)
-	}
-	return nil
+	return host, port, nil
 }
 
 // seedBenchGroup makes the bench group, its owner and n members.
@@ -183,32 +214,6 @@ func seedBenchGroup(ctx context.Context, st *store.Store, n int) (mailflow.User,
 	return owner, g, st.SeedMembers(ctx, g.ID, n, "bench.test")
 }
 
-// waitSent waits until the n deliveries of a message are settled, all
-// sent, for at most 10 minutes from start.
-func waitSent(ctx context.Context, st *store.Store, messageID int64, n int, start time.Time) error {
-	for {
-		counts, err := st.DeliveryCounts(ctx, messageID)
-		if err != nil {
-			return err
-		}
-		// The owner's own post is skipped; the members are the recipients.
-		if counts["sent"]+counts["failed"] >= n {
-			if counts["sent"] != n {
-				return fmt.Errorf("only %d of %d sent: %v", counts["sent"], n, counts)
-			}
-			break
-		}
-		if time.Since(start) > 10*time.Minute {
-			return fmt.Errorf("gave up after 10 minutes: %v", counts)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted: %v", counts)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return nil
-}
-
 // bareClient sends n small personalised messages over conns reused
 // connections with go-mail's client (a Msg built per recipient, then
 // Send) and nothing else: no database, no state. It is the yardstick the
@@ -222,11 +227,7 @@ func bareClient(host string, port, conns, n int) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS),
-				gomail.WithHELO("bench.test"), gomail.WithoutNoop())
-			if err == nil {
-				err = c.DialWithContext(context.Background())
-			}
+			c, err := dialGoMail(host, port, "bench.test")
 			if err != nil {
 				errs <- err
 				return

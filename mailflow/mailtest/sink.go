@@ -44,6 +44,8 @@ type Sink struct {
 	mu        sync.Mutex
 	envs      []Envelope
 	count     int
+	firstAt   time.Time // when the first message since Start or Reset was accepted
+	lastAt    time.Time // and the last
 	conns     int
 	open      map[net.Conn]struct{} // connections not yet closed, for DropConns
 	discard   bool
@@ -216,6 +218,16 @@ func (s *Sink) Reset() {
 	defer s.mu.Unlock()
 	s.envs = nil
 	s.count = 0
+	s.firstAt, s.lastAt = time.Time{}, time.Time{}
+}
+
+// Span returns when the first and the last message since Start or Reset
+// were accepted (zero before any), also while discarding: the sending
+// benchmark times a run by the sink's own clock.
+func (s *Sink) Span() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.firstAt, s.lastAt
 }
 
 // SetDiscard switches recording off (true) or on (false). While discarding,
@@ -236,8 +248,13 @@ func (s *Sink) record(from string, to []string, data []byte, discard bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.count++
+	now := time.Now()
+	if s.firstAt.IsZero() {
+		s.firstAt = now
+	}
+	s.lastAt = now
 	if !discard {
-		s.envs = append(s.envs, Envelope{From: from, To: to, Data: data, At: time.Now()})
+		s.envs = append(s.envs, Envelope{From: from, To: to, Data: data, At: now})
 	}
 	if s.notify != nil {
 		close(s.notify)

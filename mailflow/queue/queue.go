@@ -22,8 +22,17 @@ import (
 // while they wait they must not take the workers of fan-out and mail.
 const (
 	Inbound        = "inbound"
-	InboundWorkers = 4
+	InboundWorkers = 16
 )
+
+// fetchCooldown is the least time between two fetches of one queue.
+// River's 100 ms default caps a queue at MaxWorkers jobs per 100 ms, and
+// a post needs two jobs (processing, then fan-out) on two queues: a burst
+// of mail committed at a thousand posts a second then became posts at a
+// hundred. A fetch is one indexed query, so a few hundred a second while
+// a burst lasts cost PostgreSQL little; when the queues are idle,
+// fetches follow inserts (LISTEN/NOTIFY) and the poll interval only.
+const fetchCooldown = 5 * time.Millisecond
 
 // Queue is a river client: it inserts jobs and, when it has workers, works them.
 type Queue struct {
@@ -73,6 +82,7 @@ func New(st *store.Store, o Options) (*Queue, error) {
 		cfg.Workers = o.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}, Inbound: {MaxWorkers: InboundWorkers}}
 		cfg.FetchPollInterval = 500 * time.Millisecond
+		cfg.FetchCooldown = fetchCooldown
 	}
 	c, err := st.QueueClient(cfg)
 	if err != nil {

@@ -111,6 +111,14 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	async.ConnConfig.RuntimeParams = maps.Clone(main.ConnConfig.RuntimeParams)
 	async.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	async.MaxConns = 4
+	// pgx's default of max(4, CPUs) connections starved the job queue: 16
+	// intake workers, the fan-out, the senders' claims and the listener
+	// waited on each other for a connection while a burst of mail came
+	// in. 16 keeps several daemons on one server within PostgreSQL's
+	// usual 100 connections. pool_max_conns in DATABASE_URL still rules.
+	if !strings.Contains(connString, "pool_max_conns") {
+		main.MaxConns = 16
+	}
 	return main, async, nil
 }
 
