@@ -163,10 +163,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	return out, mapErr(err, "claim deliveries")
 }
 
+// markSentSQL records deliveries $1 as sent.
+const markSentSQL = `UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = '', smtp_code = NULL WHERE id = ANY($1)`
+
 // MarkSent records deliveries as sent. It commits asynchronously (see
 // Store.async): a crash of parleyd right after cannot lose it.
 func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
-	_, err := s.async.Exec(ctx, `UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = '', smtp_code = NULL WHERE id = ANY($1)`, ids)
+	_, err := s.async.Exec(ctx, markSentSQL, ids)
 	return mapErr(err, "mark delivery sent")
 }
 
