@@ -148,8 +148,8 @@ const claimSQL = `
 //
 // The claim runs as an unnamed statement (QueryExecModeExec), so that
 // PostgreSQL plans it for the table as it is at each call, never from a
-// plan cached while the table was small: a claim takes up to a batch of
-// messages, so planning it costs a fraction of a microsecond per message.
+// plan cached while the table was small: planning takes a few tenths of a
+// millisecond, shared by the batch of messages a claim takes.
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Claimed, error) {
 	rows, err := s.db.Query(ctx, claimSQL, pgx.QueryExecModeExec, limit, lease)
 	if err != nil {
