@@ -187,10 +187,10 @@ func (s *Sender) marker() {
 // are sent but not recorded: the one whose record is under way and the
 // one on the wire. After a kill -9, only those may go twice.
 type sentRecord struct {
-	s       *Sender
+	marks   chan<- markReq // the marker's queue
 	log     *slog.Logger
 	done    chan error // the marker's answer
-	id      int64      // the delivery under way; 0: none
+	id      int64      // the delivery whose record is under way, if pending
 	pending bool
 }
 
@@ -198,7 +198,7 @@ type sentRecord struct {
 func (r *sentRecord) start(id int64) {
 	r.wait()
 	r.id, r.pending = id, true
-	r.s.marks <- markReq{id: id, done: r.done}
+	r.marks <- markReq{id: id, done: r.done}
 }
 
 // wait waits for the record under way, if any.
@@ -214,7 +214,7 @@ func (r *sentRecord) wait() {
 
 func (s *Sender) work(ctx context.Context, n int) {
 	log := s.log.With("worker", n)
-	rec := &sentRecord{s: s, log: log, done: make(chan error, 1)}
+	rec := &sentRecord{marks: s.marks, log: log, done: make(chan error, 1)}
 	var conn Conn
 	defer func() {
 		rec.wait() // before Run closes the marker's queue
