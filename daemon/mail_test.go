@@ -108,7 +108,8 @@ func waitAllSent(t *testing.T, connString string, n int, d time.Duration) {
 
 // TestKillMinusNineMidFanout kills parleyd while it is sending, restarts
 // it, and checks that every member gets the message, and that only the
-// few messages on the wire at the kill can arrive twice.
+// few messages sent but not yet recorded at the kill (at most two per
+// connection) can arrive twice.
 func TestKillMinusNineMidFanout(t *testing.T) {
 	const n = 600
 	sink := mailtest.NewSink(t)
@@ -161,9 +162,10 @@ func TestKillMinusNineMidFanout(t *testing.T) {
 	if len(copies) != n {
 		t.Errorf("%d distinct recipients, want %d", len(copies), n)
 	}
-	// At most one message per connection can be on the wire at the kill.
-	if dups > 4 {
-		t.Fatalf("%d duplicate messages; at most EMAIL_CONCURRENCY=4 may be in flight at a kill", dups)
+	// At most two messages per connection are sent but not recorded at the
+	// kill: one being recorded, one on the wire.
+	if dups > 2*4 {
+		t.Fatalf("%d duplicate messages; at most 2 × EMAIL_CONCURRENCY=4 may be unrecorded at a kill", dups)
 	}
 	t.Logf("duplicates after kill -9: %d", dups)
 	s.stop(t, syscall.SIGTERM)

@@ -72,7 +72,7 @@ func logTime(log, msg string) (time.Time, bool) {
 
 // TestKillDuringFanoutResumesWithinLease kills parleyd -9 while a post's
 // recipients are being expanded, restarts it, and checks that every
-// member gets the message, at most EMAIL_CONCURRENCY twice, and that the
+// member gets the message, at most 2 × EMAIL_CONCURRENCY twice, and that the
 // fan-out is taken up after DELIVERY_LEASE_SECONDS rather than river's
 // generic rescue (which used to take 6 minutes).
 func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
@@ -167,9 +167,10 @@ func TestKillDuringFanoutResumesWithinLease(t *testing.T) {
 		}
 		dups += max(c-1, 0)
 	}
-	if dups > 4 {
-		t.Fatalf("%d duplicate messages; at most EMAIL_CONCURRENCY=4 may be in flight at a kill", dups)
+	if dups > 2*4 {
+		t.Fatalf("%d duplicate messages; at most 2 × EMAIL_CONCURRENCY=4 may be unrecorded at a kill", dups)
 	}
+	t.Logf("duplicates after kill -9: %d", dups)
 	s.stop(t, syscall.SIGTERM)
 }
 

@@ -43,9 +43,11 @@ type FailureScorer interface {
 
 // Sender sends due deliveries: each worker claims a batch, renders each
 // email for its recipient, sends it over its own reused connection, and
-// records the outcome before the next. A delivery is marked sent right
-// after the server's 250, so a crash can resend at most the message that
-// was on the wire at that instant.
+// records the outcome. A delivery is marked sent right after the server's
+// 250; the worker goes on with the next message while that record is
+// written, and waits for it before recording the next one (see
+// sentRecord), so a crash can resend at most two messages per worker: the
+// one being recorded and the one on the wire.
 type Sender struct {
 	store     *store.Store
 	renderer  *Renderer
@@ -144,10 +146,10 @@ type markReq struct {
 }
 
 // marker records sent deliveries for all workers, with group commit: the
-// requests that arrive while one UPDATE runs go together in the next. A
-// worker waits for its record before it starts another message, which
-// keeps the duplicate bound (only the message on the wire at a crash may
-// go twice) while the database does a fraction of the work.
+// requests that arrive while one UPDATE runs go together in the next.
+// Each worker has at most one request outstanding (see sentRecord), which
+// keeps the duplicate bound while the database does a fraction of the
+// work.
 func (s *Sender) marker() {
 	batch := make([]markReq, 0, 64)
 	ids := make([]int64, 0, 64)
@@ -178,11 +180,44 @@ func (s *Sender) marker() {
 	}
 }
 
+// sentRecord is a worker's "sent" record on its way to the database.
+// The worker sends its next message meanwhile (the record's commit no
+// longer stands between two messages) and waits for the record before it
+// asks for another, so that at any instant at most two of its messages
+// are sent but not recorded: the one whose record is under way and the
+// one on the wire. After a kill -9, only those may go twice.
+type sentRecord struct {
+	marks   chan<- markReq // the marker's queue
+	log     *slog.Logger
+	done    chan error // the marker's answer
+	id      int64      // the delivery whose record is under way, if pending
+	pending bool
+}
+
+// start hands delivery id to the marker, once the previous record is in.
+func (r *sentRecord) start(id int64) {
+	r.wait()
+	r.id, r.pending = id, true
+	r.marks <- markReq{id: id, done: r.done}
+}
+
+// wait waits for the record under way, if any.
+func (r *sentRecord) wait() {
+	if !r.pending {
+		return
+	}
+	r.pending = false
+	if err := <-r.done; err != nil {
+		r.log.Error("recording delivery outcome (it will be retried after its lease)", "delivery_id", r.id, "err", err)
+	}
+}
+
 func (s *Sender) work(ctx context.Context, n int) {
 	log := s.log.With("worker", n)
-	done := make(chan error, 1) // this worker's answers from the marker
+	rec := &sentRecord{marks: s.marks, log: log, done: make(chan error, 1)}
 	var conn Conn
 	defer func() {
+		rec.wait() // before Run closes the marker's queue
 		if conn != nil {
 			_ = conn.Close()
 		}
@@ -200,6 +235,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 			continue
 		}
 		if len(batch) == 0 {
+			rec.wait()
 			s.sleep(ctx, idle, s.cfg.Poll)
 			continue
 		}
@@ -214,7 +250,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 			if conn == nil {
 				if conn, err = s.transport.Open(ctx); err != nil {
 					log.Warn("opening mail transport", "err", err)
-					s.settle(ctx, d, err, done)
+					s.settle(ctx, d, err, rec)
 					continue
 				}
 			}
@@ -227,7 +263,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 					conn = nil
 				}
 			}
-			s.settle(ctx, d, err, done)
+			s.settle(ctx, d, err, rec)
 		}
 	}
 }
@@ -283,8 +319,9 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 	return buf, conn.Send(ctx, rc.ReturnPath, d.Email, buf)
 }
 
-// settle records the outcome of one attempt; done receives the marker's answer.
-func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, done chan error) {
+// settle records the outcome of one attempt: a sent one through rec,
+// without waiting for it; others at once.
+func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, rec *sentRecord) {
 	// Record even while shutting down: the message may already be out.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -292,8 +329,7 @@ func (s *Sender) settle(ctx context.Context, d store.Claimed, err error, done ch
 	switch {
 	case err == nil:
 		s.metrics.MailSent.Inc()
-		s.marks <- markReq{id: d.ID, done: done}
-		err = <-done
+		rec.start(d.ID)
 	case errors.As(err, &se) && !se.Temporary:
 		s.metrics.MailFailed.Inc()
 		s.log.Info("delivery failed permanently", "delivery_id", d.ID, "to", d.Email, "code", se.Code, "reply", se.Msg)

@@ -21,3 +21,19 @@ func TestOnlyTheAsyncPoolCommitsAsynchronously(t *testing.T) {
 		t.Fatalf("main pool sets synchronous_commit=%q; it must keep the server's default", v)
 	}
 }
+
+// The pool that records outcomes by primary key never plans a
+// sequential scan: a generic plan cached while the table was tiny would
+// otherwise scan the whole table at every record of a large send.
+func TestOnlyTheAsyncPoolAvoidsSequentialScans(t *testing.T) {
+	main, async, err := poolConfigs("host=/tmp dbname=parley")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := async.ConnConfig.RuntimeParams["enable_seqscan"]; v != "off" {
+		t.Fatalf("async pool: enable_seqscan=%q, want off", v)
+	}
+	if v, ok := main.ConnConfig.RuntimeParams["enable_seqscan"]; ok {
+		t.Fatalf("main pool sets enable_seqscan=%q; it must keep the server's default", v)
+	}
+}

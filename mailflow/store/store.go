@@ -110,6 +110,12 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	// the main pool would commit asynchronously too.
 	async.ConnConfig.RuntimeParams = maps.Clone(main.ConnConfig.RuntimeParams)
 	async.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	// Its statements find one delivery, or a handful, by primary key, and
+	// pgx caches them prepared: a generic plan made while the table held a
+	// few rows would be a sequential scan, reused for every record of the
+	// next large send until the table is analysed again. With sequential
+	// scans off, the plan is the primary key's index whatever the size.
+	async.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	async.MaxConns = 4
 	// pgx's default of max(4, CPUs) connections starved the job queue: 16
 	// intake workers, the fan-out, the senders' claims and the listener

@@ -1,0 +1,14 @@
+package store
+
+import "github.com/jackc/pgx/v5/pgxpool"
+
+// ClaimSQL and MarkSentSQL are the claim's and the "sent" record's
+// queries, for tests that look at their plans.
+const (
+	ClaimSQL    = claimSQL
+	MarkSentSQL = markSentSQL
+)
+
+// AsyncPool is the pool that records outcomes, for tests that look at
+// its plans.
+func (s *Store) AsyncPool() *pgxpool.Pool { return s.async }
