@@ -230,9 +230,9 @@ func (c *smtpConn) transactPipelined(ctx context.Context, from, to string, msg [
 	}
 	// Every pipelined command gets its reply, in order, whatever happened
 	// to the ones before (RFC 2920 section 3.1).
-	_, _, mailErr := tc.ReadResponse(250)
-	_, _, rcptErr := tc.ReadResponse(25)
-	_, _, dataErr := tc.ReadResponse(354)
+	mailErr := readReply(tc, 250)
+	rcptErr := readReply(tc, 25)
+	dataErr := readReply(tc, 354)
 	switch {
 	case mailErr != nil:
 		return stageMail, c.afterRefusedData(mailErr, dataErr)
@@ -248,7 +248,7 @@ func (c *smtpConn) transactPipelined(ctx context.Context, from, to string, msg [
 	if err := w.Flush(); err != nil {
 		return stageBody, err
 	}
-	if _, _, err := tc.ReadResponse(250); err != nil {
+	if err := readReply(tc, 250); err != nil {
 		return stageEnd, err
 	}
 	return stageEnd, nil
