@@ -2,8 +2,11 @@ package outbound
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parleymail/parley/mailflow/sign"
 )
 
 // footerRecipients are recipients whose values take each way through the
@@ -115,5 +118,32 @@ func TestFooterPlaceholderMangled(t *testing.T) {
 	}
 	if _, ok := r.cut([]byte("a "+strings.ReplaceAll(ph, "&", "&amp;")+strings.ReplaceAll(ph, "/", "%2f")), &used); ok {
 		t.Error("an escaped placeholder was taken for a slot")
+	}
+}
+
+// BenchmarkRenderSigned is a recipient's copy as the sender makes it:
+// the recipient's signed links and tokens, then the copy.
+func BenchmarkRenderSigned(b *testing.B) {
+	r := newTestRenderer(b, nil)
+	pr, err := r.Prepare(testPost())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := sign.Keys{Current: "render-test-key-0123456789"}
+	u := r.site.URLs
+	var buf []byte
+	b.ReportAllocs()
+	for i := int64(1); b.Loop(); i++ {
+		rc := Recipient{
+			Email:             "member" + strconv.FormatInt(i%1000, 10) + "@example.com",
+			ReturnPath:        "bounces+" + keys.VERPToken(i) + "@lists.example.org",
+			UnsubscribeURL:    u.Unsubscribe(i, 7),
+			UnsubscribeAllURL: u.Unsubscribe(i, 0),
+			SettingsURL:       u.EmailSettings(i, 7),
+			Delivery:          keys.DeliveryHeader(sign.Sent{Kind: sign.SentPost, ID: i}),
+		}
+		if buf, err = pr.Render(buf[:0], rc); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
