@@ -65,12 +65,17 @@ type Renderer struct {
 	htmMsg *htmltemplate.Template
 	htmFtr *htmltemplate.Template
 	pool   sync.Pool // of *scratch, reused by Render
+	// slotPrefix starts the placeholders of footer plans (footer.go).
+	slotPrefix string
+	// noSplice renders every footer by executing its templates; tests
+	// compare the two ways with it.
+	noSplice bool
 }
 
 // Prepared is a post with its per-message work done: markdown rendered and
 // sanitized, headers encoded, message parts quoted-printable encoded.
-// Render adds what differs per recipient. A Prepared is immutable and safe
-// for concurrent use.
+// Render adds what differs per recipient. A Prepared is safe for
+// concurrent use: it changes only to remember the footer plans it made.
 type Prepared struct {
 	r      *Renderer
 	view   messageView
@@ -80,6 +85,8 @@ type Prepared struct {
 	html   []byte // the HTML part's header and its encoded message
 	tail   []byte // the closing boundary
 	files  []File // listed in the footer, with the recipient's links
+
+	footers footers // the footer plans, per shape
 }
 
 // messageView is what the "message" templates see, and through
@@ -120,6 +127,7 @@ type footerView struct {
 // scratch holds Render's buffers between calls.
 type scratch struct {
 	view footerView
+	vals []string // the recipient's values, in slot order
 	text bytes.Buffer
 	html bytes.Buffer
 }
@@ -150,6 +158,9 @@ func NewRenderer(site Site, dkim *DKIM) (*Renderer, error) {
 	r.pool.New = func() any { return new(scratch) }
 
 	var err error
+	if r.slotPrefix, err = newSlotPrefix(); err != nil {
+		return nil, err
+	}
 	if r.txtMsg, r.txtFtr, err = parseText(); err != nil {
 		return nil, err
 	}
@@ -345,33 +356,14 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 	r := p.r
 	s := r.pool.Get().(*scratch)
 	defer func() {
-		s.view = footerView{} // keep no recipient's links in the pool
+		// Keep no recipient's links in the pool.
+		s.view = footerView{}
+		clear(s.vals)
 		r.pool.Put(s)
 	}()
-	v := &p.view
-	s.view = footerView{
-		GroupName:         v.GroupName,
-		GroupAddress:      v.GroupAddress,
-		GroupURL:          v.GroupURL,
-		Subject:           v.Subject,
-		AuthorName:        v.AuthorName,
-		ThreadURL:         v.ThreadURL,
-		BrandTitle:        v.BrandTitle,
-		Organization:      v.Organization,
-		Email:             cleanLine(rc.Email),
-		Name:              cleanLine(rc.Name),
-		UnsubscribeURL:    cleanURL(rc.UnsubscribeURL),
-		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
-		SettingsURL:       cleanURL(rc.SettingsURL),
-		Files:             p.fileLinks(rc.FileURLs),
-	}
-	s.text.Reset()
-	s.html.Reset()
-	if err := r.txtFtr.Execute(&s.text, &s.view); err != nil {
-		return dst, fmt.Errorf("outbound: executing text footer: %w", err)
-	}
-	if err := r.htmFtr.Execute(&s.html, &s.view); err != nil {
-		return dst, fmt.Errorf("outbound: executing html footer: %w", err)
+	s.view = p.newFooterView(rc)
+	if err := p.renderFooters(s); err != nil {
+		return dst, err
 	}
 
 	start := len(dst)
@@ -399,6 +391,27 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		dst = signed
 	}
 	return dst, nil
+}
+
+// newFooterView is what the footer templates see for rc.
+func (p *Prepared) newFooterView(rc Recipient) footerView {
+	v := &p.view
+	return footerView{
+		GroupName:         v.GroupName,
+		GroupAddress:      v.GroupAddress,
+		GroupURL:          v.GroupURL,
+		Subject:           v.Subject,
+		AuthorName:        v.AuthorName,
+		ThreadURL:         v.ThreadURL,
+		BrandTitle:        v.BrandTitle,
+		Organization:      v.Organization,
+		Email:             cleanLine(rc.Email),
+		Name:              cleanLine(rc.Name),
+		UnsubscribeURL:    cleanURL(rc.UnsubscribeURL),
+		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
+		SettingsURL:       cleanURL(rc.SettingsURL),
+		Files:             p.fileLinks(rc.FileURLs),
+	}
 }
 
 // appendListUnsubscribe writes List-Unsubscribe (RFC 2369 §3.2), https URL

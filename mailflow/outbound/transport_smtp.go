@@ -107,6 +107,7 @@ type smtpConn struct {
 	// dmu orders arm against a cancellation moving the deadline into the
 	// past, so that one cannot undo the other.
 	dmu sync.Mutex
+	w   watching // the watch transactions keep (transport_watch.go)
 }
 
 // stage names the step of a transaction, for errors and for knowing what
@@ -166,8 +167,7 @@ func (c *smtpConn) Send(ctx context.Context, from, to string, msg []byte) error 
 
 // transact runs one mail transaction and returns the stage it failed at.
 func (c *smtpConn) transact(ctx context.Context, from, to string, msg []byte) (stage, error) {
-	stop := c.watch(ctx)
-	defer stop()
+	c.keepWatch(ctx)
 	if c.pipelining {
 		return c.transactPipelined(ctx, from, to, msg)
 	}
@@ -230,9 +230,9 @@ func (c *smtpConn) transactPipelined(ctx context.Context, from, to string, msg [
 	}
 	// Every pipelined command gets its reply, in order, whatever happened
 	// to the ones before (RFC 2920 section 3.1).
-	_, _, mailErr := tc.ReadResponse(250)
-	_, _, rcptErr := tc.ReadResponse(25)
-	_, _, dataErr := tc.ReadResponse(354)
+	mailErr := readReply(tc, 250)
+	rcptErr := readReply(tc, 25)
+	dataErr := readReply(tc, 354)
 	switch {
 	case mailErr != nil:
 		return stageMail, c.afterRefusedData(mailErr, dataErr)
@@ -248,7 +248,7 @@ func (c *smtpConn) transactPipelined(ctx context.Context, from, to string, msg [
 	if err := w.Flush(); err != nil {
 		return stageBody, err
 	}
-	if _, _, err := tc.ReadResponse(250); err != nil {
+	if err := readReply(tc, 250); err != nil {
 		return stageEnd, err
 	}
 	return stageEnd, nil
@@ -533,20 +533,6 @@ func (c *smtpConn) arm(ctx context.Context) error {
 	return c.nc.SetDeadline(d)
 }
 
-// watch makes a cancellation of ctx interrupt a blocked read or write at
-// once, by moving the deadline into the past. The returned func stops it.
-func (c *smtpConn) watch(ctx context.Context) func() bool {
-	if ctx.Done() == nil {
-		return func() bool { return false } // never cancelled: nothing to watch
-	}
-	nc := c.nc
-	return context.AfterFunc(ctx, func() {
-		c.dmu.Lock()
-		defer c.dmu.Unlock()
-		_ = nc.SetDeadline(time.Unix(1, 0)) // the conn may be closed already; that is fine
-	})
-}
-
 // reset sends RSET with a fresh deadline.
 func (c *smtpConn) reset(ctx context.Context) error {
 	if ctx.Err() != nil {
@@ -565,6 +551,7 @@ func (c *smtpConn) drop(why string, cause error) {
 	if c.client == nil {
 		return
 	}
+	c.unwatch()
 	c.t.log.Debug("dropping smtp connection", "at", why, "err", cause)
 	if err := c.client.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		c.t.log.Debug("closing smtp connection", "err", err)
@@ -581,6 +568,7 @@ func (c *smtpConn) Close() error {
 	if c.client == nil {
 		return nil
 	}
+	c.unwatch()
 	client := c.client
 	err := c.arm(context.Background())
 	c.client, c.nc = nil, nil

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 	"errors"
@@ -59,9 +60,21 @@ const macLen = 16
 
 // Token returns a URL-safe token for l.
 func (k Keys) Token(l Link) string {
-	payload := l.encode()
-	m := mac(k.Current, "link", payload)[:macLen]
-	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(m)
+	var buf [160]byte
+	return string(k.AppendToken(buf[:0], l))
+}
+
+// AppendToken appends Token(l) to dst: the payload and its MAC, each in
+// unpadded base64url, joined by ".". Every character is unreserved in a
+// URL (RFC 3986 §2.3), so a token needs no escaping in a path.
+func (k Keys) AppendToken(dst []byte, l Link) []byte {
+	var buf [96]byte
+	payload := l.appendEncoded(buf[:0])
+	var sum [sha256.Size]byte
+	m := appendMAC(sum[:0], k.Current, "link", payload)[:macLen]
+	dst = b64.AppendEncode(dst, payload)
+	dst = append(dst, '.')
+	return b64.AppendEncode(dst, m)
 }
 
 // Verify checks a token made by Token and returns what it says.
@@ -103,14 +116,21 @@ func (k Keys) check(purpose, payload string, got []byte) bool {
 	return ok
 }
 
-// encode: purpose|user|group|value|expiry (unix seconds, 0 for none).
-func (l Link) encode() string {
+// appendEncoded: purpose|user|group|value|expiry (unix seconds, 0 for none).
+func (l Link) appendEncoded(dst []byte) []byte {
 	var exp int64
 	if !l.Expires.IsZero() {
 		exp = l.Expires.Unix()
 	}
-	return strings.Join([]string{string(l.Purpose), strconv.FormatInt(l.UserID, 10),
-		strconv.FormatInt(l.GroupID, 10), l.Value, strconv.FormatInt(exp, 10)}, "|")
+	dst = append(dst, l.Purpose...)
+	dst = append(dst, '|')
+	dst = strconv.AppendInt(dst, l.UserID, 10)
+	dst = append(dst, '|')
+	dst = strconv.AppendInt(dst, l.GroupID, 10)
+	dst = append(dst, '|')
+	dst = append(dst, l.Value...)
+	dst = append(dst, '|')
+	return strconv.AppendInt(dst, exp, 10)
 }
 
 func decodeLink(s string) (Link, error) {
@@ -161,8 +181,19 @@ func (k Keys) VerifyReply(token string) (int64, error) { return k.verifyID("repl
 
 // idToken signs an id for use in an address local part.
 func (k Keys) idToken(purpose string, id int64) string {
-	s := strconv.FormatInt(id, 36)
-	return s + "-" + b32.EncodeToString(mac(k.Current, purpose, s)[:verpMACLen])
+	var buf [48]byte
+	return string(k.appendIDToken(buf[:0], purpose, id))
+}
+
+// appendIDToken appends idToken(purpose, id) to dst: the id in base 36,
+// "-", and its MAC in base32.
+func (k Keys) appendIDToken(dst []byte, purpose string, id int64) []byte {
+	start := len(dst)
+	dst = strconv.AppendInt(dst, id, 36)
+	var sum [sha256.Size]byte
+	m := appendMAC(sum[:0], k.Current, purpose, dst[start:])
+	dst = append(dst, '-')
+	return b32.AppendEncode(dst, m[:verpMACLen])
 }
 
 func (k Keys) verifyID(purpose, token string) (int64, error) {
@@ -242,7 +273,21 @@ const DeliveryHeaderField = "X-Parley-Delivery"
 // the kind, a dot, and an id token (lowercase, like VERP tokens, since
 // some mailers rewrite header case when they return a message).
 func (k Keys) DeliveryHeader(s Sent) string {
-	return string(s.Kind) + "." + k.idToken("delivery-"+string(s.Kind), s.ID)
+	var buf [48]byte
+	b := append(buf[:0], s.Kind...)
+	b = append(b, '.')
+	return string(k.appendIDToken(b, deliveryPurpose(s.Kind), s.ID))
+}
+
+// deliveryPurpose is the MAC purpose of a delivery header of kind.
+func deliveryPurpose(kind SentKind) string {
+	switch kind {
+	case SentPost:
+		return "delivery-p"
+	case SentDigest:
+		return "delivery-d"
+	}
+	return "delivery-" + string(kind)
 }
 
 // VerifyDeliveryHeader checks a value made by DeliveryHeader.
@@ -251,7 +296,7 @@ func (k Keys) VerifyDeliveryHeader(v string) (Sent, error) {
 	if !ok || (SentKind(kind) != SentPost && SentKind(kind) != SentDigest) {
 		return Sent{}, ErrBadToken
 	}
-	id, err := k.verifyID("delivery-"+kind, tok)
+	id, err := k.verifyID(deliveryPurpose(SentKind(kind)), tok)
 	if err != nil {
 		return Sent{}, err
 	}

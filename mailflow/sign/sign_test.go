@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,43 @@ func TestDeliveryHeader(t *testing.T) {
 	}
 	if _, err := (Keys{Current: strings.Repeat("n", 32), Previous: strings.Repeat("a", 32)}).VerifyDeliveryHeader(post); err != nil {
 		t.Errorf("after a key rotation: %v", err)
+	}
+}
+
+// TestSignedValuesUnchanged pins what each signer writes: links and
+// addresses in mail already sent must keep verifying, and a change of
+// encoding would also change every copy's bytes.
+func TestSignedValuesUnchanged(t *testing.T) {
+	k := Keys{Current: strings.Repeat("k", 32)}
+	for got, want := range map[string]string{
+		k.Token(Link{Purpose: PurposeUnsubscribe, UserID: 42, GroupID: 7}):                                             "dW5zdWJ8NDJ8N3x8MA.ycH4BEcQMs1TAq3B8ewSXQ",
+		k.Token(Link{Purpose: PurposeJoin, GroupID: 9, Value: "zoë+x@example.org", Expires: time.Unix(1767225600, 0)}): "am9pbnwwfDl8em_Dqyt4QGV4YW1wbGUub3JnfDE3NjcyMjU2MDA.a3QF-a_WjSg-zKq4RAprWQ",
+		k.VERPToken(123456789): "21i3v9-uw7xjpkfpz7zx7ga",
+		k.ReplyToken(77):       "25-ymouxzdyn4ajlgbq",
+		k.DeliveryHeader(Sent{Kind: SentPost, ID: 5000001}): "p.2z60x-7tyogqoh2a2zqfqp",
+		k.DeliveryHeader(Sent{Kind: SentDigest, ID: 12}):    "d.c-s7osebmqujzh37b6",
+		k.ModerateToken(3, 99):                              "3.2r-x5odkqzqrh6qcics",
+		fmt.Sprintf("%x", TokenHash("secret", " prl_abc ")): "7c7c3ef496e3533363c5cc3c4cc0bfc195a670f5a76381a71b6d7fa0f148210f",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if raceBuild {
+		return
+	}
+	if allocs := testing.AllocsPerRun(100, func() { k.Token(Link{Purpose: PurposeUnsubscribe, UserID: 42, GroupID: 7}) }); allocs > 1 {
+		t.Errorf("signing a link allocates %.0f times, want 1 (its string)", allocs)
+	}
+}
+
+// TestManyKeys: keys beyond the cached few still sign and verify.
+func TestManyKeys(t *testing.T) {
+	for i := range 3 * maxKeys {
+		k := Keys{Current: fmt.Sprintf("key-%d-%s", i, strings.Repeat("x", 24))}
+		tok := k.Token(Link{Purpose: PurposeSettings, UserID: int64(i)})
+		if l, err := k.Verify(tok, time.Now()); err != nil || l.UserID != int64(i) {
+			t.Fatalf("key %d: %+v %v", i, l, err)
+		}
 	}
 }

@@ -56,21 +56,31 @@ func New(origin *url.URL, keys sign.Keys) (*Map, error) {
 // escaped as one path segment. It panics on a count mismatch: that is a
 // programming error, caught by any test that renders the link.
 func Path(pattern string, args ...string) string {
-	segs := strings.Split(pattern, "/")
-	n := 0
-	for i, s := range segs {
-		if strings.HasPrefix(s, ":") {
-			if n >= len(args) {
-				panic("urls: too few arguments for " + pattern)
-			}
-			segs[i] = url.PathEscape(args[n])
-			n++
+	return string(appendPath(nil, pattern, args...))
+}
+
+// appendPath appends Path(pattern, args...) to dst.
+func appendPath(dst []byte, pattern string, args ...string) []byte {
+	n, first := 0, true
+	for seg := range strings.SplitSeq(pattern, "/") {
+		if !first {
+			dst = append(dst, '/')
 		}
+		first = false
+		if !strings.HasPrefix(seg, ":") {
+			dst = append(dst, seg...)
+			continue
+		}
+		if n >= len(args) {
+			panic("urls: too few arguments for " + pattern)
+		}
+		dst = append(dst, url.PathEscape(args[n])...)
+		n++
 	}
 	if n != len(args) {
 		panic("urls: too many arguments for " + pattern)
 	}
-	return strings.Join(segs, "/")
+	return dst
 }
 
 // abs is the absolute URL of a path under the origin.
@@ -113,8 +123,24 @@ func (m *Map) File(userID, resourceID int64) string {
 	return m.signed(FilePath, sign.Link{Purpose: sign.PurposeFile, UserID: userID, Value: id(resourceID)})
 }
 
+// signed is the absolute URL of pattern with its one ":name" segment
+// filled by l's token, written in one buffer: mail carries several per
+// recipient. Tokens are unreserved characters, which a path segment keeps
+// as they are (RFC 3986 §3.3).
 func (m *Map) signed(pattern string, l sign.Link) string {
-	return m.abs(Path(pattern, m.keys.Token(l)))
+	before, rest, _ := strings.Cut(pattern, ":")
+	_, after, _ := strings.Cut(rest, "/")
+	if rest == "" || strings.Contains(after, ":") {
+		return m.abs(Path(pattern, m.keys.Token(l)))
+	}
+	if after != "" {
+		after = "/" + after
+	}
+	var buf [256]byte
+	b := append(buf[:0], m.base...)
+	b = append(b, before...)
+	b = m.keys.AppendToken(b, l)
+	return string(append(b, after...))
 }
 
 // Unsubscribe stops userID's email from groupID, or all their email when

@@ -105,3 +105,25 @@ func TestPathFillsAndEscapes(t *testing.T) {
 		t.Errorf("Path = %s", got)
 	}
 }
+
+// TestSignedLinksUnchanged: the links in mail are the pattern filled with
+// the token, as Path fills it, in one allocation.
+func TestSignedLinksUnchanged(t *testing.T) {
+	m := mustMap(t, "https://example.org/lists")
+	tok := keys.Token(sign.Link{Purpose: sign.PurposeUnsubscribe, UserID: 5, GroupID: 9})
+	if got, want := m.Unsubscribe(5, 9), "https://example.org/lists"+Path(UnsubscribePath, tok); got != want {
+		t.Errorf("Unsubscribe = %s, want %s", got, want)
+	}
+	if got, want := m.signed("/a/:x/b", sign.Link{Purpose: sign.PurposeFile, UserID: 5}), "https://example.org/lists/a/"+keys.Token(sign.Link{Purpose: sign.PurposeFile, UserID: 5})+"/b"; got != want {
+		t.Errorf("a segment in the middle: %s, want %s", got, want)
+	}
+	if got := Path("/g/:slug/t/:id", "a b", "7"); got != "/g/a%20b/t/7" {
+		t.Errorf("Path = %s", got)
+	}
+	if raceBuild {
+		return
+	}
+	if allocs := testing.AllocsPerRun(100, func() { m.Unsubscribe(5, 9) }); allocs > 1 {
+		t.Errorf("a signed link allocates %.0f times, want 1", allocs)
+	}
+}
