@@ -29,9 +29,10 @@ type Policy struct {
 
 // Defaults of a Service.
 const (
-	// DefaultBatch rows per statement: a batch of deliveries takes tens of
-	// milliseconds (measured by parleyd bench growth), which is as long
-	// as its row locks last.
+	// DefaultBatch rows per statement: a batch of deliveries took 0.3 s
+	// (median; up to 1.5 s) on the shared 2-core machine under a load of
+	// 20 (parleyd bench growth), and its row locks, on settled rows no
+	// one else touches, last only that long.
 	DefaultBatch = 5000
 	// DefaultBudget bounds one run's deleting, below the job queue's
 	// 5-minute job timeout; a run that did not finish continues in the

@@ -74,8 +74,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, after int
 // message lives on in the message it became; its raw copy only served
 // processing.
 func (s *Store) PruneInbound(ctx context.Context, before time.Time, limit int) (PruneBatch, error) {
-	var b PruneBatch
-	err := s.db.QueryRow(ctx, `
+	return s.pruneOldest(ctx, "prune received messages", `
 		WITH gone AS (
 			DELETE FROM inbound_messages WHERE id = ANY (ARRAY(
 				SELECT id FROM inbound_messages
@@ -83,20 +82,14 @@ func (s *Store) PruneInbound(ctx context.Context, before time.Time, limit int) (
 				ORDER BY received_at LIMIT $2))
 			RETURNING 1
 		)
-		SELECT count(*) FROM gone`, before, limit).Scan(&b.Deleted)
-	if err != nil {
-		return b, mapErr(err, "prune received messages")
-	}
-	b.More = b.Deleted == int64(limit)
-	return b, nil
+		SELECT count(*) FROM gone`, before, limit)
 }
 
 // PruneBounceEvents removes up to limit bounce events (reports by mail and
 // provider webhook events) received before before. The verified bounces
 // and complaints are first added to daily_counts, in the same statement.
 func (s *Store) PruneBounceEvents(ctx context.Context, before time.Time, limit int) (PruneBatch, error) {
-	var b PruneBatch
-	err := s.db.QueryRow(ctx, `
+	return s.pruneOldest(ctx, "prune bounce events", `
 		WITH gone AS (
 			DELETE FROM bounce_events WHERE id = ANY (ARRAY(
 				SELECT id FROM bounce_events WHERE received_at < $1
@@ -110,9 +103,15 @@ func (s *Store) PruneBounceEvents(ctx context.Context, before time.Time, limit i
 			GROUP BY 1, 2
 			ON CONFLICT (series, day) DO UPDATE SET count = daily_counts.count + excluded.count
 		)
-		SELECT count(*) FROM gone`, before, limit).Scan(&b.Deleted)
-	if err != nil {
-		return b, mapErr(err, "prune bounce events")
+		SELECT count(*) FROM gone`, before, limit)
+}
+
+// pruneOldest runs a batch statement q that removes at most limit of the
+// oldest rows from before before and answers how many it removed.
+func (s *Store) pruneOldest(ctx context.Context, what, q string, before time.Time, limit int) (PruneBatch, error) {
+	var b PruneBatch
+	if err := s.db.QueryRow(ctx, q, before, limit).Scan(&b.Deleted); err != nil {
+		return b, mapErr(err, what)
 	}
 	b.More = b.Deleted == int64(limit)
 	return b, nil
