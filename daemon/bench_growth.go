@@ -160,6 +160,9 @@ func measureFanout(ctx context.Context, st *store.Store, groupID int64, members 
 	if err := st.Vacuum(ctx, "deliveries"); err != nil { // statistics as the daemon's retention leaves them
 		return fanoutRate{}, err
 	}
+	if err := st.Checkpoint(ctx); err != nil {
+		return fanoutRate{}, err
+	}
 	var ex, cl []float64
 	for range 3 {
 		r, err := fanoutRound(ctx, st, groupID, members)
