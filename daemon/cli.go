@@ -56,11 +56,12 @@ func commands() []command {
 		{name: "create-user", args: "--email E --name N [--superuser] [--unverified] [--password-stdin]", short: "create a user", run: cmdCreateUser(&cu), flags: createUserFlags(&cu)},
 		{name: "promote-superuser", args: "EMAIL", short: "make an existing user a superuser and staff member", run: cmdPromote},
 		{name: "create-token", args: "EMAIL [--name LABEL]", short: "print a new API token for a user (only its hash is stored)", run: cmdCreateToken(&tokenName), flags: createTokenFlags(&tokenName)},
-		{name: "bench", args: "fanout [--recipients N] [--conns N] [--rounds N] [--smtp HOST:PORT --sink-stats URL] [--listmonk URL --listmonk-token USER:TOKEN] | intake [--posts N] [--conns N] [--post-members N] | digests [--members N] [--groups N] [--messages N]", short: "measure the fan-out, the intake of a burst of posts or the digests on a throwaway database: throughput, CPU, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
+		{name: "bench", args: "fanout [--recipients N] [--conns N] [--rounds N] [--smtp HOST:PORT --sink-stats URL] [--listmonk URL --listmonk-token USER:TOKEN] | intake [--posts N] [--conns N] [--post-members N] | digests [--members N] [--groups N] [--messages N] | growth [--days N] [--members N]", short: "measure the fan-out, the intake of a burst of posts, the digests, or 60 days of growth pruned by retention on a throwaway database: throughput, CPU, allocations, memory", run: cmdBench(&bo), flags: benchFlags(&bo)},
 		{name: "inspect", args: "message|reply|bounce [--key K] [--rcpt ADDRESS] FILE… | webhook --provider P FILE…", short: "show, as JSON lines, how Parley reads raw messages, replies, bounce reports (and their proof) and provider webhooks", run: cmdInspect(&io), flags: inspectFlags(&io)},
 		{name: "import-members", args: "--group SLUG FILE.csv", short: "add the people of a CSV file (email, name, delivery) to a group, making verified accounts as needed", run: cmdImportMembers(&membersGroup), flags: importFlags(&membersGroup)},
 		{name: "import-mbox", args: "--group SLUG FILE.mbox", short: "import a list's archive (mbox, as Mailman and Google Groups export it) into a group's threads, mailing no one", run: cmdImportMbox(&mboxGroup), flags: importFlags(&mboxGroup)},
 		{name: "send-digests", args: "--now [--email E] [--dry-run]", short: "send each digest member, now, everything new since their last digest", run: cmdSendDigests(&do), flags: digestFlags(&do)},
+		{name: "prune", short: "remove now the old rows retention removes on RETENTION_CRON (settled deliveries, received mail, bounce events), keeping the dashboard's counts", run: cmdPrune},
 		{name: "check-config", short: "print the effective configuration, secrets masked; exit 2 if invalid", run: cmdCheckConfig},
 		{name: "version", short: "print the version", run: func(e *env, _ *flag.FlagSet, _ []string) int {
 			fmt.Fprintln(e.stdout, "parleyd", version)
@@ -105,6 +106,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	case "--version", "-version":
 		name = "version"
+	}
+	if name == "bench" && len(args) > 1 && args[1] == "growth" {
+		return benchGrowth(e, args[2:]) // flags of its own (bench_growth.go)
 	}
 	if name == "inspect" && len(args) > 1 && args[1] == "webhook" {
 		// inspect webhook has flags of its own (--provider).

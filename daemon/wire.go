@@ -26,6 +26,7 @@ import (
 	"github.com/parleymail/parley/mailflow/picture"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/queue"
+	"github.com/parleymail/parley/mailflow/retention"
 	"github.com/parleymail/parley/mailflow/sign"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/urls"
@@ -51,6 +52,7 @@ type core struct {
 	pictures *picture.Gallery
 	files    *library.Library // resources and files posted with messages
 	blobTmp  string           // where uploads are staged (DATA_DIR/tmp)
+	retain   *retention.Service
 }
 
 // configError marks an error that is the operator's configuration (exit 2).
@@ -174,7 +176,15 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	if err != nil {
 		return nil, configError{err}
 	}
-	if c.queue, err = queue.New(st, queue.Options{Workers: workers, Log: log, Lease: cfg.DeliveryLease, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan}}); err != nil {
+	// Retention: old rows leave the hot tables on RETENTION_CRON.
+	c.retain = &retention.Service{Store: st, Log: log, Policy: retention.Policy{
+		Deliveries: cfg.DeliveryRetention, Inbound: cfg.InboundRetention, BounceEvents: cfg.BounceEventRetention}}
+	river.AddWorker(workers, &retention.Worker{Service: c.retain})
+	prune, err := retention.Periodic(cfg.RetentionCron)
+	if err != nil {
+		return nil, configError{err}
+	}
+	if c.queue, err = queue.New(st, queue.Options{Workers: workers, Log: log, Lease: cfg.DeliveryLease, Periodic: []*river.PeriodicJob{bounce.PeriodicWarnings(), digestScan, prune}}); err != nil {
 		return nil, err
 	}
 	registerGauges(c.metrics, st)

@@ -89,6 +89,12 @@ type Config struct {
 	DigestWeekday time.Weekday
 	DigestCron    string
 
+	// Retention (loadRetention): how long old rows are kept, 0 forever.
+	DeliveryRetention    time.Duration // settled deliveries
+	InboundRetention     time.Duration // processed received messages' raw copies
+	BounceEventRetention time.Duration // bounce events: reports by mail, provider webhook events
+	RetentionCron        string        // when the pruning runs
+
 	AllowedHosts   []string // Host headers the web UI answers; "*" for any
 	TrustedProxies []string // addresses whose X-Forwarded-For/-Proto are believed
 	SessionIdle    time.Duration
@@ -141,7 +147,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c := &Config{}
 	for _, load := range []func(get func(name, def string) string) error{
 		c.loadSite, c.loadOutbound, c.loadLogging, c.loadSigning, c.loadIntake, c.loadBounces, c.loadDigests, c.loadWeb,
-		c.loadStorage, c.loadMailAuth, c.loadSecrets,
+		c.loadStorage, c.loadMailAuth, c.loadRetention, c.loadSecrets,
 	} {
 		if err := load(get); err != nil {
 			return nil, err

@@ -178,5 +178,10 @@ func (c *Config) values() map[string]string {
 		"MAIL_AUTH_TRUSTED_RELAYS":      joinPrefixes(c.MailAuthRelays),
 		"MAIL_AUTH_DNS_TIMEOUT":         strconv.Itoa(int(c.MailAuthDNSTimeout / time.Second)),
 		"MAIL_AUTH_DNS_SERVER":          c.MailAuthDNSServer,
+		// Retention.
+		"DELIVERY_RETENTION_DAYS":     strconv.Itoa(int(c.DeliveryRetention / (24 * time.Hour))),
+		"INBOUND_RETENTION_DAYS":      strconv.Itoa(int(c.InboundRetention / (24 * time.Hour))),
+		"BOUNCE_EVENT_RETENTION_DAYS": strconv.Itoa(int(c.BounceEventRetention / (24 * time.Hour))),
+		"RETENTION_CRON":              c.RetentionCron,
 	}
 }

@@ -187,14 +187,22 @@ type DailyCount struct {
 func (s *Store) Series(ctx context.Context, what string, days int) ([]DailyCount, error) {
 	q, ok := map[string]string{
 		"messages":   `SELECT date_trunc('day', created_at) AS d, count(*) FROM messages WHERE created_at >= $1 AND status = 'approved' GROUP BY 1`,
-		"deliveries": `SELECT date_trunc('day', sent_at) AS d, count(*) FROM deliveries WHERE sent_at >= $1 AND state = 'sent' GROUP BY 1`,
-		"failures":   `SELECT date_trunc('day', created_at) AS d, count(*) FROM deliveries WHERE created_at >= $1 AND state = 'failed' GROUP BY 1`,
-		"bounces":    `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind IN ('hard', 'soft') AND verified GROUP BY 1`,
-		"complaints": `SELECT date_trunc('day', received_at) AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind = 'complaint' AND verified GROUP BY 1`,
+		"deliveries": `SELECT date_trunc('day', sent_at, 'UTC') AS d, count(*) FROM deliveries WHERE sent_at >= $1 AND state = 'sent' GROUP BY 1`,
+		"failures":   `SELECT date_trunc('day', created_at, 'UTC') AS d, count(*) FROM deliveries WHERE created_at >= $1 AND state = 'failed' GROUP BY 1`,
+		"bounces":    `SELECT date_trunc('day', received_at, 'UTC') AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind IN ('hard', 'soft') AND verified GROUP BY 1`,
+		"complaints": `SELECT date_trunc('day', received_at, 'UTC') AS d, count(*) FROM bounce_events WHERE received_at >= $1 AND kind = 'complaint' AND verified GROUP BY 1`,
 		"members":    `SELECT date_trunc('week', created_at) AS d, count(*) FROM users WHERE created_at >= $1 GROUP BY 1`,
 	}[what]
 	if !ok {
 		return nil, fmt.Errorf("unknown series %q", what)
+	}
+	if what != "messages" && what != "members" {
+		// Retention removes old deliveries and bounce events after adding
+		// them to daily_counts (in the same statement): the day's figure is
+		// both together, so it does not change when rows are removed. (what
+		// is one of the keys above, never the request's text.)
+		q = q + ` UNION ALL SELECT (day::timestamp AT TIME ZONE 'UTC') AS d, count FROM daily_counts
+			WHERE series = '` + what + `' AND day >= ($1::timestamptz AT TIME ZONE 'UTC')::date`
 	}
 	step := 24 * time.Hour
 	if what == "members" {
@@ -208,7 +216,7 @@ func (s *Store) Series(ctx context.Context, what string, days int) ([]DailyCount
 			start = start.Add(-24 * time.Hour)
 		}
 	}
-	rows, err := s.db.Query(ctx, `SELECT d, count FROM (`+q+`) x(d, count)`, start)
+	rows, err := s.db.Query(ctx, `SELECT d, sum(count)::bigint FROM (`+q+`) x(d, count) GROUP BY d`, start)
 	if err != nil {
 		return nil, mapErr(err, "series "+what)
 	}
