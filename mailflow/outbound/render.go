@@ -52,6 +52,9 @@ type Recipient struct {
 	// FileURLs are the recipient's links to the post's files, in the
 	// order of Prepared.Files (urls.Map.File).
 	FileURLs []string
+	// PlainText: the member takes plain-text-only email (issue 19), one
+	// text/plain part and no HTML.
+	PlainText bool
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -79,6 +82,9 @@ type Prepared struct {
 	html   []byte // the HTML part's header and its encoded message
 	tail   []byte // the closing boundary
 	files  []File // listed in the footer, with the recipient's links
+	// Plain-text-only copies (issue 19): mid and tail for a message
+	// whose one part (or first part, with files) is the text.
+	plainMid, plainTail []byte
 }
 
 // messageView is what the "message" templates see, and through
@@ -253,16 +259,22 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 		m = appendField(m, "Content-Type", `multipart/mixed; boundary="`+mixed+`"`)
 		m = append(m, "\r\n--"+mixed+"\r\n"...)
 	}
+	pre := len(m)
 	m = appendField(m, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	m = append(m, "\r\n--"...)
 	m = append(m, boundary...)
-	m = append(m, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+	m = append(m, "\r\n"...)
+	textAt := len(m)
+	m = append(m, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 	var part bytes.Buffer
 	if err := r.txtMsg.Execute(&part, &pr.view); err != nil {
 		return nil, fmt.Errorf("outbound: executing text template: %w", err)
 	}
 	m = appendQP(m, endLine(part.Bytes()))
 	pr.mid = m
+	// The plain-text copy: the same fields, and the text part's header
+	// and body as the message's own (or the mixed one's first part).
+	pr.plainMid = append(m[:pre:pre], m[textAt:]...)
 
 	part.Reset()
 	if err := r.htmMsg.Execute(&part, &pr.view); err != nil {
@@ -273,8 +285,8 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	pr.html = appendQP(hp, endLine(part.Bytes()))
 	pr.tail = []byte("--" + boundary + "--\r\n")
 	if attached(p.Files) {
-		pr.tail = append(pr.tail, attachments(p.Files, mixed)...)
-		pr.tail = append(pr.tail, "--"+mixed+"--\r\n"...)
+		pr.plainTail = append(attachments(p.Files, mixed), "--"+mixed+"--\r\n"...)
+		pr.tail = append(pr.tail, pr.plainTail...)
 	}
 	return pr, nil
 }
@@ -369,13 +381,17 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 	if err := r.txtFtr.Execute(&s.text, &s.view); err != nil {
 		return dst, fmt.Errorf("outbound: executing text footer: %w", err)
 	}
-	if err := r.htmFtr.Execute(&s.html, &s.view); err != nil {
+	// Plain-text-only members (issue 19) get the text part alone.
+	mid, htm, tail := p.mid, p.html, p.tail
+	if rc.PlainText {
+		mid, htm, tail = p.plainMid, nil, p.plainTail
+	} else if err := r.htmFtr.Execute(&s.html, &s.view); err != nil {
 		return dst, fmt.Errorf("outbound: executing html footer: %w", err)
 	}
 
 	start := len(dst)
 	// Quoted-printable grows text by a few percent; 3/2 is ample.
-	dst = slices.Grow(dst, len(p.head)+len(p.mid)+len(p.html)+len(p.tail)+
+	dst = slices.Grow(dst, len(p.head)+len(mid)+len(htm)+len(tail)+
 		(s.text.Len()+s.html.Len())*3/2+len(s.view.UnsubscribeURL)+256)
 	dst = append(dst, p.head...)
 	dst = p.appendListUnsubscribe(dst, s.view.UnsubscribeURL)
@@ -384,11 +400,13 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		dst = append(dst, d...)
 		dst = append(dst, "\r\n"...)
 	}
-	dst = append(dst, p.mid...)
+	dst = append(dst, mid...)
 	dst = appendQP(dst, endLine(s.text.Bytes()))
-	dst = append(dst, p.html...)
-	dst = appendQP(dst, endLine(s.html.Bytes()))
-	dst = append(dst, p.tail...)
+	if htm != nil {
+		dst = append(dst, htm...)
+		dst = appendQP(dst, endLine(s.html.Bytes()))
+	}
+	dst = append(dst, tail...)
 
 	if r.dkim != nil {
 		signed, err := r.dkim.sign(dst, start)
