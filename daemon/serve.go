@@ -159,7 +159,7 @@ func (e *env) webServer(cfg *config.Config, st *store.Store, c *core, log *slog.
 		BrandTitle: cfg.BrandTitle, Organization: cfg.Organization, OutboxDir: outbox, Webhooks: c.hooks,
 		Accounts: c.accts, Notices: c.notices, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp, Terms: terms,
-		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes,
+		Blobs: c.blobs, BlobTmpDir: c.blobTmp, ResourceMaxBytes: cfg.ResourceMaxBytes, Now: cfg.Now,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)

@@ -73,6 +73,10 @@ type Deps struct {
 	Blobs            blobstore.Store // where uploaded files live (local disk or S3)
 	BlobTmpDir       string          // uploads are staged here (blobstore.Stage) before they are stored
 	ResourceMaxBytes int64           // larger uploads are refused (RESOURCE_MAX_BYTES)
+
+	// Now is the clock pauses of mail are judged by (issue 19): the
+	// daemon's, which a test can move; nil: time.Now.
+	Now func() time.Time
 }
 
 // New returns the HTTP handler for everything Parley serves.
@@ -133,7 +137,7 @@ func New(d Deps) (http.Handler, error) {
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Keys, Origin: d.Origin, BrandTitle: d.BrandTitle, Organization: d.Organization,
 		Stylesheet: assets.URL("app.css"), Posting: d.Posting,
-		OutboxDir: d.OutboxDir, Log: d.Log,
+		OutboxDir: d.OutboxDir, Log: d.Log, Now: d.Now,
 	}); err != nil {
 		return nil, err
 	}
@@ -177,9 +181,9 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *
 	}
 	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.CheckInput, admin.AuditImpersonation(d.Store), shell.RequireTerms)
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.SSO, Terms: d.Terms,
-		SecretKey: d.SecretKey, Log: d.Log})
+		SecretKey: d.SecretKey, Log: d.Log, Now: d.Now})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store})
-	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Now: d.Now})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Keys, URLs: links, Notices: d.Notices,
 		MailDomain: d.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.MailDomain, Log: d.Log,

@@ -117,6 +117,7 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 type view struct {
 	Title, Summary, Brand, Organization, StopDigestsURL string
 	Groups                                              []groupView
+	PauseURL                                            string // pause all mail until a date (issue 19)
 }
 
 type groupView struct {
@@ -165,7 +166,7 @@ type fragKey struct {
 // digest proves whom it is about (0 for none).
 func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
 	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
-		StopDigestsURL: r.site.URLs.UnsubscribeDigests(m.UserID)}
+		StopDigestsURL: r.site.URLs.UnsubscribeDigests(m.UserID), PauseURL: r.site.URLs.Pause(m.UserID)}
 	threads, shown := 0, 0
 	for i := 0; i < len(items); {
 		it := items[i]

@@ -53,8 +53,9 @@ type Recipient struct {
 	// order of Prepared.Files (urls.Map.File).
 	FileURLs []string
 	// PlainText: the member takes plain-text-only email (issue 19), one
-	// text/plain part and no HTML.
+	// text/plain part and no HTML; PauseURL pauses all their mail.
 	PlainText bool
+	PauseURL  string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -119,6 +120,7 @@ type footerView struct {
 	UnsubscribeURL    string
 	UnsubscribeAllURL string
 	SettingsURL       string
+	PauseURL          string // issue 19
 	Files             []fileLink
 }
 
@@ -374,6 +376,7 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		UnsubscribeURL:    cleanURL(rc.UnsubscribeURL),
 		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
 		SettingsURL:       cleanURL(rc.SettingsURL),
+		PauseURL:          cleanURL(rc.PauseURL),
 		Files:             p.fileLinks(rc.FileURLs),
 	}
 	s.text.Reset()
