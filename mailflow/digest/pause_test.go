@@ -81,7 +81,9 @@ func TestDigestsWaitForThePause(t *testing.T) {
 		}
 	}
 	sendAll(res.Created)
-	paulaKey := func(d int) string { return strconv.FormatInt(paula.ID, 10) + "@" + day0.AddDate(0, 0, d).Format("01-02") }
+	paulaKey := func(d int) string {
+		return strconv.FormatInt(paula.ID, 10) + "@" + day0.AddDate(0, 0, d).Format("01-02")
+	}
 	if n := notes[paulaKey(0)]; n != "mail paused" {
 		t.Errorf("paula's digest recorded before the pause: %q, want it dropped", n)
 	}
