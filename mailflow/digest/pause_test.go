@@ -45,18 +45,10 @@ func TestDigestsWaitForThePause(t *testing.T) {
 		mustExec(t, st, `UPDATE messages SET created_at = $2 WHERE id = $1`, acc.Message.ID, day0.AddDate(0, 0, d).Add(9*time.Hour))
 	}
 
-	sink := mailtest.NewSink(t)
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	p, _ := strconv.Atoi(port)
-	origin, _ := url.Parse("https://lists.test")
-	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	newSvc, sink := sinkServices(t, st, log)
 	var clock time.Time
-	svc := &digest.Service{Store: st, Renderer: r, Domain: "lists.test", Log: log, Schedule: digest.Schedule{Hour: 7},
-		Transport: outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log),
-		Now:       func() time.Time { return clock }}
+	svc := newSvc(digest.Schedule{Hour: 7})
+	svc.Now = func() time.Time { return clock }
 	// Day 0, 07:00: a digest is recorded for both; Paula pauses (at
 	// 08:00, until day 3) before hers is sent.
 	clock = day0.Add(7 * time.Hour)
@@ -117,4 +109,22 @@ func TestDigestsWaitForThePause(t *testing.T) {
 	if toPaula != 1 || toAlice != 3 {
 		t.Errorf("%d digests to paula (want 1, after the pause), %d to alice (want 3: days 1-3; day 0 was empty)", toPaula, toAlice)
 	}
+}
+
+// sinkServices returns a maker of digest services that send to an
+// in-process SMTP sink, and the sink.
+func sinkServices(t *testing.T, st *store.Store, log *slog.Logger) (func(digest.Schedule) *digest.Service, *mailtest.Sink) {
+	t.Helper()
+	sink := mailtest.NewSink(t)
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	p, _ := strconv.Atoi(port)
+	origin, _ := url.Parse("https://lists.test")
+	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(sc digest.Schedule) *digest.Service {
+		return &digest.Service{Store: st, Renderer: r, Domain: "lists.test", Log: log, Schedule: sc,
+			Transport: outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log)}
+	}, sink
 }
