@@ -23,7 +23,7 @@ import (
 // While paused neither gets group mail or a digest, and the others do;
 // fay pauses and ends the pause early and gets the next post. Then the
 // daemon is restarted with its clock moved past the pause's end
-// (PARLEY_TEST_CLOCK_OFFSET_HOURS): its digest scan at start brings dan
+// (TEST_CLOCK_OFFSET_HOURS): its digest scan at start brings dan
 // the first digest morning's digest, which holds what was posted during
 // the pause, and bob gets group mail again. Cat and eve take plain text
 // only: their group mail and digest are one text/plain part.
@@ -93,6 +93,16 @@ func TestPauseMail(t *testing.T) {
 	if code, body := dan.post("/account/pause", url.Values{"until": {day}}); code != 200 || !strings.Contains(body, "Your email is paused") || paused("dan") != 1 {
 		t.Fatalf("pausing on the account page: %d\n%s", code, body)
 	}
+	// The API and the admin user page show the pause.
+	if got := string(w.api(t, token, "GET", "/users/bob@example.org", nil)); !strings.Contains(got, `"paused_until":"`+day+"T00:00:00Z") ||
+		!strings.Contains(got, `"plain_text_email":false`) {
+		t.Errorf("the API's user lacks bob's pause: %s", got)
+	}
+	admin := account("olga")
+	if code, body := admin.get("/admin/users/" + itoa(w.queryInt(t, `SELECT id FROM users WHERE email = 'bob@example.org'`))); code != 200 ||
+		!strings.Contains(body, "<strong>paused</strong>, resumes on "+resume.Format("Monday 2 January 2006")) {
+		t.Errorf("the admin user page does not show bob's pause: %d\n%s", code, body)
+	}
 	fay := account("fay")
 	fay.post("/account/pause", url.Values{"until": {day}})
 	if paused("fay") != 1 {
@@ -131,7 +141,7 @@ func TestPauseMail(t *testing.T) {
 	resumeAt := time.Date(resume.Year(), resume.Month(), resume.Day(), 8, 0, 0, 0, loc)
 	hours := int(math.Ceil(time.Until(resumeAt).Hours()))
 	w.srv.stop(t, syscall.SIGTERM)
-	w.srv = startServe(t, append(w.env[:len(w.env):len(w.env)], "PARLEY_TEST_CLOCK_OFFSET_HOURS="+strconv.Itoa(hours)))
+	w.srv = startServe(t, append(w.env[:len(w.env):len(w.env)], "TEST_CLOCK_OFFSET_HOURS="+strconv.Itoa(hours)))
 	waitHealthy(t, w.url, 60*time.Second, w.srv.exited)
 	danDigest := linksWaitMail(t, w, "dan@example.org", "Daily digest")
 	if !strings.Contains(danDigest.text, "While away") || !strings.Contains(danDigest.html, "While away") {

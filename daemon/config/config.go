@@ -88,7 +88,7 @@ type Config struct {
 	DigestHour    int
 	DigestWeekday time.Weekday
 	DigestCron    string
-	// ClockOffset is PARLEY_TEST_CLOCK_OFFSET_HOURS: a test-only shift
+	// ClockOffset is TEST_CLOCK_OFFSET_HOURS: a test-only shift
 	// of the clock by which pauses and digest times are judged (issue
 	// 19), so a test can let days pass; refused in production.
 	ClockOffset time.Duration
@@ -122,7 +122,7 @@ type Config struct {
 func (c *Config) Production() bool { return c.Env == "production" }
 
 // Now is the daemon's clock for pauses and digest times: the time, moved
-// by PARLEY_TEST_CLOCK_OFFSET_HOURS (only ever set by tests).
+// by TEST_CLOCK_OFFSET_HOURS (only ever set by tests).
 func (c *Config) Now() time.Time { return time.Now().Add(c.ClockOffset) }
 
 // Error is a bad setting. The daemon prints it as one line and exits 2.
@@ -389,12 +389,12 @@ func (c *Config) loadDigests(get func(name, def string) string) error {
 		return &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
 	}
 	// Test-only (issue 19): lets a test of a real daemon move days ahead.
-	hours, err := intIn("PARLEY_TEST_CLOCK_OFFSET_HOURS", get("PARLEY_TEST_CLOCK_OFFSET_HOURS", "0"), 0, 24*400)
+	hours, err := intIn("TEST_CLOCK_OFFSET_HOURS", get("TEST_CLOCK_OFFSET_HOURS", "0"), 0, 24*400)
 	if err != nil {
 		return err
 	}
 	if hours != 0 && c.Production() {
-		return &Error{"PARLEY_TEST_CLOCK_OFFSET_HOURS", "is for tests only and refused when PARLEY_ENV=production"}
+		return &Error{"TEST_CLOCK_OFFSET_HOURS", "is for tests only and refused when PARLEY_ENV=production"}
 	}
 	c.ClockOffset = time.Duration(hours) * time.Hour
 	return nil
