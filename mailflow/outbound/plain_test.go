@@ -82,3 +82,28 @@ func TestRenderPlainTextOnly(t *testing.T) {
 		t.Errorf("plain-text copy with a file: %s of %v, want multipart/mixed of the text and the file", ct, types)
 	}
 }
+
+// BenchmarkRenderPlainText is BenchmarkRender for members who take plain
+// text only: the HTML footer is neither executed nor encoded.
+func BenchmarkRenderPlainText(b *testing.B) {
+	r := newTestRenderer(b, nil)
+	p := testPost()
+	p.Message.Body = strings.Repeat(testBody+"\n", 3)
+	pr, err := r.Prepare(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rcs := make([]Recipient, 64)
+	for i := range rcs {
+		rcs[i] = benchRecipient(i)
+		rcs[i].PlainText = true
+	}
+	var buf []byte
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if buf, err = pr.Render(buf[:0], rcs[i%len(rcs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
