@@ -189,7 +189,7 @@ func fanoutRound(ctx context.Context, st *store.Store, groupID int64, members in
 	t := time.Now()
 	var after int64
 	for {
-		last, n, err := st.ExpandBatch(ctx, m, after, 1000)
+		last, n, err := st.ExpandBatch(ctx, m, after, 1000, time.Now())
 		if err != nil {
 			return r, err
 		}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"golang.org/x/term"
 
@@ -58,7 +57,7 @@ func cmdSendDigests(o *digestOpts) func(e *env, fs *flag.FlagSet, args []string)
 			if tty && !o.dryRun {
 				progress = func(done int) { fmt.Fprintf(e.stderr, "\r%d digests", done) }
 			}
-			res, err := svc.SendNow(ctx, time.Now(), o.email, o.dryRun, progress)
+			res, err := svc.SendNow(ctx, cfg.Now(), o.email, o.dryRun, progress)
 			if progress != nil && len(res) > 0 {
 				fmt.Fprintln(e.stderr)
 			}

@@ -66,6 +66,11 @@ func TestEveryMailLinkWorks(t *testing.T) {
 	// Group message (and, for dan, a digest of it).
 	api("POST", "/groups/garden/threads", map[string]any{"subject": "Seed swap on Saturday", "body": "Bring **seeds**."})
 	groupMail := linksWaitMail(t, w, "ann@example.org", "Seed swap on Saturday")
+	// The footer's "Going away? Pause email" (issue 19), followed with
+	// every other link below: its GET must pause nothing.
+	if !strings.Contains(groupMail.text, "Going away? Pause email") || !regexp.MustCompile(`/pause/\S+`).MatchString(groupMail.html) {
+		t.Errorf("group mail without the pause link in both parts:\n%s", groupMail.text)
+	}
 	// The digest due last (07:00 UTC, DIGEST_HOUR) holds the message if
 	// both it and dan's joining came before that.
 	due := time.Now().UTC().Truncate(24 * time.Hour).Add(7 * time.Hour)
@@ -170,7 +175,8 @@ func TestEveryMailLinkWorks(t *testing.T) {
 		return queryOne[string](t, w, `SELECT concat_ws(' | ',
 			(SELECT string_agg(group_id || ':' || user_id || ':' || delivery || ':' || status, ',' ORDER BY group_id, user_id) FROM memberships),
 			(SELECT string_agg(email, ',' ORDER BY email) FROM suppressions),
-			(SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM messages))`)
+			(SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM messages),
+			(SELECT 'paused ' || count(*) FROM users WHERE paused_until IS NOT NULL))`)
 	}
 	before := state()
 	mails := linksOutbox(t, w)

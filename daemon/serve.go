@@ -159,7 +159,7 @@ func (e *env) webServer(cfg *config.Config, st *store.Store, c *core, log *slog.
 			Terms: terms, OutboxDir: outbox},
 		Guard: web.Guard{SecretKey: cfg.SecretKey, Keys: c.keys, AllowedHosts: cfg.AllowedHosts, TrustedProxies: cfg.TrustedProxies,
 			SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, SSO: sp},
-		Posting: c.posting, Accounts: c.accts, Notices: c.notices, Files: c.files, Pictures: c.pictures, Webhooks: c.hooks,
+		Posting: c.posting, Accounts: c.accts, Notices: c.notices, Files: c.files, Pictures: c.pictures, Webhooks: c.hooks, Now: cfg.Now,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parleyd: %v\n", err)

@@ -32,6 +32,7 @@ type webSite struct {
 	dir  string // DATA_DIR
 	conn string // the embedded database
 	env  []string
+	srv  *server // the running parleyd serve (restarted by TestPauseMail)
 }
 
 // startWeb starts parleyd with mail written to DATA_DIR/outbox. prefix is
@@ -55,7 +56,7 @@ func startWeb(t *testing.T, prefix string, extra ...string) *webSite {
 		"EMAIL_BACKEND=file", "MAIL_DOMAIN=lists.test", "MAIL_AUTH_DNS_SERVER=" + dnstest.Serve(t, testZone)}, extra...)
 	s := startServe(t, env)
 	waitHealthy(t, origin, 60*time.Second, s.exited)
-	return &webSite{url: origin, dir: dir, conn: "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable", env: env}
+	return &webSite{url: origin, dir: dir, conn: "host=" + filepath.Join(dir, "run") + " user=parley dbname=parley sslmode=disable", env: env, srv: s}
 }
 
 // createUser makes a verified member with a password who has accepted

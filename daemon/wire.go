@@ -146,7 +146,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		Workers: cfg.EmailConcurrency, RateLimit: cfg.EmailRateLimit, Lease: cfg.DeliveryLease, RetryFor: cfg.EmailRetryFor,
 		Failures: c.bounces, Files: c.blobs,
 	})
-	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease}
+	c.fanout = &outbound.FanoutWorker{Store: st, Wake: c.sender.Wake, Log: log, Lease: cfg.DeliveryLease, Now: cfg.Now}
 	processor := &inbound.Processor{Store: st, Posting: c.posting, Bounces: c.bounces, Keys: c.keys, MailDomain: cfg.MailDomain,
 		URLs: links, Notices: c.notices, Limits: mailparse.Limits{MaxAttachmentBytes: cfg.MaxMessageBytes}, Log: log,
 		DefaultFrom: cfg.DefaultFromAddress, Metrics: c.metrics, Memory: inbound.NewMemoryBudget(inbound.DefaultMemoryBudget),
@@ -158,7 +158,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 		return nil, err
 	}
 	c.digests = &digest.Service{Store: st, Renderer: digestRenderer, Transport: transport, Domain: cfg.MailDomain, DKIM: dk, Log: log,
-		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true}
+		Schedule: digest.Schedule{Hour: cfg.DigestHour, Weekday: cfg.DigestWeekday}, Enqueue: true, Now: cfg.Now}
 	c.accts = &accounts.Service{Store: st, Keys: c.keys, URLs: links, Notices: c.notices, Pictures: c.pictures, Log: log}
 	c.hooks = &webhooks.Deps{Bounces: c.bounces, Settings: cfg.Webhooks, Log: log}
 	if c.intake, err = newIntake(cfg, st, c.keys, c.metrics, log, c.blobTmp); err != nil {
@@ -170,7 +170,7 @@ func buildCore(cfg *config.Config, st *store.Store, transport outbound.Transport
 	river.AddWorker(workers, &outbound.SystemMailWorker{Transport: transport, From: cfg.DefaultFromEmail, MailDomain: cfg.MailDomain, DKIM: dk, Log: log})
 	river.AddWorker(workers, processor)
 	river.AddWorker(workers, &bounce.WarningsWorker{Service: c.bounces})
-	river.AddWorker(workers, &digest.ScanWorker{Service: c.digests})
+	river.AddWorker(workers, &digest.ScanWorker{Service: c.digests, Now: cfg.Now})
 	river.AddWorker(workers, &digest.SendWorker{Service: c.digests})
 	digestScan, err := digest.Periodic(cfg.DigestCron)
 	if err != nil {

@@ -212,6 +212,11 @@ type User struct {
 
 	TermsAcceptedAt   *time.Time `json:"terms_accepted_at"`
 	PasswordChangedAt time.Time  `json:"-"`
+
+	// Pausing mail and plain-text-only email (issue 19): no group mail
+	// or digest before PausedUntil (nil, or past: not paused).
+	PausedUntil    *time.Time `json:"paused_until"`
+	PlainTextEmail bool       `json:"plain_text_email"` // group mail and digests as one text/plain part
 }
 
 // Verified reports whether the user has confirmed their email address.

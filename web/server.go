@@ -61,6 +61,9 @@ type Deps struct {
 	Files    *library.Library  // uploaded files (resources, and files posted with messages); nil: no uploads
 	Pictures *picture.Gallery  // members' and groups' pictures; nil keeps their bytes in their rows
 	Webhooks *webhooks.Deps    // provider bounce webhooks; nil: none
+	// Now is the clock pauses of mail are judged by: the daemon's, which
+	// a test can move; nil: time.Now.
+	Now func() time.Time
 }
 
 // Site is what pages and links say of the installation.
@@ -149,7 +152,7 @@ func New(d Deps) (http.Handler, error) {
 	if err := maillinks.Register(base, maillinks.Deps{
 		Store: d.Store, Keys: d.Guard.Keys, Origin: d.Site.Origin, BrandTitle: d.Site.BrandTitle, Organization: d.Site.Organization,
 		Stylesheet: assets.URL("app.css"), Posting: d.Posting,
-		OutboxDir: d.Site.OutboxDir, Log: d.Log,
+		OutboxDir: d.Site.OutboxDir, Log: d.Log, Now: d.Now,
 	}); err != nil {
 		return nil, err
 	}
@@ -193,9 +196,9 @@ func mountPages(base *gin.RouterGroup, d Deps, assets *static.Assets, groupSvc *
 	}
 	ui := base.Group("", recoverPage(shell, d.Log), sessions.Load, shell.CSRF, shell.CheckInput, admin.AuditImpersonation(d.Store), shell.RequireTerms)
 	account.Register(ui, account.Deps{Shell: shell, Accounts: d.Accounts, Store: d.Store, SSO: d.Guard.SSO, Terms: d.Site.Terms,
-		SecretKey: d.Guard.SecretKey, Log: d.Log})
+		SecretKey: d.Guard.SecretKey, Log: d.Log, Now: d.Now})
 	people.Register(ui, people.Deps{Shell: shell, Store: d.Store, Pictures: d.Pictures})
-	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts})
+	admin.Register(ui, admin.Deps{Shell: shell, Store: d.Store, Log: d.Log, Accounts: d.Accounts, Now: d.Now})
 	groups.Register(ui, groups.Deps{Shell: shell, Store: d.Store, Groups: groupSvc, Keys: d.Guard.Keys, URLs: links, Notices: d.Notices,
 		MailDomain: d.Site.MailDomain, Log: d.Log})
 	threads.Register(ui, threads.Deps{Shell: shell, Store: d.Store, Posting: d.Posting, MailDomain: d.Site.MailDomain, Log: d.Log,

@@ -88,6 +88,10 @@ type Config struct {
 	DigestHour    int
 	DigestWeekday time.Weekday
 	DigestCron    string
+	// ClockOffset is TEST_CLOCK_OFFSET_HOURS: a test-only shift
+	// of the clock by which pauses and digest times are judged (issue
+	// 19), so a test can let days pass; refused in production.
+	ClockOffset time.Duration
 
 	// Retention (loadRetention): how long old rows are kept, 0 forever.
 	DeliveryRetention    time.Duration // settled deliveries
@@ -122,6 +126,10 @@ type Config struct {
 
 // Production reports whether PARLEY_ENV is production.
 func (c *Config) Production() bool { return c.Env == "production" }
+
+// Now is the daemon's clock for pauses and digest times: the time, moved
+// by TEST_CLOCK_OFFSET_HOURS (only ever set by tests).
+func (c *Config) Now() time.Time { return time.Now().Add(c.ClockOffset) }
 
 // Error is a bad setting. The daemon prints it as one line and exits 2.
 type Error struct {
@@ -386,6 +394,15 @@ func (c *Config) loadDigests(get func(name, def string) string) error {
 	if _, err := cron.ParseStandard(c.DigestCron); err != nil {
 		return &Error{"DIGEST_CRON", fmt.Sprintf("%q is not a cron schedule: %v", c.DigestCron, err)}
 	}
+	// Test-only (issue 19): lets a test of a real daemon move days ahead.
+	hours, err := intIn("TEST_CLOCK_OFFSET_HOURS", get("TEST_CLOCK_OFFSET_HOURS", "0"), 0, 24*400)
+	if err != nil {
+		return err
+	}
+	if hours != 0 && c.Production() {
+		return &Error{"TEST_CLOCK_OFFSET_HOURS", "is for tests only and refused when PARLEY_ENV=production"}
+	}
+	c.ClockOffset = time.Duration(hours) * time.Hour
 	return nil
 }
 

@@ -115,6 +115,8 @@ func TestBadValues(t *testing.T) {
 		{"production without secret", with(prod, "SECRET_KEY", "<unset>"), "SECRET_KEY"},
 		{"production without email secret", with(prod, "EMAIL_SECRET_KEY", "<unset>"), "EMAIL_SECRET_KEY"},
 		{"production over http", with(prod, "ORIGIN", "http://x.org"), "ORIGIN"},
+		{"test clock in production", with(prod, "TEST_CLOCK_OFFSET_HOURS", "24"), "TEST_CLOCK_OFFSET_HOURS"},
+		{"test clock backwards", with(nil, "TEST_CLOCK_OFFSET_HOURS", "-1"), "TEST_CLOCK_OFFSET_HOURS"},
 		{"unknown storage", with(nil, "RESOURCE_STORAGE", "ftp"), "RESOURCE_STORAGE"},
 		{"s3 without endpoint", with(s3, "S3_ENDPOINT", "<unset>"), "S3_ENDPOINT"},
 		{"s3 without bucket", with(s3, "S3_BUCKET", "<unset>"), "S3_BUCKET"},

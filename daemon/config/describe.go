@@ -158,6 +158,7 @@ func (c *Config) values() map[string]string {
 		"DIGEST_HOUR":                   strconv.Itoa(c.DigestHour),
 		"DIGEST_WEEKDAY":                strings.ToLower(c.DigestWeekday.String()),
 		"DIGEST_CRON":                   c.DigestCron,
+		"TEST_CLOCK_OFFSET_HOURS":       strconv.Itoa(int(c.ClockOffset / time.Hour)),
 		"ALLOWED_HOSTS":                 strings.Join(c.AllowedHosts, ","),
 		"TRUSTED_PROXIES":               strings.Join(c.TrustedProxies, ","),
 		"SESSION_IDLE_DAYS":             strconv.Itoa(int(c.SessionIdle / (24 * time.Hour))),

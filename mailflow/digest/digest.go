@@ -32,6 +32,9 @@ type Service struct {
 	Domain    string
 	DKIM      *outbound.DKIM // nil: unsigned
 	Log       *slog.Logger
+	// Now is the clock a member's pause is judged by when a digest is
+	// sent (issue 19); nil: time.Now. The daemon passes its clock.
+	Now func() time.Time
 
 	mu    sync.Mutex
 	idle  []outbound.Conn // SMTP connections kept between digests
@@ -139,7 +142,7 @@ func (s *Service) Scan(ctx context.Context, now time.Time, email string) (ScanRe
 	var after int64
 	zones := mailflow.Zones{}
 	for {
-		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
+		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email, now)
 		if err != nil {
 			return res, err
 		}
@@ -216,12 +219,25 @@ func (s *Service) deliver(ctx context.Context, d store.DigestJob, dryRun bool) (
 		o.Note = "nothing new (sent on demand before)"
 		return o, s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
+	if s.now().Before(d.PausedUntil) {
+		// Paused since the digest came due: forgotten, so the first
+		// digest after the pause starts where the last one sent ended.
+		o.Note = "mail paused"
+		if dryRun {
+			return o, nil
+		}
+		return o, s.Store.ForgetPausedDigest(ctx, d.ID)
+	}
 	from := d.PreviousDue
 	if from.IsZero() {
 		// A first digest covers the period before it.
 		from = d.DueAt.AddDate(0, 0, -1)
 		if d.Period == string(Weekly) {
 			from = d.DueAt.AddDate(0, 0, -7)
+		}
+		// and, after a pause, the whole pause (issue 19).
+		if !d.PausedAt.IsZero() && d.PausedAt.Before(from) {
+			from = d.PausedAt
 		}
 	}
 	delivery := mailflow.DeliveryDigest
@@ -237,7 +253,7 @@ func (s *Service) deliver(ctx context.Context, d store.DigestJob, dryRun bool) (
 		return o, s.finish(ctx, d.ID, "empty", 0, dryRun)
 	}
 	loc, _ := mailflow.Location(d.Timezone)
-	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone}
+	member := store.DigestMember{UserID: d.UserID, Email: d.Email, Name: d.Name, Timezone: d.Timezone, PlainText: d.PlainText}
 	msg, err := s.Renderer.Render(member, d.ID, Period(d.Period), items, loc, time.Now())
 	if err == nil {
 		msg, err = s.DKIM.Sign(msg)
@@ -287,7 +303,7 @@ func (s *Service) SendNow(ctx context.Context, now time.Time, email string, dryR
 	var after int64
 	zones := mailflow.Zones{}
 	for {
-		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email)
+		batch, err := s.Store.DigestMembers(ctx, after, scanBatch, email, now)
 		if err != nil {
 			return out, err
 		}
@@ -343,6 +359,14 @@ func (s *Service) SendNow(ctx context.Context, now time.Time, email string, dryR
 		}
 		after = batch[len(batch)-1].UserID
 	}
+}
+
+// now is the service's clock.
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // conn takes an idle SMTP connection, or opens one: digests go out one

@@ -3,8 +3,6 @@ package digest_test
 import (
 	"context"
 	"log/slog"
-	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +11,6 @@ import (
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/digest"
-	"github.com/parleymail/parley/mailflow/mailtest"
-	"github.com/parleymail/parley/mailflow/outbound"
 	"github.com/parleymail/parley/mailflow/posting"
 	"github.com/parleymail/parley/mailflow/store"
 	"github.com/parleymail/parley/mailflow/store/storetest"
@@ -56,18 +52,8 @@ func TestSendNowAndItsDryRunAgree(t *testing.T) {
 	mustExec(t, st, `INSERT INTO digests (user_id, period, period_key, due_at, state) VALUES ($1, 'daily', $2::date - 1, $3, 'sent')`,
 		carol.ID, now, now.Add(-2*time.Hour))
 
-	sink := mailtest.NewSink(t)
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	p, _ := strconv.Atoi(port)
-	origin, _ := url.Parse("https://lists.test")
-	r, err := digest.NewRenderer(digest.Site{URLs: testURLs(t, origin), BrandTitle: "Parley", MailDomain: "lists.test", FromEmail: "Parley <no-reply@lists.test>"}, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := func(hour int) *digest.Service {
-		return &digest.Service{Store: st, Renderer: r, Domain: "lists.test", Log: log, Schedule: digest.Schedule{Hour: hour, Weekday: time.Monday},
-			Transport: outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log)}
-	}
+	newSvc, sink := sinkServices(t, st, log)
+	svc := func(hour int) *digest.Service { return newSvc(digest.Schedule{Hour: hour, Weekday: time.Monday}) }
 	digests := func() int { return count(t, st, `SELECT count(*) FROM digests`) }
 	type got struct {
 		Email, Period string

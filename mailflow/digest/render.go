@@ -118,6 +118,7 @@ func (r *Renderer) message(it store.DigestItem, loc *time.Location, threadURL st
 type view struct {
 	Title, Summary, Brand, Organization, StopDigestsURL string
 	Groups                                              []groupView
+	PauseURL                                            string // pause all mail until a date (issue 19)
 }
 
 type groupView struct {
@@ -166,7 +167,7 @@ type fragKey struct {
 // digest proves whom it is about (0 for none).
 func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, items []store.DigestItem, loc *time.Location, now time.Time) ([]byte, error) {
 	v := view{Brand: r.site.BrandTitle, Organization: r.site.Organization,
-		StopDigestsURL: r.site.URLs.UnsubscribeDigests(m.UserID)}
+		StopDigestsURL: r.site.URLs.UnsubscribeDigests(m.UserID), PauseURL: r.site.URLs.Pause(m.UserID)}
 	threads, shown := 0, 0
 	for i := 0; i < len(items); {
 		it := items[i]
@@ -222,13 +223,21 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 	if err := r.text.ExecuteTemplate(&text, "digest", v); err != nil {
 		return nil, fmt.Errorf("rendering digest text: %w", err)
 	}
-	if err := r.html.ExecuteTemplate(&html, "digest", v); err != nil {
-		return nil, fmt.Errorf("rendering digest html: %w", err)
+	if !m.PlainText {
+		if err := r.html.ExecuteTemplate(&html, "digest", v); err != nil {
+			return nil, fmt.Errorf("rendering digest html: %w", err)
+		}
 	}
 
 	h, boundary, err := r.header(m, digestID, word, v, now)
 	if err != nil {
 		return nil, err
+	}
+	if m.PlainText {
+		// Plain-text-only email (issue 19): one text/plain part, the
+		// text part of everyone else's digest.
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
 	}
 
 	// The message blocks were encoded once, for every digest that shows
@@ -236,6 +245,9 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 	out := bytes.NewBuffer(make([]byte, 0, text.Len()+html.Len()+text.Len()/2+4096))
 	if err := textproto.WriteHeader(out, h.Header.Header); err != nil {
 		return nil, err
+	}
+	if m.PlainText {
+		return appendPart(out.Bytes(), text.Bytes(), false, frags)
 	}
 	return splice(out.Bytes(), boundary, text.Bytes(), html.Bytes(), frags)
 }
@@ -282,34 +294,44 @@ func splice(buf []byte, boundary string, text, html []byte, frags map[string]mes
 		html bool
 	}{{"text/plain", text, false}, {"text/html", html, true}} {
 		buf = append(buf, "--"+boundary+"\r\nContent-Type: "+part.typ+"; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
-		body := part.body
-		for len(body) > 0 {
-			i := bytes.IndexByte(body, 1)
-			if i < 0 {
-				buf = outbound.AppendQP(buf, body)
-				break
-			}
-			j := bytes.IndexByte(body[i+1:], 1)
-			if j < 0 {
-				return nil, fmt.Errorf("rendering digest: unterminated message marker")
-			}
-			buf = outbound.AppendQP(buf, body[:i])
-			f, ok := frags[string(body[i:i+j+2])]
-			if !ok {
-				return nil, fmt.Errorf("rendering digest: unknown message marker")
-			}
-			if part.html {
-				buf = append(buf, f.qpHTML...)
-			} else {
-				buf = append(buf, f.qpText...)
-			}
-			body = body[i+j+2:]
-		}
-		if n := len(buf); n < 2 || buf[n-2] != '\r' || buf[n-1] != '\n' {
-			buf = append(buf, "\r\n"...)
+		var err error
+		if buf, err = appendPart(buf, part.body, part.html, frags); err != nil {
+			return nil, err
 		}
 	}
 	buf = append(buf, "--"+boundary+"--\r\n"...)
+	return buf, nil
+}
+
+// appendPart writes one part's body after buf, quoted-printable, with
+// each thread's message blocks (HTML ones when html) at its marker, and
+// ends it with a line break.
+func appendPart(buf, body []byte, html bool, frags map[string]messageView) ([]byte, error) {
+	for len(body) > 0 {
+		i := bytes.IndexByte(body, 1)
+		if i < 0 {
+			buf = outbound.AppendQP(buf, body)
+			break
+		}
+		j := bytes.IndexByte(body[i+1:], 1)
+		if j < 0 {
+			return nil, fmt.Errorf("rendering digest: unterminated message marker")
+		}
+		buf = outbound.AppendQP(buf, body[:i])
+		f, ok := frags[string(body[i:i+j+2])]
+		if !ok {
+			return nil, fmt.Errorf("rendering digest: unknown message marker")
+		}
+		if html {
+			buf = append(buf, f.qpHTML...)
+		} else {
+			buf = append(buf, f.qpText...)
+		}
+		body = body[i+j+2:]
+	}
+	if n := len(buf); n < 2 || buf[n-2] != '\r' || buf[n-1] != '\n' {
+		buf = append(buf, "\r\n"...)
+	}
 	return buf, nil
 }
 

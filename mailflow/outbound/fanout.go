@@ -45,6 +45,9 @@ type FanoutWorker struct {
 	// daemon that died, and RescueAbandoned takes it up again. Zero: 2
 	// minutes.
 	Lease time.Duration
+	// Now is the clock a member's pause is judged by (issue 19); nil:
+	// time.Now. The daemon passes its clock, which tests can move.
+	Now func() time.Time
 }
 
 // rescueGrace is how long past the lease a fan-out must have run before
@@ -110,9 +113,13 @@ func (w *FanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 	if err != nil {
 		return fmt.Errorf("fan-out of message %d: %w", m.ID, err)
 	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
 	total := 0
 	for {
-		last, n, err := w.Store.ExpandBatch(ctx, m, after, fanoutBatch)
+		last, n, err := w.Store.ExpandBatch(ctx, m, after, fanoutBatch, now())
 		if err != nil {
 			return fmt.Errorf("fan-out of message %d: %w", m.ID, err)
 		}

@@ -53,6 +53,10 @@ type Recipient struct {
 	// FileURLs are the recipient's links to the post's files, in the
 	// order of Prepared.Files (urls.Map.File).
 	FileURLs []string
+	// PlainText: the member takes plain-text-only email (issue 19), one
+	// text/plain part and no HTML; PauseURL pauses all their mail.
+	PlainText bool
+	PauseURL  string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -87,6 +91,9 @@ type Prepared struct {
 	files  []File // listed in the footer, with the recipient's links
 
 	footers footers // the footer plans, per shape
+	// Plain-text-only copies (issue 19): mid and tail for a message
+	// whose one part (or first part, with files) is the text.
+	plainMid, plainTail []byte
 }
 
 // messageView is what the "message" templates see, and through
@@ -121,6 +128,7 @@ type footerView struct {
 	UnsubscribeURL    string
 	UnsubscribeAllURL string
 	SettingsURL       string
+	PauseURL          string // issue 19
 	Files             []fileLink
 }
 
@@ -265,16 +273,22 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 		m = appendField(m, "Content-Type", `multipart/mixed; boundary="`+mixed+`"`)
 		m = append(m, "\r\n--"+mixed+"\r\n"...)
 	}
+	pre := len(m)
 	m = appendField(m, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	m = append(m, "\r\n--"...)
 	m = append(m, boundary...)
-	m = append(m, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+	m = append(m, "\r\n"...)
+	textAt := len(m)
+	m = append(m, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 	var part bytes.Buffer
 	if err := r.txtMsg.Execute(&part, &pr.view); err != nil {
 		return nil, fmt.Errorf("outbound: executing text template: %w", err)
 	}
 	m = appendQP(m, endLine(part.Bytes()))
 	pr.mid = m
+	// The plain-text copy: the same fields, and the text part's header
+	// and body as the message's own (or the mixed one's first part).
+	pr.plainMid = append(m[:pre:pre], m[textAt:]...)
 
 	part.Reset()
 	if err := r.htmMsg.Execute(&part, &pr.view); err != nil {
@@ -285,8 +299,8 @@ func (r *Renderer) Prepare(p Post) (*Prepared, error) {
 	pr.html = appendQP(hp, endLine(part.Bytes()))
 	pr.tail = []byte("--" + boundary + "--\r\n")
 	if attached(p.Files) {
-		pr.tail = append(pr.tail, attachments(p.Files, mixed)...)
-		pr.tail = append(pr.tail, "--"+mixed+"--\r\n"...)
+		pr.plainTail = append(attachments(p.Files, mixed), "--"+mixed+"--\r\n"...)
+		pr.tail = append(pr.tail, pr.plainTail...)
 	}
 	return pr, nil
 }
@@ -365,10 +379,15 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 	if err := p.renderFooters(s); err != nil {
 		return dst, err
 	}
+	// Plain-text-only members (issue 19) get the text part alone.
+	mid, htm, tail := p.mid, p.html, p.tail
+	if rc.PlainText {
+		mid, htm, tail = p.plainMid, nil, p.plainTail
+	}
 
 	start := len(dst)
 	// Quoted-printable grows text by a few percent; 3/2 is ample.
-	dst = slices.Grow(dst, len(p.head)+len(p.mid)+len(p.html)+len(p.tail)+
+	dst = slices.Grow(dst, len(p.head)+len(mid)+len(htm)+len(tail)+
 		(s.text.Len()+s.html.Len())*3/2+len(s.view.UnsubscribeURL)+256)
 	dst = append(dst, p.head...)
 	dst = p.appendListUnsubscribe(dst, s.view.UnsubscribeURL)
@@ -377,11 +396,13 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		dst = append(dst, d...)
 		dst = append(dst, "\r\n"...)
 	}
-	dst = append(dst, p.mid...)
+	dst = append(dst, mid...)
 	dst = appendQP(dst, endLine(s.text.Bytes()))
-	dst = append(dst, p.html...)
-	dst = appendQP(dst, endLine(s.html.Bytes()))
-	dst = append(dst, p.tail...)
+	if htm != nil {
+		dst = append(dst, htm...)
+		dst = appendQP(dst, endLine(s.html.Bytes()))
+	}
+	dst = append(dst, tail...)
 
 	if r.dkim != nil {
 		signed, err := r.dkim.sign(dst, start)
@@ -410,6 +431,7 @@ func (p *Prepared) newFooterView(rc Recipient) footerView {
 		UnsubscribeURL:    cleanURL(rc.UnsubscribeURL),
 		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
 		SettingsURL:       cleanURL(rc.SettingsURL),
+		PauseURL:          cleanURL(rc.PauseURL),
 		Files:             p.fileLinks(rc.FileURLs),
 	}
 }

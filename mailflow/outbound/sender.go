@@ -305,6 +305,8 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		UnsubscribeAllURL: s.urls.Unsubscribe(d.UserID, 0),
 		SettingsURL:       s.urls.EmailSettings(d.UserID, gid),
 		Delivery:          s.keys.DeliveryHeader(sign.Sent{Kind: sign.SentPost, ID: d.ID}),
+		PlainText:         d.PlainText,
+		PauseURL:          s.urls.Pause(d.UserID),
 	}
 	for _, f := range p.Files() {
 		rc.FileURLs = append(rc.FileURLs, s.urls.File(d.UserID, f.ID))

@@ -33,6 +33,7 @@ const (
 	PurposeInvite      Purpose = "invite"     // join the invitation-only group GroupID as the address in Value
 	PurposeSiteInvite  Purpose = "siteinvite" // sign up as the address in Value, confirmed (and join GroupID, if set)
 	PurposeFile        Purpose = "file"       // UserID downloads the resource whose id is Value, if they still may
+	PurposePause       Purpose = "pause"      // UserID pauses all their mail until a date (issue 19)
 )
 
 // Link is what a signed link says.

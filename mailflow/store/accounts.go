@@ -343,7 +343,8 @@ func userDest(u *mailflow.User, perms *[]string, pw **string) []any {
 	return []any{&u.ID, &u.Email, &u.Name, &u.EmailVerifiedAt, pw, &u.Timezone,
 		&u.DefaultDelivery, &u.Status, &u.IsSuperuser, &u.IsStaff, perms, &u.CreatedAt, &u.UpdatedAt,
 		&u.Title, &u.Organization, &u.Bio, &u.Website, &u.SocialLinks, &u.PictureKey, &u.ShowGroups,
-		&u.TermsAcceptedAt, &u.PasswordChangedAt}
+		&u.TermsAcceptedAt, &u.PasswordChangedAt,
+		&u.PausedUntil, &u.PlainTextEmail}
 }
 
 func finishUser(u *mailflow.User, perms []string, pw *string) {

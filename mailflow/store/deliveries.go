@@ -37,7 +37,10 @@ const (
 // A message of a private thread goes only to the thread's member and the
 // group's owners (or its one owner), and to them whatever their delivery mode but "none":
 // a digest, which the whole group shares, must never carry it.
-func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
+//
+// A member whose mail is paused at now (issue 19) gets a 'skipped' row:
+// never sent, so nothing floods them when the pause ends.
+func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int, now time.Time) (last int64, n int, err error) {
 	var author int64
 	if m.AuthorID != nil {
 		author = *m.AuthorID
@@ -50,6 +53,7 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			SELECT private_member_id, private_owner_id FROM threads WHERE id = $7
 		), batch AS (
 			SELECT ms.user_id, u.email, u.status, u.email_verified_at, ms.echo_own_posts,
+			       coalesce(u.paused_until > $8, false) AS paused,
 			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
 			FROM memberships ms JOIN users u ON u.id = ms.user_id
 			LEFT JOIN th ON true
@@ -65,17 +69,19 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 				CASE WHEN status <> 'active' OR email_verified_at IS NULL THEN 'skipped'
 				     WHEN suppressed THEN 'suppressed'
 				     WHEN user_id = $5 AND NOT coalesce(echo_own_posts, $6) THEN 'skipped'
+				     WHEN paused THEN 'skipped'
 				     ELSE 'queued' END,
 				CASE WHEN status <> 'active' THEN 'account ' || status
 				     WHEN email_verified_at IS NULL THEN 'address not verified'
 				     WHEN suppressed THEN 'address suppressed'
 				     WHEN user_id = $5 AND NOT coalesce(echo_own_posts, $6) THEN 'own post'
+				     WHEN paused THEN 'mail paused'
 				     ELSE '' END
 			FROM batch
 			ON CONFLICT (message_id, user_id) DO NOTHING
 		)
 		SELECT max(user_id), count(*) FROM batch`,
-		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID).Scan(&lastP, &n)
+		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, now).Scan(&lastP, &n)
 	if err != nil {
 		return after, 0, mapErr(err, "expand recipients")
 	}
@@ -103,6 +109,7 @@ type Claimed struct {
 	Name      string
 	Attempts  int // including this one
 	CreatedAt time.Time
+	PlainText bool // the member takes plain-text-only email (issue 19)
 }
 
 // claimSQL claims due deliveries ($1: how many, $2: the lease). Its shape
@@ -132,7 +139,8 @@ const claimSQL = `
 		RETURNING d.id, d.message_id, d.user_id, d.email, d.state, d.attempts, d.created_at
 	)
 	SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email,
-	       coalesce((SELECT u.name FROM users u WHERE u.id = c.user_id), ''), c.attempts, c.created_at
+	       coalesce((SELECT u.name FROM users u WHERE u.id = c.user_id), ''), c.attempts, c.created_at,
+	       coalesce((SELECT u.plain_text_email FROM users u WHERE u.id = c.user_id), false)
 	FROM claimed c
 	WHERE c.state = 'sending'
 	ORDER BY c.id`
@@ -157,7 +165,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
 		var c Claimed
-		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt)
+		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt, &c.PlainText)
 		return c, err
 	})
 	return out, mapErr(err, "claim deliveries")

@@ -125,7 +125,7 @@ func (f *threadsFixture) expandSeeded(t *testing.T, domain string, n int) mailfl
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, k, err := f.st.ExpandBatch(ctx, m, 0, n+1); err != nil || k != n+1 {
+	if _, k, err := f.st.ExpandBatch(ctx, m, 0, n+1, time.Now()); err != nil || k != n+1 {
 		t.Fatalf("expanding %s: %v, %d recipients, want %d", domain, err, k, n+1)
 	}
 	return m

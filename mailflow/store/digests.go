@@ -16,11 +16,15 @@ type DigestMember struct {
 	Timezone string
 	Daily    bool // has a group on the daily digest
 	Weekly   bool // has a group on the weekly digest
+	// PlainText: the digest is one text/plain part (issue 19).
+	PlainText bool
 }
 
 // DigestMembers returns the next batch of active, verified users with
 // digest memberships and ids above after, by id: the scan streams them.
-func (s *Store) DigestMembers(ctx context.Context, after int64, limit int, email string) ([]DigestMember, error) {
+// Members whose mail is paused at now are left out: their digests
+// collect until the first digest time after the pause.
+func (s *Store) DigestMembers(ctx context.Context, after int64, limit int, email string, now time.Time) ([]DigestMember, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT u.id, u.email, u.name, u.timezone,
 		       bool_or(m.delivery = 'digest'), bool_or(m.delivery = 'weekly')
@@ -28,9 +32,10 @@ func (s *Store) DigestMembers(ctx context.Context, after int64, limit int, email
 		WHERE u.id > $1 AND u.status = 'active' AND u.email_verified_at IS NOT NULL
 		  AND m.status = 'active' AND m.delivery IN ('digest', 'weekly')
 		  AND ($3 = '' OR lower(u.email) = lower($3))
+		  AND NOT coalesce(u.paused_until > $4, false)
 		GROUP BY u.id
 		ORDER BY u.id
-		LIMIT $2`, after, limit, email)
+		LIMIT $2`, after, limit, email, now)
 	if err != nil {
 		return nil, mapErr(err, "list digest members")
 	}
@@ -190,6 +195,10 @@ type DigestJob struct {
 	// due later, so it sent everything this one would (it began at the
 	// digest before this one, which did not exist yet).
 	Covered bool
+	// Pausing mail (issue 19): the member's pause (zero: none), and
+	// their choice of plain-text-only email.
+	PausedUntil, PausedAt time.Time
+	PlainText             bool
 }
 
 // digestJobSQL reads a DigestJob for the digest d, a row of digests or
@@ -199,15 +208,20 @@ const digestJobSQL = `
 	       coalesce((SELECT reason FROM suppressions s WHERE lower(s.email) = lower(u.email)), ''),
 	       (SELECT max(p.due_at) FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period AND p.due_at < d.due_at),
 	       NOT d.on_demand AND EXISTS (SELECT 1 FROM digests p WHERE p.user_id = d.user_id AND p.period = d.period
-	                                   AND p.on_demand AND p.id < d.id AND p.due_at >= d.due_at)
+	                                   AND p.on_demand AND p.id < d.id AND p.due_at >= d.due_at),
+	       u.paused_until, u.paused_at, u.plain_text_email
 	FROM %s d JOIN users u ON u.id = d.user_id`
 
 func scanDigestJob(row pgx.Row) (DigestJob, error) {
 	var j DigestJob
-	var prev *time.Time
-	err := row.Scan(&j.ID, &j.UserID, &j.Period, &j.Key, &j.DueAt, &j.State, &j.Email, &j.Name, &j.Timezone, &j.Suppressed, &prev, &j.Covered)
+	var prev, pausedUntil, pausedAt *time.Time
+	err := row.Scan(&j.ID, &j.UserID, &j.Period, &j.Key, &j.DueAt, &j.State, &j.Email, &j.Name, &j.Timezone, &j.Suppressed, &prev, &j.Covered,
+		&pausedUntil, &pausedAt, &j.PlainText)
 	if prev != nil {
 		j.PreviousDue = *prev
+	}
+	if pausedUntil != nil && pausedAt != nil {
+		j.PausedUntil, j.PausedAt = *pausedUntil, *pausedAt
 	}
 	return j, err
 }

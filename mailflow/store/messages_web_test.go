@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/store"
@@ -139,7 +140,7 @@ func TestPrivateThreadFanOut(t *testing.T) {
 	}
 	recipients := func(m mailflow.Message) []int64 {
 		t.Helper()
-		if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000); err != nil {
+		if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		var ids []int64

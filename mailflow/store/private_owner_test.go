@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/store"
@@ -29,7 +30,7 @@ func TestPrivateThreadToOneOwner(t *testing.T) {
 	}
 	m := f.post(t, th, f.ann, mailflow.MessageApproved, "a quiet word about pelicans")
 
-	if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000); err != nil {
+	if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var got []int64

@@ -12,7 +12,8 @@ import (
 
 const userCols = `id, email, name, email_verified_at, password_hash, timezone,
 	default_delivery, status, is_superuser, is_staff, permissions, created_at, updated_at,
-	title, organization, bio, website, social_links, picture_key, show_groups, terms_accepted_at, password_changed_at`
+	title, organization, bio, website, social_links, picture_key, show_groups, terms_accepted_at, password_changed_at,
+	paused_until, plain_text_email`
 
 func scanUser(row pgx.Row) (mailflow.User, error) { return scanUserAfter(row) }
 

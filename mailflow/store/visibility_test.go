@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/store"
@@ -93,7 +94,7 @@ func TestVisibilityMatchesPolicy(t *testing.T) {
 		if it.msg.Status != mailflow.MessageApproved || it.state != (mailflow.MessageState{}) {
 			continue
 		}
-		if _, _, err := st.ExpandBatch(ctx, it.msg, 0, 1000); err != nil {
+		if _, _, err := st.ExpandBatch(ctx, it.msg, 0, 1000, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := st.Pool().Query(ctx, `SELECT user_id FROM deliveries WHERE message_id = $1`, it.msg.ID)

@@ -32,6 +32,7 @@ const (
 	InvitePath        = "/invite"            // ?token=
 	ResourcePath      = "/resources/:id"
 	FilePath          = "/files/:token"
+	PausePath         = "/pause/:token" // pause all mail until a date (issue 19)
 )
 
 // Map builds absolute URLs under ORIGIN, keeping its path prefix, and
@@ -201,4 +202,10 @@ func (m *Map) SiteInvitation(groupID int64, key string, expires time.Time) strin
 // GroupInvitation lets addr join the invitation-only group.
 func (m *Map) GroupInvitation(slug string, groupID int64, addr string, expires time.Time) string {
 	return m.withToken(Path(AcceptInvitePath, slug), m.keys.Token(sign.Link{Purpose: sign.PurposeInvite, GroupID: groupID, Value: addr, Expires: expires}))
+}
+
+// Pause lets userID pause all their mail until a date, or end a pause
+// early (issue 19). It never expires: it is in every message and digest.
+func (m *Map) Pause(userID int64) string {
+	return m.signed(PausePath, sign.Link{Purpose: sign.PurposePause, UserID: userID})
 }

@@ -37,6 +37,7 @@ type Deps struct {
 	Terms     template.HTML // the terms of service, rendered
 	SecretKey string        // hashes API tokens
 	Log       *slog.Logger
+	Now       func() time.Time // the clock pauses are judged by (issue 19); nil: time.Now
 }
 
 type handler struct{ Deps }
@@ -76,6 +77,10 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	acct.GET("/export", h.export)
 	acct.GET("/delete", h.deleteForm)
 	acct.POST("/delete", h.deleteAccount)
+	// Pausing mail and plain-text-only email (issue 19).
+	acct.POST("/pause", h.pause)
+	acct.POST("/pause/end", h.endPause)
+	acct.POST("/plain-text", h.plainText)
 }
 
 func (h *handler) signupForm(c *gin.Context) {

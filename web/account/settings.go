@@ -45,7 +45,8 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 		f[k] = v
 	}
 	h.Shell.HTML(c, status, "account", page.Data{Title: "Manage my account", Nav: "account", Form: f, Errors: errs,
-		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices(), "Tokens": toks, "NewToken": newToken}})
+		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices(), "Tokens": toks, "NewToken": newToken,
+			"Pause": h.pauseView(u)}})
 }
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }

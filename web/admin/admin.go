@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,6 +27,21 @@ type Deps struct {
 	Store    *store.Store
 	Log      *slog.Logger
 	Accounts *accounts.Service // invitations
+	Now      func() time.Time  // the clock pauses are judged by (issue 19); nil: time.Now
+}
+
+// pausedView is the day a user's paused mail resumes, "" when it is not
+// paused (issue 19).
+func (h *handler) pausedView(u mailflow.User) string {
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	if !u.PausedAt(now) {
+		return ""
+	}
+	loc, _ := mailflow.Location(u.Timezone)
+	return mailflow.ResumeDay(*u.PausedUntil, loc)
 }
 
 type handler struct{ Deps }
@@ -149,7 +165,8 @@ func (h *handler) user(c *gin.Context) {
 		perms = append(perms, permChoice{Value: string(p), Label: p.Label(), On: slices.Contains(u.Permissions, p)})
 	}
 	h.Shell.HTML(c, http.StatusOK, "admin_user", page.Data{Title: u.Name, Nav: "admin", Page: gin.H{
-		"Person": u, "Permissions": perms, "CanGrant": mailflow.CanGrantPermissions(session.User(c)) == nil}})
+		"Person": u, "Permissions": perms, "CanGrant": mailflow.CanGrantPermissions(session.User(c)) == nil,
+		"Paused": h.pausedView(u)}})
 }
 
 // setRoles is "Update Permissions". The member's sessions move to new ids

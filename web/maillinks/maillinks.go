@@ -44,6 +44,7 @@ type Deps struct {
 	OutboxDir    string           // "" turns the development outbox off
 	Posting      *posting.Service // decisions from moderation notices
 	Log          *slog.Logger
+	Now          func() time.Time // the clock pauses are judged by (issue 19); nil: time.Now
 }
 
 type handler struct {
@@ -57,6 +58,7 @@ func Register(r gin.IRouter, d Deps) error {
 		"web/unsubscribe_confirm.html", "web/unsubscribe_done.html", "web/link_invalid.html",
 		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html", "web/join_confirm.html",
 		"web/moderate_confirm.html", "web/link_refused.html",
+		"web/pause.html", // issue 19
 	}, nil, d.Log)
 	if err != nil {
 		return err
@@ -75,6 +77,8 @@ func Register(r gin.IRouter, d Deps) error {
 	r.POST(urls.JoinPath, h.join)
 	r.GET(urls.EmailSettingsPath, h.settingsForm)
 	r.POST(urls.EmailSettingsPath, h.saveSettings)
+	r.GET(urls.PausePath, h.pauseForm) // issue 19
+	r.POST(urls.PausePath, h.pause)
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", h.outbox)
 		r.GET("/dev/outbox/:name", h.outboxMessage)
