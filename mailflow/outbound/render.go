@@ -35,6 +35,10 @@ type Post struct {
 	AuthorEmail string   // used only for Reply-To when Group.ReplyTo is "sender"
 	References  []string // Message-IDs (no brackets) of earlier messages of the thread, oldest first
 	Files       []File   // the message's files (resources), listed with each recipient's links
+	// Private: a conversation between two members. Its copies carry no
+	// shared Reply-To (neither the group's nor the sender's address) but
+	// each its recipient's own, Recipient.ReplyTo.
+	Private bool
 }
 
 // Recipient is one person the message goes to, with their personal links,
@@ -52,6 +56,10 @@ type Recipient struct {
 	// FileURLs are the recipient's links to the post's files, in the
 	// order of Prepared.Files (urls.Map.File).
 	FileURLs []string
+	// Private replies (issue 19; PrivateAddress): PrivateReply is the
+	// recipient's own address for "Reply to the author privately" in the
+	// footer, ReplyTo the Reply-To of a copy of a Post.Private message.
+	PrivateReply, ReplyTo string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -114,6 +122,7 @@ type footerView struct {
 	UnsubscribeAllURL string
 	SettingsURL       string
 	Files             []fileLink
+	PrivateReply      string // an address: "Reply to the author privately"
 }
 
 // scratch holds Render's buffers between calls.
@@ -317,7 +326,9 @@ func (r *Renderer) headFields(p Post, msgID, groupName, author, subject string) 
 			}
 		}
 	}
-	h = appendField(h, "Reply-To", replyTo)
+	if !p.Private { // a private conversation's copies each have their own
+		h = appendField(h, "Reply-To", replyTo)
+	}
 	h = appendField(h, "To", string(appendPhrase(nil, groupName))+" <"+groupAddr+">")
 	h = appendField(h, "Subject", encodeUnstructured(subject))
 	h = appendField(h, "Message-ID", "<"+msgID+">")
@@ -363,6 +374,7 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
 		SettingsURL:       cleanURL(rc.SettingsURL),
 		Files:             p.fileLinks(rc.FileURLs),
+		PrivateReply:      cleanAddressOrEmpty(rc.PrivateReply),
 	}
 	s.text.Reset()
 	s.html.Reset()
@@ -378,6 +390,9 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 	dst = slices.Grow(dst, len(p.head)+len(p.mid)+len(p.html)+len(p.tail)+
 		(s.text.Len()+s.html.Len())*3/2+len(s.view.UnsubscribeURL)+256)
 	dst = append(dst, p.head...)
+	if addr, ok := cleanAddress(rc.ReplyTo); ok {
+		dst = appendField(dst, "Reply-To", "<"+addr+">")
+	}
 	dst = p.appendListUnsubscribe(dst, s.view.UnsubscribeURL)
 	if d := cleanToken(rc.Delivery); d != "" {
 		dst = append(dst, sign.DeliveryHeaderField+": "...)
