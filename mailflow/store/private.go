@@ -32,16 +32,18 @@ func (s *Store) SetAcceptsPrivate(ctx context.Context, userID int64, on bool) er
 	return nil
 }
 
-// RefusingPrivate returns which of ids have turned private messages off:
-// the thread page leaves out "Write privately" beside their messages.
-func (s *Store) RefusingPrivate(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	rows, _ := s.db.Query(ctx, `SELECT id FROM users WHERE id = ANY($1) AND NOT private_messages`, ids)
-	off, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+// PrivateAddressees returns which of ids may be written to privately in
+// groupID: active members of it who take private messages. The thread
+// page offers "Write privately" beside their messages only.
+func (s *Store) PrivateAddressees(ctx context.Context, groupID int64, ids []int64) (map[int64]bool, error) {
+	rows, _ := s.db.Query(ctx, `SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE m.group_id = $1 AND m.status = 'active' AND u.id = ANY($2) AND u.private_messages`, groupID, ids)
+	on, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return nil, mapErr(err, "read private messages settings")
 	}
-	m := make(map[int64]bool, len(off))
-	for _, id := range off {
+	m := make(map[int64]bool, len(on))
+	for _, id := range on {
 		m[id] = true
 	}
 	return m, nil

@@ -21,6 +21,7 @@ type contactPage struct {
 	Group  mailflow.Group
 	Owner  *mailflow.User // nil: every owner
 	Action string         // the path the form posts to
+	Member bool           // Owner is any member written to privately (write_private.go)
 }
 
 // addressee is the one owner written to: their account and their
