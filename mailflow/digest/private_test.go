@@ -36,20 +36,10 @@ func TestDigestOffersPrivateReplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr, err := mail.CreateReader(bytes.NewReader(msg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var parts []string
-	for p, err := mr.NextPart(); err == nil; p, err = mr.NextPart() {
-		b, _ := io.ReadAll(p.Body)
-		parts = append(parts, html.UnescapeString(string(b)))
-	}
-	if len(parts) != 2 {
-		t.Fatalf("%d parts", len(parts))
-	}
+	parts := digestParts(t, msg)
 	want := "g+p-" + keys.PrivateToken(sign.PrivateAddress{ToID: 3, ThreadID: 5, GivenTo: 7}) + "@lists.example.org"
 	for i, part := range parts {
+		part = html.UnescapeString(part)
 		if n := strings.Count(part, "mailto:"+want); n != 1 {
 			t.Errorf("part %d offers the member's private address to Ann %d times, want once:\n%s", i, n, part)
 		}
@@ -57,4 +47,22 @@ func TestDigestOffersPrivateReplies(t *testing.T) {
 			t.Errorf("part %d offers a private reply to an author who takes none, or to the member:\n%s", i, part)
 		}
 	}
+}
+
+// digestParts returns a digest's text and HTML parts, decoded.
+func digestParts(t *testing.T, msg []byte) []string {
+	t.Helper()
+	mr, err := mail.CreateReader(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for p, err := mr.NextPart(); err == nil; p, err = mr.NextPart() {
+		b, _ := io.ReadAll(p.Body)
+		parts = append(parts, string(b))
+	}
+	if len(parts) != 2 {
+		t.Fatalf("%d parts, want a text and an HTML part", len(parts))
+	}
+	return parts
 }

@@ -40,27 +40,10 @@ func (h *handler) writePrivate(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := readThreadForm(c)
-	err := h.canWritePrivately(c, r, to)
-	if err == nil {
-		if errs := f.validate(); len(errs) > 0 {
-			h.renderPrivate(c, r, to, http.StatusUnprocessableEntity, f.values(), errs)
-			return
-		}
-		sub := posting.Submission{Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
-			PrivateOwnerID: to.user.ID, ToMember: true, Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb}
-		var acc posting.Accepted
-		if acc, err = h.Posting.Accept(c.Request.Context(), sub); err == nil {
-			h.posted(c, acc, "Your message was sent privately to "+to.user.Name+".")
-			return
-		}
-	}
-	errs, status, ok := h.keptText(c, err)
-	if !ok {
-		h.postFail(c, err)
-		return
-	}
-	h.renderPrivate(c, r, to, status, f.values(), errs)
+	sub := posting.Submission{Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
+		PrivateOwnerID: to.user.ID, ToMember: true, Source: mailflow.SourceWeb}
+	h.sendPrivately(c, h.canWritePrivately(c, r, to), sub, "Your message was sent privately to "+to.user.Name+".",
+		func(status int, form, errs map[string]string) { h.renderPrivate(c, r, to, status, form, errs) })
 }
 
 // loadPrivate reads the group and the member written to.
