@@ -19,7 +19,10 @@ func CanReadArchive(actor *User, g Group, m *Membership, archivePublic bool) All
 }
 
 // Private says whom a private thread is between: its member and the
-// group's owners, or, with OwnerID set, its member and that one owner.
+// group's owners, or, with OwnerID set, its member and that one person:
+// an owner written to (CanWriteToOwner), or any member written to
+// privately (CanWritePrivately). The rules below and the SQL that lists
+// private threads never ask whether OwnerID is an owner.
 type Private struct {
 	MemberID int64
 	OwnerID  int64 // 0: every owner of the group
@@ -77,6 +80,28 @@ func CanWriteToOwner(actor *User, g Group, m *Membership, owner *Membership) All
 	}
 	if owner.UserID == actor.ID {
 		return Forbidden("you cannot write to yourself")
+	}
+	return nil
+}
+
+// CanWritePrivately: whoever may write to the owners (CanWriteToOwners)
+// may write privately to any other active member of the group (to being
+// their membership) who takes private messages (accepts: "Others may
+// write to me privately"): "Write privately" on a message, and
+// "Reply to the author privately" in group mail. Someone who is not an
+// active member of the group is not found there.
+func CanWritePrivately(actor *User, g Group, m *Membership, to *Membership, accepts bool) Allowed {
+	if err := CanWriteToOwners(actor, g, m); err != nil {
+		return err
+	}
+	if !to.Active() || to.GroupID != g.ID {
+		return ErrNotFound
+	}
+	if to.UserID == actor.ID {
+		return Forbidden("you cannot write to yourself")
+	}
+	if !accepts {
+		return Forbidden("this member does not take private messages")
 	}
 	return nil
 }

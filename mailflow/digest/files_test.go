@@ -1,14 +1,10 @@
 package digest_test
 
 import (
-	"bytes"
-	"io"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-message/mail"
 
 	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/digest"
@@ -33,22 +29,7 @@ func TestDigestListsFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr, err := mail.CreateReader(bytes.NewReader(msg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var parts []string
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		b, _ := io.ReadAll(p.Body)
-		parts = append(parts, string(b))
-	}
-	if len(parts) != 2 {
-		t.Fatalf("%d parts", len(parts))
-	}
+	parts := digestParts(t, msg)
 	text, html := parts[0], parts[1]
 	i := strings.Index(text, "File: plan <v2>.pdf (3.0 MB): https://lists.example.org/files/")
 	if i < 0 {

@@ -132,6 +132,7 @@ type threadView struct {
 	Text         string            // a marker the template writes, replaced by the thread's message blocks
 	HTML         htmltemplate.HTML // the same for the HTML part
 	Files        []fileView        // the files of the thread's new messages, with the member's links
+	Private      []privateView     // the member's private addresses to the thread's authors (private.go)
 	messages     []messageView
 }
 
@@ -182,6 +183,7 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 					tv.Files = append(tv.Files, fileView{Name: oneLine(f.Name), Size: mailflow.HumanSize(f.Size),
 						URL: r.site.URLs.File(m.UserID, f.ID)})
 				}
+				tv.Private = r.offerPrivate(tv.Private, m.UserID, items[i])
 				if len(tv.messages) < maxPerThread && shown < maxShownBytes {
 					mv := r.message(items[i], loc, tv.URL)
 					tv.messages = append(tv.messages, mv)

@@ -17,6 +17,7 @@ const (
 	KindBounce        // bounces+TOKEN@MAIL_DOMAIN: a delivery report
 	KindCommand       // SLUG+subscribe@, +unsubscribe@, +help@, +owner@
 	KindModerate      // SLUG+m-TOKEN@MAIL_DOMAIN: a moderator's answer to a moderation notice
+	KindPrivate       // SLUG+p-TOKEN@MAIL_DOMAIN: a private reply to one member (private.go)
 )
 
 // Commands, as the part after '+'.
@@ -35,7 +36,8 @@ type Route struct {
 	ThreadID int64  // KindReply, verified
 	// KindModerate, verified: who answers, about which held message.
 	ModeratorID, MessageID int64
-	Token                  string // KindBounce: the VERP token, verified later by the bounce code
+	Token                  string              // KindBounce: the VERP token, verified later by the bounce code
+	Private                sign.PrivateAddress // KindPrivate, verified
 }
 
 // ParseRecipient reads a recipient address in mailDomain. Local parts are
@@ -84,6 +86,13 @@ func ParseRecipient(addr, mailDomain string, keys sign.Keys) (Route, bool) {
 			return Route{}, false
 		}
 		return Route{Kind: KindModerate, Slug: base, ModeratorID: mod, MessageID: msg}, true
+	}
+	if tok, ok := strings.CutPrefix(ext, "p-"); ok {
+		a, err := keys.VerifyPrivate(tok)
+		if err != nil {
+			return Route{}, false
+		}
+		return Route{Kind: KindPrivate, Slug: base, Private: a}, true
 	}
 	if tok, ok := strings.CutPrefix(ext, "r-"); ok {
 		id, err := keys.VerifyReply(tok)

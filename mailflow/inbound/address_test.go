@@ -11,6 +11,8 @@ var testKeys = sign.Keys{Current: strings.Repeat("k", 40)}
 
 func TestParseRecipient(t *testing.T) {
 	reply := "garden+r-" + testKeys.ReplyToken(42) + "@lists.test"
+	pa := sign.PrivateAddress{ToID: 3, ThreadID: 42, GivenTo: 7}
+	private := "garden+p-" + testKeys.PrivateToken(pa) + "@lists.test"
 	cases := []struct {
 		addr string
 		ok   bool
@@ -23,6 +25,10 @@ func TestParseRecipient(t *testing.T) {
 		{reply, true, Route{Kind: KindReply, Slug: "garden", ThreadID: 42}},
 		{strings.ToUpper(reply), true, Route{Kind: KindReply, Slug: "garden", ThreadID: 42}},
 		{"bounces+abc-def@lists.test", true, Route{Kind: KindBounce, Token: "abc-def"}},
+		{private, true, Route{Kind: KindPrivate, Slug: "garden", Private: pa}},
+		{strings.ToUpper(private), true, Route{Kind: KindPrivate, Slug: "garden", Private: pa}},
+		{strings.Replace(private, "p-3.", "p-4.", 1), false, Route{}},
+		{strings.Replace(private, "+p-", "+r-", 1), false, Route{}},
 		{"garden@other.test", false, Route{}},
 		{"garden+r-1-aaaaaaaaaaaaaaaa@lists.test", false, Route{}},
 		{"garden+whatever@lists.test", false, Route{}},
@@ -57,7 +63,7 @@ func FuzzParseRecipient(f *testing.F) {
 			if r.Slug != "" || strings.ContainsAny(r.Token, "@<> ") {
 				t.Fatalf("bad bounce route %+v for %q", r, addr)
 			}
-		case KindPost, KindCommand, KindReply:
+		case KindPost, KindCommand, KindReply, KindPrivate:
 			if r.Slug == "" || strings.ContainsAny(r.Slug, "+@<> ") {
 				t.Fatalf("bad slug %q for %q", r.Slug, addr)
 			}

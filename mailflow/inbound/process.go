@@ -280,6 +280,9 @@ func (p *Processor) route(ctx context.Context, in store.Inbound, m *mailparse.Me
 	if r.Kind == KindModerate {
 		return p.moderate(ctx, g, from, m, r, auth)
 	}
+	if r.Kind == KindPrivate {
+		return p.private(ctx, g, from, in, m, r.Private, auth)
+	}
 	return p.post(ctx, g, author, from, in, m, r, auth)
 }
 
@@ -298,28 +301,8 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 			}
 		}
 	}
-	body := m.Text
-	if threadID != 0 {
-		var rep quote.Reply
-		if strings.TrimSpace(m.Text) == "" && m.HTML != "" {
-			rep = quote.SplitHTML(m.HTML)
-		} else {
-			rep = quote.Split(m.Text)
-		}
-		if strings.TrimSpace(rep.Text) != "" {
-			body = rep.Text
-		}
-	}
-	if strings.TrimSpace(body) == "" {
-		body = "(no text)"
-	}
-	msgID := m.MessageID
-	if msgID == "" {
-		// A message without a Message-ID gets one derived from the stored
-		// copy, so that processing it again (a retried job) finds the
-		// post instead of making a second one.
-		msgID = fmt.Sprintf("parley.in.%d@%s", in.ID, p.MailDomain)
-	}
+	body := postText(m, threadID != 0)
+	msgID := p.messageID(in, m)
 	sub := posting.Submission{
 		Author: author, FromEmail: from, ThreadID: threadID, Subject: m.Subject, Body: body,
 		Source: mailflow.SourceEmail, RawSource: in.Raw, MessageID: msgID,
@@ -374,6 +357,37 @@ func (p *Processor) post(ctx context.Context, g mailflow.Group, author *mailflow
 		return fmt.Sprintf("held for moderation (message %d; %s)%s", acc.Message.ID, auth.Summary, files.note()), nil
 	}
 	return fmt.Sprintf("posted (message %d in thread %d)%s", acc.Message.ID, acc.Thread.ID, files.note()), nil
+}
+
+// postText is the text to post from m: a reply's without its quoted
+// history and signature (the stored original keeps them).
+func postText(m *mailparse.Message, reply bool) string {
+	body := m.Text
+	if reply {
+		var rep quote.Reply
+		if strings.TrimSpace(m.Text) == "" && m.HTML != "" {
+			rep = quote.SplitHTML(m.HTML)
+		} else {
+			rep = quote.Split(m.Text)
+		}
+		if strings.TrimSpace(rep.Text) != "" {
+			body = rep.Text
+		}
+	}
+	if strings.TrimSpace(body) == "" {
+		body = "(no text)"
+	}
+	return body
+}
+
+// messageID is m's Message-ID. A message without one gets one derived
+// from the stored copy, so that processing it again (a retried job)
+// finds the post instead of making a second one.
+func (p *Processor) messageID(in store.Inbound, m *mailparse.Message) string {
+	if m.MessageID != "" {
+		return m.MessageID
+	}
+	return fmt.Sprintf("parley.in.%d@%s", in.ID, p.MailDomain)
 }
 
 func (p *Processor) groupAddress(g mailflow.Group) string { return g.Address(p.MailDomain) }

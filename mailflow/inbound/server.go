@@ -180,6 +180,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 			ss.s.log.Error("smtp: looking up recipient", "rcpt", to, "err", err)
 			return errTempFailure
 		}
+		if r.Kind == KindPrivate {
+			if err := ss.s.checkPrivate(ctx, g, r.Private, ss.from); err != nil {
+				return err
+			}
+		}
 		if r.Kind == KindReply {
 			t, err := ss.s.store.ThreadByID(ctx, r.ThreadID)
 			if errors.Is(err, mailflow.ErrNotFound) || (err == nil && t.GroupID != g.ID) {

@@ -36,6 +36,10 @@ type Post struct {
 	AuthorEmail string   // used only for Reply-To when Group.ReplyTo is "sender"
 	References  []string // Message-IDs (no brackets) of earlier messages of the thread, oldest first
 	Files       []File   // the message's files (resources), listed with each recipient's links
+	// Private: a conversation between two members. Its copies carry no
+	// shared Reply-To (neither the group's nor the sender's address) but
+	// each its recipient's own, Recipient.ReplyTo.
+	Private bool
 }
 
 // Recipient is one person the message goes to, with their personal links,
@@ -57,6 +61,10 @@ type Recipient struct {
 	// text/plain part and no HTML; PauseURL pauses all their mail.
 	PlainText bool
 	PauseURL  string
+	// Private replies (issue 19; PrivateAddress): PrivateReply is the
+	// recipient's own address for "Reply to the author privately" in the
+	// footer, ReplyTo the Reply-To of a copy of a Post.Private message.
+	PrivateReply, ReplyTo string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -130,6 +138,7 @@ type footerView struct {
 	SettingsURL       string
 	PauseURL          string // issue 19
 	Files             []fileLink
+	PrivateReply      string // an address: "Reply to the author privately"
 }
 
 // scratch holds Render's buffers between calls.
@@ -343,7 +352,9 @@ func (r *Renderer) headFields(p Post, msgID, groupName, author, subject string) 
 			}
 		}
 	}
-	h = appendField(h, "Reply-To", replyTo)
+	if !p.Private { // a private conversation's copies each have their own
+		h = appendField(h, "Reply-To", replyTo)
+	}
 	h = appendField(h, "To", string(appendPhrase(nil, groupName))+" <"+groupAddr+">")
 	h = appendField(h, "Subject", encodeUnstructured(subject))
 	h = appendField(h, "Message-ID", "<"+msgID+">")
@@ -390,6 +401,9 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 	dst = slices.Grow(dst, len(p.head)+len(mid)+len(htm)+len(tail)+
 		(s.text.Len()+s.html.Len())*3/2+len(s.view.UnsubscribeURL)+256)
 	dst = append(dst, p.head...)
+	if addr, ok := cleanAddress(rc.ReplyTo); ok {
+		dst = appendField(dst, "Reply-To", "<"+addr+">")
+	}
 	dst = p.appendListUnsubscribe(dst, s.view.UnsubscribeURL)
 	if d := cleanToken(rc.Delivery); d != "" {
 		dst = append(dst, sign.DeliveryHeaderField+": "...)
@@ -433,6 +447,7 @@ func (p *Prepared) newFooterView(rc Recipient) footerView {
 		SettingsURL:       cleanURL(rc.SettingsURL),
 		PauseURL:          cleanURL(rc.PauseURL),
 		Files:             p.fileLinks(rc.FileURLs),
+		PrivateReply:      cleanAddressOrEmpty(rc.PrivateReply),
 	}
 }
 

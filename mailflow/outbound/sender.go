@@ -308,6 +308,7 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 		PlainText:         d.PlainText,
 		PauseURL:          s.urls.Pause(d.UserID),
 	}
+	rc.PrivateReply, rc.ReplyTo = s.addresses(pm.privacy, d.UserID) // private replies (private.go)
 	for _, f := range p.Files() {
 		rc.FileURLs = append(rc.FileURLs, s.urls.File(d.UserID, f.ID))
 	}
@@ -373,6 +374,7 @@ func backoff(base time.Duration, attempt int) time.Duration {
 type prepared struct {
 	p       *Prepared
 	groupID int64
+	privacy privacy // for the copies' private addresses (private.go)
 }
 
 // prepare returns the message's per-message rendering, cached.
@@ -417,11 +419,16 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if post.AuthorName == "" {
 		post.AuthorName = m.FromEmail
 	}
+	pv, err := s.privacyOf(ctx, g, m)
+	if err != nil {
+		return pm, err
+	}
+	post.Private = pv.pair != nil
 	p, err := s.renderer.Prepare(post)
 	if err != nil {
 		return pm, err
 	}
-	pm = prepared{p: p, groupID: g.ID}
+	pm = prepared{p: p, groupID: g.ID, privacy: pv}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q, ok := s.prepared[messageID]; ok {

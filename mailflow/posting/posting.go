@@ -75,6 +75,10 @@ type Submission struct {
 	// between that member and this one owner only. The caller checks that
 	// they are an owner (mailflow.CanWriteToOwner).
 	PrivateOwnerID int64
+	// ToMember, with PrivateOwnerID, lets the one addressee be any member
+	// of the group who takes private messages, not only an owner
+	// (mailflow.CanWritePrivately): "Write privately" and private replies.
+	ToMember bool
 	// Sender is, for mail, what checking its From found; nil for web and
 	// API posts, whose session or token says who posts. A From that is
 	// not authenticated gets no trusted member's privileges
@@ -270,7 +274,7 @@ func (s *Service) decide(ctx context.Context, sub Submission, g mailflow.Group, 
 		if err != nil {
 			return "", err
 		}
-		if err := mailflow.CanWriteToOwner(sub.Author, g, membership, owner); err != nil {
+		if err := s.canAddress(ctx, sub, g, membership, owner); err != nil {
 			return "", err
 		}
 	}
@@ -303,6 +307,19 @@ func (s *Service) decide(ctx context.Context, sub Submission, g mailflow.Group, 
 		}
 	}
 	return status, nil
+}
+
+// canAddress: a new thread to one person needs them to be an owner, or,
+// with sub.ToMember, any member who takes private messages.
+func (s *Service) canAddress(ctx context.Context, sub Submission, g mailflow.Group, m, to *mailflow.Membership) error {
+	if !sub.ToMember {
+		return mailflow.CanWriteToOwner(sub.Author, g, m, to)
+	}
+	accepts, err := s.store.AcceptsPrivate(ctx, to.UserID)
+	if err != nil {
+		return err
+	}
+	return mailflow.CanWritePrivately(sub.Author, g, m, to, accepts)
 }
 
 // newMessage is the message to store for the submission.

@@ -219,32 +219,16 @@ func (k Keys) verifyID(purpose, token string) (int64, error) {
 // answering "approve" or "veto" to the notice decides; lowercase like
 // VERP tokens, since mail systems may change the case of local parts.
 func (k Keys) ModerateToken(moderatorID, messageID int64) string {
-	s := strconv.FormatInt(moderatorID, 36) + "." + strconv.FormatInt(messageID, 36)
-	return s + "-" + b32.EncodeToString(mac(k.Current, "modreply", s)[:verpMACLen])
+	return k.idsToken("modreply", moderatorID, messageID)
 }
 
 // VerifyModerate checks a token made by ModerateToken.
 func (k Keys) VerifyModerate(token string) (moderatorID, messageID int64, err error) {
-	token = strings.ToLower(token)
-	s, sig, ok := strings.Cut(token, "-")
-	if !ok {
-		return 0, 0, ErrBadToken
+	ids, err := k.verifyIDs("modreply", token, 2)
+	if err != nil {
+		return 0, 0, err
 	}
-	got, err := b32.DecodeString(sig)
-	if err != nil || len(got) != verpMACLen || !k.check("modreply", s, got) {
-		return 0, 0, ErrBadToken
-	}
-	a, b, ok := strings.Cut(s, ".")
-	if !ok {
-		return 0, 0, ErrBadToken
-	}
-	if moderatorID, err = strconv.ParseInt(a, 36, 64); err != nil {
-		return 0, 0, ErrBadToken
-	}
-	if messageID, err = strconv.ParseInt(b, 36, 64); err != nil {
-		return 0, 0, ErrBadToken
-	}
-	return moderatorID, messageID, nil
+	return ids[0], ids[1], nil
 }
 
 // Sent names one message Parley sent to one recipient, in the signed

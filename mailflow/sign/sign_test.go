@@ -181,3 +181,29 @@ func TestManyKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivateToken(t *testing.T) {
+	k := Keys{Current: "current-key-current-key-current-key!", Previous: "previous-key-previous-key-previous!"}
+	a := PrivateAddress{ToID: 12, ThreadID: 345, GivenTo: 6789}
+	tok := k.PrivateToken(a)
+	if tok != strings.ToLower(tok) || len(tok) > 40 {
+		t.Fatalf("token %q: want short and lowercase, for address local parts", tok)
+	}
+	for _, v := range []string{tok, strings.ToUpper(tok)} {
+		if got, err := k.VerifyPrivate(v); err != nil || got != a {
+			t.Errorf("VerifyPrivate(%q) = %+v, %v; want %+v", v, got, err, a)
+		}
+	}
+	old := Keys{Current: k.Previous}.PrivateToken(a)
+	if got, err := k.VerifyPrivate(old); err != nil || got != a {
+		t.Errorf("a token of the previous key: %+v, %v", got, err)
+	}
+	swapped := k.PrivateToken(PrivateAddress{ToID: 6789, ThreadID: 345, GivenTo: 12})
+	for _, bad := range []string{"", tok[:len(tok)-1], strings.Replace(tok, "c.", "d.", 1),
+		tok[:strings.IndexByte(tok, '-')] + swapped[strings.IndexByte(swapped, '-'):],
+		k.ModerateToken(12, 345), "0.0.0" + tok[strings.IndexByte(tok, '-'):]} {
+		if _, err := k.VerifyPrivate(bad); err == nil {
+			t.Errorf("VerifyPrivate(%q) verified", bad)
+		}
+	}
+}

@@ -140,6 +140,9 @@ type DigestItem struct {
 	CreatedAt  time.Time
 	Body       string
 	Files      []ListedResource // the message's files (MessageAttachments), added by the digest service
+	// PrivateTo is the author when they take private messages (issue 19:
+	// the digest offers "Reply privately"), else 0.
+	PrivateTo int64
 }
 
 // StopDigests switches every digest membership of a user to no email
@@ -283,7 +286,8 @@ func (s *Store) DigestMemberships(ctx context.Context, userID int64, delivery st
 // digest code reads it once per group and window.
 func (s *Store) GroupDigestItems(ctx context.Context, groupID int64, from, to time.Time, limit int) ([]DigestItem, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT g.id, g.slug, g.name, t.id, t.subject, msg.id, coalesce(au.name, msg.from_email), msg.created_at, left(msg.body, 2000)
+		SELECT g.id, g.slug, g.name, t.id, t.subject, msg.id, coalesce(au.name, msg.from_email), msg.created_at, left(msg.body, 2000),
+		       CASE WHEN au.private_messages THEN au.id ELSE 0 END
 		FROM messages msg
 		JOIN groups g ON g.id = msg.group_id
 		JOIN threads t ON t.id = msg.thread_id
@@ -299,7 +303,7 @@ func (s *Store) GroupDigestItems(ctx context.Context, groupID int64, from, to ti
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestItem, error) {
 		var it DigestItem
-		err := r.Scan(&it.GroupID, &it.GroupSlug, &it.GroupName, &it.ThreadID, &it.Subject, &it.MessageID, &it.AuthorName, &it.CreatedAt, &it.Body)
+		err := r.Scan(&it.GroupID, &it.GroupSlug, &it.GroupName, &it.ThreadID, &it.Subject, &it.MessageID, &it.AuthorName, &it.CreatedAt, &it.Body, &it.PrivateTo)
 		return it, err
 	})
 	return out, mapErr(err, "group digest items")

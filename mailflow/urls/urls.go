@@ -19,6 +19,7 @@ const (
 	ModerationPath    = "/g/:slug/moderation"
 	ContactOwnersPath = "/g/:slug/contact-owners"       // write to every owner
 	ContactOwnerPath  = "/g/:slug/contact-owners/:user" // write to one owner
+	WritePrivatePath  = "/g/:slug/write/:user"          // write privately to one member (issue 19)
 	AcceptInvitePath  = "/g/:slug/accept-invite"        // ?token=
 	UnsubscribePath   = "/u/:token"
 	UndoPath          = "/undo/:token"

@@ -72,6 +72,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	acct.POST("/profile", h.updateProfile)
 	acct.POST("/password", h.changePassword)
 	acct.POST("/email", h.changeEmail)
+	acct.POST("/private-messages", h.setPrivateMessages) // private.go
 	acct.POST("/tokens", h.createToken)
 	acct.POST("/tokens/:id/revoke", h.revokeToken)
 	acct.GET("/export", h.export)

@@ -40,13 +40,18 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 		h.Shell.Fail(c, err)
 		return
 	}
+	private, err := h.Store.AcceptsPrivate(c.Request.Context(), u.ID)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
 	f := ProfileForm(u)
 	for k, v := range form {
 		f[k] = v
 	}
 	h.Shell.HTML(c, status, "account", page.Data{Title: "Manage my account", Nav: "account", Form: f, Errors: errs,
 		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices(), "Tokens": toks, "NewToken": newToken,
-			"Pause": h.pauseView(u)}})
+			"Pause": h.pauseView(u), "PrivateMessages": private}})
 }
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }

@@ -21,6 +21,7 @@ type contactPage struct {
 	Group  mailflow.Group
 	Owner  *mailflow.User // nil: every owner
 	Action string         // the path the form posts to
+	Member bool           // Owner is any member written to privately (write_private.go)
 }
 
 // addressee is the one owner written to: their account and their
@@ -62,20 +63,29 @@ func (h *handler) contactOwners(c *gin.Context) {
 	if !ok {
 		return
 	}
+	sub := posting.Submission{Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID, Source: mailflow.SourceWeb}
+	done := "Your message was sent to the group's owners."
+	if to != nil {
+		sub.PrivateOwnerID = to.user.ID
+		done = "Your message was sent to " + to.user.Name + "."
+	}
+	h.sendPrivately(c, canContact(r, to), sub, done, func(status int, form, errs map[string]string) {
+		h.renderContact(c, r, to, status, form, errs)
+	})
+}
+
+// sendPrivately reads the form of a private thread and, when allowed is
+// nil, starts it with sub: a 303 to it saying done, or (a refusal, a
+// field left empty) the form again with its text and the reason.
+func (h *handler) sendPrivately(c *gin.Context, allowed error, sub posting.Submission, done string, again func(status int, form, errs map[string]string)) {
 	f := readThreadForm(c)
-	err := canContact(r, to)
+	err := allowed
 	if err == nil {
 		if errs := f.validate(); len(errs) > 0 {
-			h.renderContact(c, r, to, http.StatusUnprocessableEntity, f.values(), errs)
+			again(http.StatusUnprocessableEntity, f.values(), errs)
 			return
 		}
-		sub := posting.Submission{Author: r.user, GroupID: r.group.ID, PrivateMemberID: r.user.ID,
-			Subject: f.Subject, Body: f.Body, Source: mailflow.SourceWeb}
-		done := "Your message was sent to the group's owners."
-		if to != nil {
-			sub.PrivateOwnerID = to.user.ID
-			done = "Your message was sent to " + to.user.Name + "."
-		}
+		sub.Subject, sub.Body = f.Subject, f.Body
 		var acc posting.Accepted
 		if acc, err = h.Posting.Accept(c.Request.Context(), sub); err == nil {
 			h.posted(c, acc, done)
@@ -87,7 +97,7 @@ func (h *handler) contactOwners(c *gin.Context) {
 		h.postFail(c, err)
 		return
 	}
-	h.renderContact(c, r, to, status, f.values(), errs)
+	again(status, f.values(), errs)
 }
 
 // loadAddressee reads the owner named in the path, if any; a malformed

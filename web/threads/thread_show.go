@@ -21,6 +21,9 @@ type messageView struct {
 	Body      string
 	Status    string // for the author and moderators: why others do not see it
 	CanFlag   bool
+	// WritePrivately is the path of "Write privately" to the author, or
+	// "" (write_private.go).
+	WritePrivately string
 	// Files that came attached to the message by email (stored as the
 	// group's resources); linked for those who may open them.
 	Attachments []attachment
@@ -122,9 +125,13 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 		p.Reply.Allowed = true
 	}
 	moderator := r.moderator()
+	authors := map[int64]int64{} // message id → author id, for privateLinks
 	for _, m := range msgs {
 		if !r.canSee(m) {
 			continue
+		}
+		if m.AuthorID != nil {
+			authors[m.ID] = *m.AuthorID
 		}
 		p.Messages = append(p.Messages, messageView{
 			ID:        m.ID,
@@ -140,6 +147,10 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 		return p, false
 	}
 	if err := h.attachments(c, &p, r); err != nil {
+		h.Shell.Fail(c, err)
+		return p, false
+	}
+	if err := h.privateLinks(c, &p, r, authors); err != nil {
 		h.Shell.Fail(c, err)
 		return p, false
 	}

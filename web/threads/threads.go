@@ -59,6 +59,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST(urls.ContactOwnersPath, signedIn, h.contactOwners)
 	rg.GET(urls.ContactOwnerPath, signedIn, h.contactOwnersForm)
 	rg.POST(urls.ContactOwnerPath, signedIn, h.contactOwners)
+	rg.GET(urls.WritePrivatePath, signedIn, h.writePrivateForm)
+	rg.POST(urls.WritePrivatePath, signedIn, h.writePrivate)
 	rg.GET("/messages/:id/flag", signedIn, h.flagConfirm)
 	rg.POST("/messages/:id/flag", signedIn, h.flag)
 	rg.GET(urls.ArchivePath, h.archive)
