@@ -35,8 +35,10 @@ const (
 // 'suppressed' (the address is on the suppression list).
 //
 // A message of a private thread goes only to the thread's member and the
-// group's owners (or its one owner), and to them whatever their delivery mode but "none":
-// a digest, which the whole group shares, must never carry it.
+// group's owners (or its one owner). Who of them is mailed, as of an
+// ordinary thread's members, is mailflow.MailedAtOnce of their delivery
+// mode and their choice for the thread (thread_prefs: muted, followed),
+// which the query applies through mailflow.MailedAtOnceKeys.
 func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
 	var author int64
 	if m.AuthorID != nil {
@@ -53,10 +55,11 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
 			FROM memberships ms JOIN users u ON u.id = ms.user_id
 			LEFT JOIN th ON true
+			LEFT JOIN thread_prefs tp ON tp.user_id = ms.user_id AND tp.thread_id = $7
 			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.user_id > $2
-			  AND CASE WHEN th.private_member_id IS NULL THEN ms.delivery = 'immediate'
-			           ELSE ms.delivery <> 'none' AND (ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
-			                                            OR (th.private_owner_id IS NULL AND ms.role = 'owner')) END
+			  AND ms.delivery || '|' || coalesce(tp.pref, '') || '|' || (th.private_member_id IS NOT NULL)::text = ANY($8::text[])
+			  AND (th.private_member_id IS NULL OR ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
+			       OR (th.private_owner_id IS NULL AND ms.role = 'owner'))
 			ORDER BY ms.user_id
 			LIMIT $3
 		), ins AS (
@@ -75,7 +78,7 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			ON CONFLICT (message_id, user_id) DO NOTHING
 		)
 		SELECT max(user_id), count(*) FROM batch`,
-		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID).Scan(&lastP, &n)
+		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, mailflow.MailedAtOnceKeys()).Scan(&lastP, &n)
 	if err != nil {
 		return after, 0, mapErr(err, "expand recipients")
 	}
