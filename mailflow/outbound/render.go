@@ -52,6 +52,10 @@ type Recipient struct {
 	// FileURLs are the recipient's links to the post's files, in the
 	// order of Prepared.Files (urls.Map.File).
 	FileURLs []string
+	// Conversation links (issue 19), signed for the recipient: MuteURL
+	// is in every copy; UnfollowURL only in the copies of members who
+	// get the thread because they follow it.
+	MuteURL, UnfollowURL string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -114,6 +118,8 @@ type footerView struct {
 	UnsubscribeAllURL string
 	SettingsURL       string
 	Files             []fileLink
+	MuteURL           string // mute this conversation (issue 19)
+	UnfollowURL       string // stop following it; set only for its followers
 }
 
 // scratch holds Render's buffers between calls.
@@ -363,6 +369,8 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		UnsubscribeAllURL: cleanURL(rc.UnsubscribeAllURL),
 		SettingsURL:       cleanURL(rc.SettingsURL),
 		Files:             p.fileLinks(rc.FileURLs),
+		MuteURL:           cleanURL(rc.MuteURL),
+		UnfollowURL:       cleanURL(rc.UnfollowURL),
 	}
 	s.text.Reset()
 	s.html.Reset()

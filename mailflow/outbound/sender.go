@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -273,6 +274,11 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 	for _, f := range p.Files() {
 		rc.FileURLs = append(rc.FileURLs, s.urls.File(d.UserID, f.ID))
 	}
+	// Conversation links (issue 19).
+	rc.MuteURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadMuted)
+	if d.ThreadPref == mailflow.ThreadFollowed {
+		rc.UnfollowURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadDefault)
+	}
 	buf, err = p.Render(buf, rc)
 	if err != nil {
 		return buf, fmt.Errorf("rendering message %d for delivery %d: %w", d.MessageID, d.ID, err)
@@ -333,8 +339,9 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // prepared is a message rendered once, with the group it belongs to.
 type prepared struct {
-	p       *Prepared
-	groupID int64
+	p        *Prepared
+	groupID  int64
+	threadID int64 // for the recipient's conversation links
 }
 
 // prepare returns the message's per-message rendering, cached.
@@ -383,7 +390,7 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if err != nil {
 		return pm, err
 	}
-	pm = prepared{p: p, groupID: g.ID}
+	pm = prepared{p: p, groupID: g.ID, threadID: t.ID}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q, ok := s.prepared[messageID]; ok {

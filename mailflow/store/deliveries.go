@@ -106,6 +106,9 @@ type Claimed struct {
 	Name      string
 	Attempts  int // including this one
 	CreatedAt time.Time
+	// ThreadPref is the recipient's choice for the message's thread
+	// (issue 19): a follower's copy offers to stop following.
+	ThreadPref mailflow.ThreadPref
 }
 
 // ClaimDeliveries takes up to limit due deliveries for this sender: queued
@@ -135,7 +138,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 			FROM due WHERE d.id = due.id
 			RETURNING d.id, d.message_id, d.user_id, d.email, d.state, d.attempts, d.created_at
 		)
-		SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email, coalesce(u.name, ''), c.attempts, c.created_at
+		SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email, coalesce(u.name, ''), c.attempts, c.created_at,
+		       coalesce((SELECT tp.pref FROM thread_prefs tp JOIN messages msg ON msg.id = c.message_id
+		                 WHERE tp.user_id = c.user_id AND tp.thread_id = msg.thread_id), '')
 		FROM claimed c LEFT JOIN users u ON u.id = c.user_id
 		WHERE c.state = 'sending'
 		ORDER BY c.id`, limit, lease)
@@ -144,7 +149,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
 		var c Claimed
-		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt)
+		var pref string
+		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt, &pref)
+		c.ThreadPref = mailflow.ThreadPref(pref)
 		return c, err
 	})
 	return out, mapErr(err, "claim deliveries")

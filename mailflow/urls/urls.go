@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
 )
 
@@ -32,6 +33,7 @@ const (
 	InvitePath        = "/invite"            // ?token=
 	ResourcePath      = "/resources/:id"
 	FilePath          = "/files/:token"
+	ThreadMailPath    = "/thread-mail/:token" // mute or follow a conversation (issue 19)
 )
 
 // Map builds absolute URLs under ORIGIN, keeping its path prefix, and
@@ -175,4 +177,13 @@ func (m *Map) SiteInvitation(groupID int64, key string, expires time.Time) strin
 // GroupInvitation lets addr join the invitation-only group.
 func (m *Map) GroupInvitation(slug string, groupID int64, addr string, expires time.Time) string {
 	return m.withToken(Path(AcceptInvitePath, slug), m.keys.Token(sign.Link{Purpose: sign.PurposeInvite, GroupID: groupID, Value: addr, Expires: expires}))
+}
+
+// ThreadMail sets userID's choice for threadID (mute, follow, or back to
+// the group setting): the "Mute this conversation" and "Follow this
+// conversation" links of group mail and digests. It never expires: the
+// mail stays in the mailbox, and the link only ever changes its own
+// member's mail.
+func (m *Map) ThreadMail(userID, threadID int64, p mailflow.ThreadPref) string {
+	return m.signed(ThreadMailPath, sign.Link{Purpose: sign.PurposeThreadMail, UserID: userID, GroupID: threadID, Value: string(p)})
 }
