@@ -128,11 +128,11 @@ type threadView struct {
 	Subject, URL string
 	// MuteURL and FollowURL: the member's conversation links (issue 19).
 	MuteURL, FollowURL string
-	Count, More  int               // messages shown, and not shown
-	Text         string            // a marker the template writes, replaced by the thread's message blocks
-	HTML         htmltemplate.HTML // the same for the HTML part
-	Files        []fileView        // the files of the thread's new messages, with the member's links
-	messages     []messageView
+	Count, More        int               // messages shown, and not shown
+	Text               string            // a marker the template writes, replaced by the thread's message blocks
+	HTML               htmltemplate.HTML // the same for the HTML part
+	Files              []fileView        // the files of the thread's new messages, with the member's links
+	messages           []messageView
 }
 
 // fileView is a message's file as a digest lists it.
