@@ -56,6 +56,9 @@ type Recipient struct {
 	// is in every copy; UnfollowURL only in the copies of members who
 	// get the thread because they follow it.
 	MuteURL, UnfollowURL string
+	// MuteAddress is the thread's signed reply address
+	// (SLUG+r-TOKEN@MAIL_DOMAIN): "mute" alone, sent to it, mutes too.
+	MuteAddress string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -120,6 +123,7 @@ type footerView struct {
 	Files             []fileLink
 	MuteURL           string // mute this conversation (issue 19)
 	UnfollowURL       string // stop following it; set only for its followers
+	MuteAddress       string // where "mute" by email mutes it
 }
 
 // scratch holds Render's buffers between calls.
@@ -371,6 +375,7 @@ func (p *Prepared) Render(dst []byte, rc Recipient) ([]byte, error) {
 		Files:             p.fileLinks(rc.FileURLs),
 		MuteURL:           cleanURL(rc.MuteURL),
 		UnfollowURL:       cleanURL(rc.UnfollowURL),
+		MuteAddress:       cleanLine(rc.MuteAddress),
 	}
 	s.text.Reset()
 	s.html.Reset()

@@ -276,6 +276,7 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 	}
 	// Conversation links (issue 19).
 	rc.MuteURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadMuted)
+	rc.MuteAddress = pm.slug + "+r-" + s.keys.ReplyToken(pm.threadID) + "@" + s.domain
 	if d.ThreadPref == mailflow.ThreadFollowed {
 		rc.UnfollowURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadDefault)
 	}
@@ -342,6 +343,7 @@ type prepared struct {
 	p        *Prepared
 	groupID  int64
 	threadID int64 // for the recipient's conversation links
+	slug     string
 }
 
 // prepare returns the message's per-message rendering, cached.
@@ -390,7 +392,7 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if err != nil {
 		return pm, err
 	}
-	pm = prepared{p: p, groupID: g.ID, threadID: t.ID}
+	pm = prepared{p: p, groupID: g.ID, threadID: t.ID, slug: g.Slug}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q, ok := s.prepared[messageID]; ok {
