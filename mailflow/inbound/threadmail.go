@@ -23,7 +23,16 @@ func threadCommand(m *mailparse.Message) (mailflow.ThreadPref, bool) {
 	} else {
 		rep = quote.Split(m.Text)
 	}
-	switch strings.ToLower(strings.Trim(strings.TrimSpace(rep.Text), ".!")) {
+	// A signature above the quoted history is left in the new text:
+	// cut at its delimiter, "-- " on a line of its own (RFC 3676 §4.3).
+	lines := strings.Split(rep.Text, "\n")
+	for i, line := range lines {
+		if l := strings.TrimRight(line, "\r"); l == "-- " || l == "--" {
+			lines = lines[:i]
+			break
+		}
+	}
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(strings.Join(lines, "\n")), ".!")) {
 	case "mute":
 		return mailflow.ThreadMuted, true
 	case "follow":
