@@ -76,6 +76,9 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	acct.GET("/export", h.export)
 	acct.GET("/delete", h.deleteForm)
 	acct.POST("/delete", h.deleteAccount)
+	// Muted and followed conversations (issue 19).
+	acct.POST("/conversations/follow-own", h.setFollowOwn)
+	acct.POST("/conversations/:id", h.setConversation)
 }
 
 func (h *handler) signupForm(c *gin.Context) {

@@ -61,4 +61,3 @@ func (h *handler) setThreadMail(c *gin.Context) {
 	}
 	h.Shell.Redirect(c, threadPath(r.group.Slug, t.ID))
 }
-

@@ -57,6 +57,9 @@ type threadPage struct {
 	// InInbox: the thread is in the reader's inbox (they are an active
 	// member of its group), so the page offers to archive it there.
 	InInbox bool
+	// Mail: the member's conversation email controls (issue 19); nil
+	// for readers who are not members.
+	Mail *threadMail
 }
 
 // showThread: GET /g/:slug/t/:id.
@@ -140,6 +143,10 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 		return p, false
 	}
 	if err := h.attachments(c, &p, r); err != nil {
+		h.Shell.Fail(c, err)
+		return p, false
+	}
+	if p.Mail, err = h.threadMailControls(c, r, t.ID); err != nil {
 		h.Shell.Fail(c, err)
 		return p, false
 	}
