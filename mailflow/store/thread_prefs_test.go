@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parleymail/parley/mailflow"
+	"github.com/parleymail/parley/mailflow/store"
 )
 
 // A muted thread is mailed to nobody who muted it, a followed one to a
@@ -33,18 +36,7 @@ func TestThreadPrefsChooseRecipients(t *testing.T) {
 	if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000); err != nil {
 		t.Fatal(err)
 	}
-	var got []int64
-	rows, _ := f.st.Pool().Query(ctx, `SELECT user_id FROM deliveries WHERE message_id = $1 AND state = 'queued' ORDER BY user_id`, m.ID)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := queuedRecipients(t, f.st, m.ID)
 	if want := []int64{f.owner.ID, f.bob.ID}; !slices.Equal(got, want) {
 		t.Fatalf("mailed to %v, want the owner (every message) and bob (digest, following) %v; not ann (muted)", got, want)
 	}
@@ -88,4 +80,15 @@ func TestThreadPrefsChooseRecipients(t *testing.T) {
 	if p, _ := f.st.ThreadPref(ctx, f.bob.ID, th.ID); p != mailflow.ThreadMuted {
 		t.Fatalf("auto-follow overrode a mute: %q", p)
 	}
+}
+
+// queuedRecipients lists the users a message's fan-out queued mail for.
+func queuedRecipients(t *testing.T, st *store.Store, messageID int64) []int64 {
+	t.Helper()
+	rows, _ := st.Pool().Query(context.Background(), `SELECT user_id FROM deliveries WHERE message_id = $1 AND state = 'queued' ORDER BY user_id`, messageID)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
