@@ -46,6 +46,18 @@ func MailedAtOnce(d Delivery, p ThreadPref, private bool) bool {
 	return d == DeliveryImmediate
 }
 
+// PrefForOwnPost is the choice that counts for the author of a message
+// when their own message is mailed: following a thread brings others'
+// messages, so a follower's own post reaches them only as their group
+// setting says (every message, and their own-posts setting); a mute
+// still holds.
+func PrefForOwnPost(p ThreadPref) ThreadPref {
+	if p == ThreadFollowed {
+		return ThreadDefault
+	}
+	return p
+}
+
 // MailedAtOnceKeys lists, as "delivery|pref|private" (private "true" or
 // "false"), every combination MailedAtOnce says yes to: the fan-out's
 // SQL picks recipients by this list, so that it cannot drift from the

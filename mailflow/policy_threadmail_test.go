@@ -41,4 +41,7 @@ func TestInDigestAndAutoFollow(t *testing.T) {
 	if AutoFollows(true, DeliveryImmediate) || !AutoFollows(true, DeliveryDigest) || !AutoFollows(true, DeliveryNone) || AutoFollows(false, DeliveryDigest) {
 		t.Error("AutoFollows disagrees with the rule")
 	}
+	if PrefForOwnPost(ThreadFollowed) != ThreadDefault || PrefForOwnPost(ThreadMuted) != ThreadMuted {
+		t.Error("PrefForOwnPost disagrees with the rule")
+	}
 }

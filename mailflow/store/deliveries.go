@@ -38,7 +38,8 @@ const (
 // group's owners (or its one owner). Who of them is mailed, as of an
 // ordinary thread's members, is mailflow.MailedAtOnce of their delivery
 // mode and their choice for the thread (thread_prefs: muted, followed),
-// which the query applies through mailflow.MailedAtOnceKeys.
+// which the query applies through mailflow.MailedAtOnceKeys; for the
+// message's own author, following counts as mailflow.PrefForOwnPost says.
 func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64, limit int) (last int64, n int, err error) {
 	var author int64
 	if m.AuthorID != nil {
@@ -57,7 +58,8 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			LEFT JOIN th ON true
 			LEFT JOIN thread_prefs tp ON tp.user_id = ms.user_id AND tp.thread_id = $7
 			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.user_id > $2
-			  AND ms.delivery || '|' || coalesce(tp.pref, '') || '|' || (th.private_member_id IS NOT NULL)::text = ANY($8::text[])
+			  AND ms.delivery || '|' || CASE WHEN ms.user_id = $5 AND tp.pref = $9 THEN $10 ELSE coalesce(tp.pref, '') END
+			      || '|' || (th.private_member_id IS NOT NULL)::text = ANY($8::text[])
 			  AND (th.private_member_id IS NULL OR ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
 			       OR (th.private_owner_id IS NULL AND ms.role = 'owner'))
 			ORDER BY ms.user_id
@@ -78,7 +80,8 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			ON CONFLICT (message_id, user_id) DO NOTHING
 		)
 		SELECT max(user_id), count(*) FROM batch`,
-		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, mailflow.MailedAtOnceKeys()).Scan(&lastP, &n)
+		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, mailflow.MailedAtOnceKeys(),
+		mailflow.ThreadFollowed, mailflow.PrefForOwnPost(mailflow.ThreadFollowed)).Scan(&lastP, &n)
 	if err != nil {
 		return after, 0, mapErr(err, "expand recipients")
 	}

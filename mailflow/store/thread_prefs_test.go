@@ -41,6 +41,16 @@ func TestThreadPrefsChooseRecipients(t *testing.T) {
 		t.Fatalf("mailed to %v, want the owner (every message) and bob (digest, following) %v; not ann (muted)", got, want)
 	}
 
+	// bob's own reply is not mailed to him for following: following
+	// brings others' messages.
+	own := f.post(t, th, f.bob, mailflow.MessageApproved, "I saw six")
+	if _, _, err := f.st.ExpandBatch(ctx, own, 0, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := queuedRecipients(t, f.st, own.ID); !slices.Equal(got, []int64{f.owner.ID}) {
+		t.Fatalf("bob's own reply mailed to %v, want the owner only", got)
+	}
+
 	ch, err := f.st.DigestChoicesFor(ctx, f.bob.ID, before, time.Now().Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
