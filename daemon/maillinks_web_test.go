@@ -29,7 +29,9 @@ import (
 // and every URL in their List-* headers, logged out and logged in as the
 // recipient: none answers 404 or a 5xx, the thread link shows the
 // thread, a file's link (in the copy of a reply posted on the web with
-// a file) downloads it, and opening the signed links changes nothing.
+// a file) downloads it, and opening the signed links changes nothing
+// (the conversation links of group mail, digests and the answer to a
+// "follow" by email among them).
 // Each system mail has an HTML part that links exactly what its text
 // part does.
 func TestEveryMailLinkWorks(t *testing.T) {
@@ -94,6 +96,19 @@ func TestEveryMailLinkWorks(t *testing.T) {
 		t.Fatalf("replying with a file: %d\n%s", code, body)
 	}
 	linksWaitMail(t, w, "ann@example.org", "Re: Seed swap on Saturday")
+	// Conversation email (issue 19): dan follows the thread, so its next
+	// reply reaches him with "Stop following"; ann follows it by email,
+	// and is answered with an undo link.
+	w.sql(t, `INSERT INTO thread_prefs (user_id, thread_id, pref) SELECT u.id, t.id, 'follow' FROM users u, threads t
+		WHERE u.email = 'dan@example.org' AND t.subject = 'Seed swap on Saturday'`)
+	api("POST", "/threads/"+itoa(w.queryInt(t, `SELECT id FROM threads WHERE subject = 'Seed swap on Saturday'`))+"/messages",
+		map[string]any{"body": "Saturday at ten."})
+	if m := linksWaitMail(t, w, "dan@example.org", "Re: Seed swap on Saturday"); !strings.Contains(m.text, "Stop following") {
+		t.Fatalf("a follower's copy without Stop following:\n%s", m.text)
+	}
+	replyAddr := regexp.MustCompile(`garden\+r-[a-z0-9-]+@lists\.test`).FindString(groupMail.text)
+	send("ann@example.org", replyAddr, "Re: Seed swap", "follow")
+	linksWaitMail(t, w, "ann@example.org", "Following: Seed swap on Saturday")
 
 	// A held message: the moderators' notice; its veto link, POSTed, tells
 	// the poster.
@@ -176,7 +191,8 @@ func TestEveryMailLinkWorks(t *testing.T) {
 			(SELECT string_agg(group_id || ':' || user_id || ':' || delivery || ':' || status, ',' ORDER BY group_id, user_id) FROM memberships),
 			(SELECT string_agg(email, ',' ORDER BY email) FROM suppressions),
 			(SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM messages),
-			(SELECT 'paused ' || count(*) FROM users WHERE paused_until IS NOT NULL))`)
+			(SELECT 'paused ' || count(*) FROM users WHERE paused_until IS NOT NULL),
+			(SELECT string_agg(user_id || ':' || thread_id || ':' || pref, ',' ORDER BY user_id, thread_id) FROM thread_prefs))`)
 	}
 	before := state()
 	mails := linksOutbox(t, w)
@@ -281,7 +297,7 @@ func linksPressVerify(t *testing.T, w *webSite, mails []linksMail) {
 
 // linksSigned matches the links whose token is the credential and whose
 // GET must only show a confirmation.
-var linksSigned = regexp.MustCompile(`/(u|email-settings|join|moderate|mail/reenable)/[^/?#]+$`)
+var linksSigned = regexp.MustCompile(`/(u|email-settings|join|moderate|mail/reenable|thread-mail)/[^/?#]+$`)
 
 func envValue(env []string, name string) string {
 	v := ""

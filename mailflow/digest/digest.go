@@ -61,9 +61,15 @@ const cacheFor = 2 * time.Minute
 
 // items returns what a member's digest holds: each digest group's
 // messages of the window (shared between members), less those posted
-// before the member joined, in group order.
+// before the member joined, and less those of threads the member muted
+// or was mailed at once because they follow them (mailflow.InDigest),
+// in group order.
 func (s *Service) items(ctx context.Context, userID int64, delivery string, from, to time.Time) ([]store.DigestItem, error) {
 	groups, err := s.Store.DigestMemberships(ctx, userID, delivery)
+	if err != nil {
+		return nil, err
+	}
+	choices, err := s.Store.DigestChoicesFor(ctx, userID, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +80,8 @@ func (s *Service) items(ctx context.Context, userID int64, delivery string, from
 			return nil, err
 		}
 		for _, it := range gi {
-			if !it.CreatedAt.Before(g.JoinedAt) { // never what was posted before the member could see it
+			// never what was posted before the member could see it
+			if !it.CreatedAt.Before(g.JoinedAt) && choices.Keep(it.ThreadID, it.MessageID) {
 				out = append(out, it)
 			}
 			if len(out) >= maxDigestMessages {

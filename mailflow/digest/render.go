@@ -128,12 +128,14 @@ type groupView struct {
 
 type threadView struct {
 	Subject, URL string
-	Count, More  int               // messages shown, and not shown
-	Text         string            // a marker the template writes, replaced by the thread's message blocks
-	HTML         htmltemplate.HTML // the same for the HTML part
-	Files        []fileView        // the files of the thread's new messages, with the member's links
-	Private      []privateView     // the member's private addresses to the thread's authors (private.go)
-	messages     []messageView
+	// MuteURL and FollowURL: the member's conversation links (issue 19).
+	MuteURL, FollowURL string
+	Count, More        int               // messages shown, and not shown
+	Text               string            // a marker the template writes, replaced by the thread's message blocks
+	HTML               htmltemplate.HTML // the same for the HTML part
+	Files              []fileView        // the files of the thread's new messages, with the member's links
+	Private            []privateView     // the member's private addresses to the thread's authors (private.go)
+	messages           []messageView
 }
 
 // fileView is a message's file as a digest lists it.
@@ -177,7 +179,9 @@ func (r *Renderer) Render(m store.DigestMember, digestID int64, period Period, i
 			SettingsURL:    r.site.URLs.EmailSettings(m.UserID, it.GroupID)}
 		for i < len(items) && items[i].GroupID == it.GroupID {
 			tid := items[i].ThreadID
-			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.site.URLs.Thread(items[i].GroupSlug, tid)}
+			tv := threadView{Subject: oneLine(items[i].Subject), URL: r.site.URLs.Thread(items[i].GroupSlug, tid),
+				MuteURL:   r.site.URLs.ThreadMail(m.UserID, tid, mailflow.ThreadMuted),
+				FollowURL: r.site.URLs.ThreadMail(m.UserID, tid, mailflow.ThreadFollowed)}
 			for i < len(items) && items[i].GroupID == it.GroupID && items[i].ThreadID == tid {
 				for _, f := range items[i].Files {
 					tv.Files = append(tv.Files, fileView{Name: oneLine(f.Name), Size: mailflow.HumanSize(f.Size),

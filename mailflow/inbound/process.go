@@ -283,6 +283,12 @@ func (p *Processor) route(ctx context.Context, in store.Inbound, m *mailparse.Me
 	if r.Kind == KindPrivate {
 		return p.private(ctx, g, from, in, m, r.Private, auth)
 	}
+	// "mute" or "follow" alone, to a thread's reply address (issue 19).
+	if pref, ok := threadCommand(m); ok && r.Kind == KindReply {
+		if out, done, err := p.threadMail(ctx, g, author, m, r, auth, pref); done || err != nil {
+			return out, err
+		}
+	}
 	return p.post(ctx, g, author, from, in, m, r, auth)
 }
 

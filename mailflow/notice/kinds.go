@@ -7,7 +7,9 @@ func kinds() []Kind {
 	return []Kind{KindVerify, KindPasswordReset, KindAddressChange, KindSiteInvite, KindGroupInvite, KindJoinDecision,
 		KindModeration, KindVeto, KindDeliveryStopped, KindHelp, KindOwnerForward, KindModeratorAnswer,
 		KindModerationUnverified, KindNotMember, KindInviteOnly, KindJoinConfirm, KindLeaveConfirm, KindDMARCRefused,
-		KindNotPosted, KindHeld}
+		KindNotPosted, KindHeld,
+		KindThreadMail, // issue 19
+	}
 }
 
 // The kinds.
@@ -32,6 +34,7 @@ const (
 	KindDMARCRefused         Kind = "dmarc-refused"
 	KindNotPosted            Kind = "not-posted"
 	KindHeld                 Kind = "held"
+	KindThreadMail           Kind = "thread-mail" // a conversation muted or followed by email (issue 19)
 )
 
 // Why a verification link is sent.
@@ -144,3 +147,14 @@ func (LeaveConfirm) Kind() Kind         { return KindLeaveConfirm }
 func (DMARCRefused) Kind() Kind         { return KindDMARCRefused }
 func (NotPosted) Kind() Kind            { return KindNotPosted }
 func (Held) Kind() Kind                 { return KindHeld }
+
+// ThreadMail confirms a "mute" or "follow" sent by email to a thread's
+// reply address (issue 19), with a link that undoes it.
+type ThreadMail struct {
+	Group, Subject string
+	Muted          bool // else followed
+	ThreadURL      string
+	UndoLink       string
+}
+
+func (ThreadMail) Kind() Kind { return KindThreadMail }

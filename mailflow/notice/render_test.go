@@ -46,6 +46,8 @@ func samples() []notice.Facts {
 		notice.DMARCRefused{Group: group, GroupAddress: "seeds@lists.example.org", Reason: "example.com says reject", GroupURL: "https://lists.example.org/g/seeds"},
 		notice.NotPosted{Group: group, GroupAddress: "seeds@lists.example.org", Reason: "the message is empty"},
 		notice.Held{Group: group, GroupAddress: "seeds@lists.example.org"},
+		notice.ThreadMail{Group: group, Subject: "Swap <b>", Muted: true, ThreadURL: "https://lists.example.org/g/seeds/t/4", UndoLink: link},
+		notice.ThreadMail{Group: group, Subject: "Swap", ThreadURL: "https://lists.example.org/g/seeds/t/4", UndoLink: link},
 	}
 }
 
@@ -98,7 +100,8 @@ func TestEveryKindRenders(t *testing.T) {
 	for _, k := range []notice.Kind{notice.KindVerify, notice.KindPasswordReset, notice.KindAddressChange, notice.KindSiteInvite,
 		notice.KindGroupInvite, notice.KindJoinDecision, notice.KindModeration, notice.KindVeto, notice.KindDeliveryStopped,
 		notice.KindHelp, notice.KindOwnerForward, notice.KindModeratorAnswer, notice.KindModerationUnverified, notice.KindNotMember,
-		notice.KindInviteOnly, notice.KindJoinConfirm, notice.KindLeaveConfirm, notice.KindDMARCRefused, notice.KindNotPosted, notice.KindHeld} {
+		notice.KindInviteOnly, notice.KindJoinConfirm, notice.KindLeaveConfirm, notice.KindDMARCRefused, notice.KindNotPosted, notice.KindHeld,
+		notice.KindThreadMail} {
 		if !seen[k] {
 			t.Errorf("no sample of %s", k)
 		}

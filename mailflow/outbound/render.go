@@ -65,6 +65,13 @@ type Recipient struct {
 	// recipient's own address for "Reply to the author privately" in the
 	// footer, ReplyTo the Reply-To of a copy of a Post.Private message.
 	PrivateReply, ReplyTo string
+	// Conversation links (issue 19), signed for the recipient: MuteURL
+	// is in every copy; UnfollowURL only in the copies of members who
+	// get the thread because they follow it.
+	MuteURL, UnfollowURL string
+	// MuteAddress is the thread's signed reply address
+	// (SLUG+r-TOKEN@MAIL_DOMAIN): "mute" alone, sent to it, mutes too.
+	MuteAddress string
 }
 
 // Renderer turns posts into email. It is safe for concurrent use; build one
@@ -139,6 +146,9 @@ type footerView struct {
 	PauseURL          string // issue 19
 	Files             []fileLink
 	PrivateReply      string // an address: "Reply to the author privately"
+	MuteURL           string // mute this conversation (issue 19)
+	UnfollowURL       string // stop following it; set only for its followers
+	MuteAddress       string // where "mute" by email mutes it
 }
 
 // scratch holds Render's buffers between calls.
@@ -448,6 +458,9 @@ func (p *Prepared) newFooterView(rc Recipient) footerView {
 		PauseURL:          cleanURL(rc.PauseURL),
 		Files:             p.fileLinks(rc.FileURLs),
 		PrivateReply:      cleanAddressOrEmpty(rc.PrivateReply),
+		MuteURL:           cleanURL(rc.MuteURL),
+		UnfollowURL:       cleanURL(rc.UnfollowURL),
+		MuteAddress:       cleanLine(rc.MuteAddress),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/blobstore"
 	"github.com/parleymail/parley/mailflow/metrics"
 	"github.com/parleymail/parley/mailflow/sign"
@@ -312,6 +313,12 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 	for _, f := range p.Files() {
 		rc.FileURLs = append(rc.FileURLs, s.urls.File(d.UserID, f.ID))
 	}
+	// Conversation links (issue 19).
+	rc.MuteURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadMuted)
+	rc.MuteAddress = pm.slug + "+r-" + s.keys.ReplyToken(pm.threadID) + "@" + s.domain
+	if d.ThreadPref == mailflow.ThreadFollowed {
+		rc.UnfollowURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadDefault)
+	}
 	buf, err = p.Render(buf, rc)
 	if err != nil {
 		return buf, fmt.Errorf("rendering message %d for delivery %d: %w", d.MessageID, d.ID, err)
@@ -372,9 +379,11 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // prepared is a message rendered once, with the group it belongs to.
 type prepared struct {
-	p       *Prepared
-	groupID int64
-	privacy privacy // for the copies' private addresses (private.go)
+	p        *Prepared
+	groupID  int64
+	privacy  privacy // for the copies' private addresses (private.go)
+	threadID int64   // for the recipient's conversation links
+	slug     string
 }
 
 // prepare returns the message's per-message rendering, cached.
@@ -428,7 +437,7 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if err != nil {
 		return pm, err
 	}
-	pm = prepared{p: p, groupID: g.ID, privacy: pv}
+	pm = prepared{p: p, groupID: g.ID, privacy: pv, threadID: t.ID, slug: g.Slug}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q, ok := s.prepared[messageID]; ok {

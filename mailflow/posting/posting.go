@@ -160,8 +160,12 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 	}
 
 	msg := newMessage(sub, g.ID, subject, msgID, status)
+	follow, err := s.autoFollows(ctx, sub.Author, membership)
+	if err != nil {
+		return out, err
+	}
 
-	thread, msg, err = s.commit(ctx, sub, g, thread, msg, private)
+	thread, msg, err = s.commit(ctx, sub, g, thread, msg, private, follow)
 	if err != nil {
 		return out, err
 	}
@@ -175,7 +179,10 @@ func (s *Service) Accept(ctx context.Context, sub Submission) (Accepted, error) 
 // commit writes the message (and its thread, when it starts one) in one
 // transaction with its files and everything the hooks queue: the message
 // exists with its fan-out and notices, or not at all.
-func (s *Service) commit(ctx context.Context, sub Submission, g mailflow.Group, thread mailflow.Thread, msg mailflow.Message, private *mailflow.Private) (mailflow.Thread, mailflow.Message, error) {
+// With follow, the author follows the thread (unless they chose for it
+// before), in the same transaction: the reply to their post, which may
+// come a second later, is mailed to them.
+func (s *Service) commit(ctx context.Context, sub Submission, g mailflow.Group, thread mailflow.Thread, msg mailflow.Message, private *mailflow.Private, follow bool) (mailflow.Thread, mailflow.Message, error) {
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
 		var err error
 		if sub.ThreadID == 0 {
@@ -203,6 +210,11 @@ func (s *Service) commit(ctx context.Context, sub Submission, g mailflow.Group, 
 			return err
 		}
 		msg = stored
+		if follow && msg.AuthorID != nil {
+			if err := tx.FollowThreadUnlessChosen(ctx, *msg.AuthorID, thread.ID); err != nil {
+				return err
+			}
+		}
 		if sub.Attach != nil {
 			if err := sub.Attach(ctx, tx, msg); err != nil {
 				return fmt.Errorf("attaching files: %w", err)
@@ -216,6 +228,17 @@ func (s *Service) commit(ctx context.Context, sub Submission, g mailflow.Group, 
 		return nil
 	})
 	return thread, msg, err
+}
+
+// autoFollows reports whether the author follows the thread they post
+// in (mailflow.AutoFollows): asked only of members who do not get every
+// message, as only they read the account setting.
+func (s *Service) autoFollows(ctx context.Context, author *mailflow.User, m *mailflow.Membership) (bool, error) {
+	if author == nil || !m.Active() || !mailflow.AutoFollows(true, m.Delivery) {
+		return false, nil
+	}
+	on, err := s.store.FollowsOwnThreads(ctx, author.ID)
+	return mailflow.AutoFollows(on, m.Delivery), err
 }
 
 // UnauthenticatedError refuses a mailed post whose From fails DMARC for a

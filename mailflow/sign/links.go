@@ -34,6 +34,9 @@ const (
 	PurposeSiteInvite  Purpose = "siteinvite" // sign up as the address in Value, confirmed (and join GroupID, if set)
 	PurposeFile        Purpose = "file"       // UserID downloads the resource whose id is Value, if they still may
 	PurposePause       Purpose = "pause"      // UserID pauses all their mail until a date (issue 19)
+	// PurposeThreadMail (issue 19): UserID's choice for the thread whose
+	// id is in GroupID: Value "mute", "follow" or "" (the group setting).
+	PurposeThreadMail Purpose = "threadmail"
 )
 
 // Link is what a signed link says.

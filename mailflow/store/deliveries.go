@@ -35,8 +35,11 @@ const (
 // 'suppressed' (the address is on the suppression list).
 //
 // A message of a private thread goes only to the thread's member and the
-// group's owners (or its one owner), and to them whatever their delivery mode but "none":
-// a digest, which the whole group shares, must never carry it.
+// group's owners (or its one owner). Who of them is mailed, as of an
+// ordinary thread's members, is mailflow.MailedAtOnce of their delivery
+// mode and their choice for the thread (thread_prefs: muted, followed),
+// which the query applies through mailflow.MailedAtOnceKeys; for the
+// message's own author, following counts as mailflow.PrefForOwnPost says.
 //
 // A member whose mail is paused at now (issue 19) gets a 'skipped' row:
 // never sent, so nothing floods them when the pause ends.
@@ -53,14 +56,16 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			SELECT private_member_id, private_owner_id FROM threads WHERE id = $7
 		), batch AS (
 			SELECT ms.user_id, u.email, u.status, u.email_verified_at, ms.echo_own_posts,
-			       coalesce(u.paused_until > $8, false) AS paused,
+			       coalesce(u.paused_until > $11, false) AS paused,
 			       EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(u.email)) AS suppressed
 			FROM memberships ms JOIN users u ON u.id = ms.user_id
 			LEFT JOIN th ON true
+			LEFT JOIN thread_prefs tp ON tp.user_id = ms.user_id AND tp.thread_id = $7
 			WHERE ms.group_id = $1 AND ms.status = 'active' AND ms.user_id > $2
-			  AND CASE WHEN th.private_member_id IS NULL THEN ms.delivery = 'immediate'
-			           ELSE ms.delivery <> 'none' AND (ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
-			                                            OR (th.private_owner_id IS NULL AND ms.role = 'owner')) END
+			  AND ms.delivery || '|' || CASE WHEN ms.user_id = $5 AND tp.pref = $9 THEN $10 ELSE coalesce(tp.pref, '') END
+			      || '|' || (th.private_member_id IS NOT NULL)::text = ANY($8::text[])
+			  AND (th.private_member_id IS NULL OR ms.user_id = th.private_member_id OR ms.user_id = th.private_owner_id
+			       OR (th.private_owner_id IS NULL AND ms.role = 'owner'))
 			ORDER BY ms.user_id
 			LIMIT $3
 		), ins AS (
@@ -81,7 +86,8 @@ func (s *Store) ExpandBatch(ctx context.Context, m mailflow.Message, after int64
 			ON CONFLICT (message_id, user_id) DO NOTHING
 		)
 		SELECT max(user_id), count(*) FROM batch`,
-		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, now).Scan(&lastP, &n)
+		m.GroupID, after, limit, m.ID, author, echoDefault, m.ThreadID, mailflow.MailedAtOnceKeys(),
+		mailflow.ThreadFollowed, mailflow.PrefForOwnPost(mailflow.ThreadFollowed), now).Scan(&lastP, &n)
 	if err != nil {
 		return after, 0, mapErr(err, "expand recipients")
 	}
@@ -110,6 +116,9 @@ type Claimed struct {
 	Attempts  int // including this one
 	CreatedAt time.Time
 	PlainText bool // the member takes plain-text-only email (issue 19)
+	// ThreadPref is the recipient's choice for the message's thread
+	// (issue 19): a follower's copy offers to stop following.
+	ThreadPref mailflow.ThreadPref
 }
 
 // claimSQL claims due deliveries ($1: how many, $2: the lease). Its shape
@@ -140,7 +149,9 @@ const claimSQL = `
 	)
 	SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email,
 	       coalesce((SELECT u.name FROM users u WHERE u.id = c.user_id), ''), c.attempts, c.created_at,
-	       coalesce((SELECT u.plain_text_email FROM users u WHERE u.id = c.user_id), false)
+	       coalesce((SELECT u.plain_text_email FROM users u WHERE u.id = c.user_id), false),
+	       coalesce((SELECT tp.pref FROM thread_prefs tp JOIN messages msg ON msg.id = c.message_id
+	                 WHERE tp.user_id = c.user_id AND tp.thread_id = msg.thread_id), '')
 	FROM claimed c
 	WHERE c.state = 'sending'
 	ORDER BY c.id`
@@ -165,7 +176,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
 		var c Claimed
-		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt, &c.PlainText)
+		var pref string
+		err := r.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &c.Name, &c.Attempts, &c.CreatedAt, &c.PlainText, &pref)
+		c.ThreadPref = mailflow.ThreadPref(pref)
 		return c, err
 	})
 	return out, mapErr(err, "claim deliveries")

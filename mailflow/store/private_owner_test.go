@@ -33,18 +33,7 @@ func TestPrivateThreadToOneOwner(t *testing.T) {
 	if _, _, err := f.st.ExpandBatch(ctx, m, 0, 1000, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var got []int64
-	rows, _ := f.st.Pool().Query(ctx, `SELECT user_id FROM deliveries WHERE message_id = $1 AND state = 'queued' ORDER BY user_id`, m.ID)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := queuedRecipients(t, f.st, m.ID)
 	if want := []int64{f.owner.ID, f.ann.ID}; !slices.Equal(got, want) {
 		t.Fatalf("mailed to %v, want the writer and the one owner %v", got, want)
 	}

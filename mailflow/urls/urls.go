@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
 )
 
@@ -33,7 +34,8 @@ const (
 	InvitePath        = "/invite"            // ?token=
 	ResourcePath      = "/resources/:id"
 	FilePath          = "/files/:token"
-	PausePath         = "/pause/:token" // pause all mail until a date (issue 19)
+	PausePath         = "/pause/:token"       // pause all mail until a date (issue 19)
+	ThreadMailPath    = "/thread-mail/:token" // mute or follow a conversation (issue 19)
 )
 
 // Map builds absolute URLs under ORIGIN, keeping its path prefix, and
@@ -209,4 +211,13 @@ func (m *Map) GroupInvitation(slug string, groupID int64, addr string, expires t
 // early (issue 19). It never expires: it is in every message and digest.
 func (m *Map) Pause(userID int64) string {
 	return m.signed(PausePath, sign.Link{Purpose: sign.PurposePause, UserID: userID})
+}
+
+// ThreadMail sets userID's choice for threadID (mute, follow, or back to
+// the group setting): the "Mute this conversation" and "Follow this
+// conversation" links of group mail and digests. It never expires: the
+// mail stays in the mailbox, and the link only ever changes its own
+// member's mail.
+func (m *Map) ThreadMail(userID, threadID int64, p mailflow.ThreadPref) string {
+	return m.signed(ThreadMailPath, sign.Link{Purpose: sign.PurposeThreadMail, UserID: userID, GroupID: threadID, Value: string(p)})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleymail/parley/mailflow"
 	"github.com/parleymail/parley/mailflow/sign"
 )
 
@@ -72,6 +73,7 @@ func TestSignedLinksVerify(t *testing.T) {
 		{m.ResetPassword(3, "fp", exp), "/p/reset-password", sign.Link{Purpose: sign.PurposeReset, UserID: 3, Value: "fp"}},
 		{m.SiteInvitation(4, "k", exp), "/p/invite", sign.Link{Purpose: sign.PurposeSiteInvite, GroupID: 4, Value: "k"}},
 		{m.GroupInvitation("garden", 4, "a@example.org", exp), "/p/g/garden/accept-invite", sign.Link{Purpose: sign.PurposeInvite, GroupID: 4, Value: "a@example.org"}},
+		{m.ThreadMail(3, 42, mailflow.ThreadMuted), "/p/thread-mail/", sign.Link{Purpose: sign.PurposeThreadMail, UserID: 3, GroupID: 42, Value: "mute"}},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.link)

@@ -82,6 +82,9 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	acct.POST("/pause", h.pause)
 	acct.POST("/pause/end", h.endPause)
 	acct.POST("/plain-text", h.plainText)
+	// Muted and followed conversations (issue 19).
+	acct.POST("/conversations/follow-own", h.setFollowOwn)
+	acct.POST("/conversations/:id", h.setConversation)
 }
 
 func (h *handler) signupForm(c *gin.Context) {

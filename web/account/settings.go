@@ -45,13 +45,18 @@ func (h *handler) renderAccount(c *gin.Context, status int, form, errs map[strin
 		h.Shell.Fail(c, err)
 		return
 	}
+	cv, err := h.conversations(c.Request.Context(), u.ID) // muted and followed threads (issue 19)
+	if err != nil {
+		h.Shell.Fail(c, err)
+		return
+	}
 	f := ProfileForm(u)
 	for k, v := range form {
 		f[k] = v
 	}
 	h.Shell.HTML(c, status, "account", page.Data{Title: "Manage my account", Nav: "account", Form: f, Errors: errs,
 		Page: gin.H{"Timezones": accounts.Timezones(), "Deliveries": page.DeliveryChoices(), "Tokens": toks, "NewToken": newToken,
-			"Pause": h.pauseView(u), "PrivateMessages": private}})
+			"Pause": h.pauseView(u), "PrivateMessages": private, "Conversations": cv}})
 }
 
 func (h *handler) accountPage(c *gin.Context) { h.renderAccount(c, http.StatusOK, nil, nil, "") }

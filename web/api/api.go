@@ -62,6 +62,8 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	rg.POST("/groups/:slug/threads", h.createThread)
 	rg.GET("/threads/:id", h.getThread)
 	rg.POST("/threads/:id/messages", h.reply)
+	rg.GET("/threads/:id/mail", h.getThreadMail) // mute or follow (issue 19)
+	rg.PUT("/threads/:id/mail", h.putThreadMail)
 	rg.GET("/suppressions", h.listSuppressions)
 	rg.DELETE("/suppressions/:email", h.deleteSuppression)
 	rg.GET("/bounces/:email", h.bounceLog)

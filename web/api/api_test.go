@@ -304,6 +304,14 @@ func TestThreads(t *testing.T) {
 	e.expect(e.do(outsider, "GET", "/api/v1/groups/open/threads", nil), 200, "")
 	e.expect(e.do(outsider, "POST", "/api/v1/threads/"+tid+"/messages", map[string]any{"body": "me too"}), 403, "")
 	e.expect(e.do(outsider, "POST", "/api/v1/groups/open/threads", map[string]any{"subject": "Hi", "body": "x"}), 403, "")
+	// Conversation email (issue 19): a member mutes the thread; an
+	// outsider, who gets none of its mail, cannot choose.
+	e.expect(e.do(bob, "PUT", "/api/v1/threads/"+tid+"/mail", map[string]any{"pref": "mute"}), 200, "")
+	if r = e.do(bob, "GET", "/api/v1/threads/"+tid+"/mail", nil); r.body["pref"] != "mute" {
+		t.Fatalf("bob's choice: %s", r.raw)
+	}
+	e.expect(e.do(bob, "PUT", "/api/v1/threads/"+tid+"/mail", map[string]any{"pref": "shout"}), 422, "pref")
+	e.expect(e.do(outsider, "PUT", "/api/v1/threads/"+tid+"/mail", map[string]any{"pref": "mute"}), 403, "")
 	// Private group: a non-member cannot even find its threads.
 	r = e.do(owner, "POST", "/api/v1/groups/private/threads", map[string]any{"subject": "Secret", "body": "s"})
 	e.expect(r, 201, "")

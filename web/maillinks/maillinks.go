@@ -58,7 +58,8 @@ func Register(r gin.IRouter, d Deps) error {
 		"web/unsubscribe_confirm.html", "web/unsubscribe_done.html", "web/link_invalid.html",
 		"web/email_settings.html", "web/dev_outbox.html", "web/dev_outbox_message.html", "web/join_confirm.html",
 		"web/moderate_confirm.html", "web/link_refused.html",
-		"web/pause.html", // issue 19
+		"web/pause.html",       // issue 19
+		"web/thread_mail.html", // mute or follow a conversation (issue 19)
 	}, nil, d.Log)
 	if err != nil {
 		return err
@@ -79,6 +80,9 @@ func Register(r gin.IRouter, d Deps) error {
 	r.POST(urls.EmailSettingsPath, h.saveSettings)
 	r.GET(urls.PausePath, h.pauseForm) // issue 19
 	r.POST(urls.PausePath, h.pause)
+	// Mute or follow a conversation (issue 19).
+	r.GET(urls.ThreadMailPath, h.threadMailForm)
+	r.POST(urls.ThreadMailPath, h.threadMail)
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", h.outbox)
 		r.GET("/dev/outbox/:name", h.outboxMessage)

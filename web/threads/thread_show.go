@@ -60,6 +60,9 @@ type threadPage struct {
 	// InInbox: the thread is in the reader's inbox (they are an active
 	// member of its group), so the page offers to archive it there.
 	InInbox bool
+	// Mail: the member's conversation email controls (issue 19); nil
+	// for readers who are not members.
+	Mail *threadMail
 }
 
 // showThread: GET /g/:slug/t/:id.
@@ -151,6 +154,10 @@ func (h *handler) threadPage(c *gin.Context, r reader, t store.WebThread, form, 
 		return p, false
 	}
 	if err := h.privateLinks(c, &p, r, authors); err != nil {
+		h.Shell.Fail(c, err)
+		return p, false
+	}
+	if p.Mail, err = h.threadMailControls(c, r, t.ID); err != nil {
 		h.Shell.Fail(c, err)
 		return p, false
 	}

@@ -51,6 +51,7 @@ func Register(rg *gin.RouterGroup, d Deps) {
 	signedIn := d.Shell.RequireUser
 	rg.GET(urls.ThreadPath, h.showThread)
 	streamedPOST(d.Shell, rg, "/g/:slug/t/:id/reply", signedIn, h.reply)
+	rg.POST("/g/:slug/t/:id/mail", signedIn, h.setThreadMail) // mute or follow (issue 19)
 	rg.GET("/g/:slug/t/:id/mbox", h.threadMbox)
 	streamedPOST(d.Shell, rg, "/g/:slug/threads", signedIn, h.createThread)
 	rg.GET("/compose", signedIn, h.composeForm)
