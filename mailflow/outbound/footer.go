@@ -26,9 +26,12 @@ import (
 // of the escapers verbatim, which makes the context of each slot leave
 // spliceSafe characters as they are, (2) the recipient's values printed
 // are made of those characters, and (3) the first recipient spliced with
-// a plan also renders the slow way and matches byte for byte. Anything
-// else, such as an address with "+" (which HTML escapes), takes the slow
-// way: the templates executed with the recipient's values.
+// a plan also renders the slow way and matches byte for byte. A "+"
+// (in the reply and private addresses every copy carries) is the one
+// character escaped by context: kept in URLs and plain text, "&#43;" in
+// HTML text and attributes. Each placeholder ends with one, and each slot
+// remembers which way it came out. Anything else takes the slow way: the
+// templates executed with the recipient's values.
 
 // spliceSafe are the characters (besides letters and digits) that HTML
 // text, quoted attributes and normalized URLs in html/template print as
@@ -38,9 +41,15 @@ import (
 const spliceSafe = "-._~/:@?="
 
 // placeholderTail ends every placeholder: each spliceSafe character, "/"
-// before ":" so that html/template takes it for a relative URL, and an
-// escape as spliceable allows them.
-const placeholderTail = "x" + spliceSafe + "%2Fx"
+// before ":" so that html/template takes it for a relative URL, an
+// escape as spliceable allows them, and a "+" (plusKept or plusEscaped
+// after it, as the slot's context prints one).
+const placeholderTail = "x" + spliceSafe + "%2Fx" + plusKept
+
+const (
+	plusKept    = "+x"
+	plusEscaped = "&#43;x"
+)
 
 // renderFooters writes the text and HTML footers of s.view to s.text and
 // s.html: spliced from the plan of their shape when it fits the values,
@@ -104,6 +113,9 @@ type footerPlan struct {
 type piece struct {
 	lit  []byte
 	slot int
+	// plusEsc: the slot's context prints "+" as "&#43;" (HTML text and
+	// attributes); elsewhere (URLs, the text part) it stays.
+	plusEsc bool
 }
 
 // footerSlots are the footerView's string fields that the messageView
@@ -161,7 +173,7 @@ func spliceable(v string) bool {
 			i += 2
 			continue
 		}
-		if !isAlnum(c) && strings.IndexByte(spliceSafe, c) < 0 {
+		if !isAlnum(c) && c != '+' && strings.IndexByte(spliceSafe, c) < 0 {
 			return false
 		}
 	}
@@ -250,12 +262,23 @@ func (r *Renderer) cut(out []byte, used *uint64) (pieces []piece, ok bool) {
 			j++
 		}
 		n, err := strconv.Atoi(string(rest[:j]))
-		if err != nil || n >= maxSlots || !bytes.HasPrefix(rest[j:], []byte(placeholderTail)) {
+		base := placeholderTail[:len(placeholderTail)-len(plusKept)]
+		if err != nil || n >= maxSlots || !bytes.HasPrefix(rest[j:], []byte(base)) {
 			return nil, false
 		}
-		pieces = append(pieces, piece{lit: out[:i], slot: n})
+		rest = rest[j+len(base):]
+		pc := piece{lit: out[:i], slot: n}
+		switch {
+		case bytes.HasPrefix(rest, []byte(plusKept)):
+			rest = rest[len(plusKept):]
+		case bytes.HasPrefix(rest, []byte(plusEscaped)):
+			rest, pc.plusEsc = rest[len(plusEscaped):], true
+		default:
+			return nil, false
+		}
+		pieces = append(pieces, pc)
 		*used |= 1 << n
-		out = rest[j+len(placeholderTail):]
+		out = rest
 	}
 }
 
@@ -273,9 +296,19 @@ func newSlotPrefix() (string, error) {
 func splice(dst []byte, pieces []piece, vals []string) []byte {
 	for _, pc := range pieces {
 		dst = append(dst, pc.lit...)
-		if pc.slot >= 0 {
-			dst = append(dst, vals[pc.slot]...)
+		if pc.slot < 0 {
+			continue
 		}
+		v := vals[pc.slot]
+		for pc.plusEsc {
+			i := strings.IndexByte(v, '+')
+			if i < 0 {
+				break
+			}
+			dst = append(append(dst, v[:i]...), "&#43;"...)
+			v = v[i+1:]
+		}
+		dst = append(dst, v...)
 	}
 	return dst
 }

@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,22 @@ func footerRecipients() []Recipient {
 	accented.Email = "zoë@exämple.com"
 	query := testRecipient()
 	query.UnsubscribeURL = "https://lists.example.org/community/u/x?token=a-b_c.d%2F"
-	return []Recipient{plain, plus, plain, quote, noLinks, noEmail, script, spaced, accented, query, plain}
+	return []Recipient{plain, plus, plain, quote, noLinks, noEmail, script, spaced, accented, query, plain,
+		conversation(1), conversation(2)}
+}
+
+// conversation is a recipient as the sender makes them today: its
+// address, the thread's mute address and the private reply address all
+// have a "+", which the HTML part escapes in text but not in links.
+func conversation(n int) Recipient {
+	rc := testRecipient()
+	rc.Email = fmt.Sprintf("bruno+%d@example.com", n)
+	rc.MuteURL = fmt.Sprintf("https://lists.example.org/community/thread-mail/m%d.x-y", n)
+	rc.UnfollowURL = fmt.Sprintf("https://lists.example.org/community/thread-mail/u%d.x-y", n)
+	rc.PauseURL = fmt.Sprintf("https://lists.example.org/community/pause/p%d.x-y", n)
+	rc.MuteAddress = "gardeners+r-25-ymouxzdyn4ajlgbq@lists.example.org"
+	rc.PrivateReply = fmt.Sprintf("gardeners+p-3.4.%d-abcdefghijklmnop@lists.example.org", n)
+	return rc
 }
 
 // TestFooterSpliceMatchesTemplates renders the same recipients with the
@@ -104,6 +120,56 @@ func TestFooterSpliceIsUsed(t *testing.T) {
 	})
 	if allocs > 5 {
 		t.Errorf("a spliced copy allocates %.0f times, want at most 5", allocs)
+	}
+}
+
+// TestFooterSplicesPlusAddresses: copies whose values have a "+" (every
+// copy, since each carries the thread's reply address) are spliced too,
+// "&#43;" in the HTML's text and "+" in its links and in the text part,
+// the same bytes as the templates print.
+func TestFooterSplicesPlusAddresses(t *testing.T) {
+	fast, slow := newTestRenderer(t, nil), newTestRenderer(t, nil)
+	slow.noSplice = true
+	pf, err := fast.Prepare(testPost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := slow.Prepare(testPost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 3; n++ {
+		got, err := pf.Render(nil, conversation(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ps.Render(nil, conversation(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("copy %d: spliced copy differs from the templates':\n%s\n---- want ----\n%s", n, got, want)
+		}
+		if n == 1 && (!bytes.Contains(want, []byte("gardeners&#43;r-")) || !bytes.Contains(want, []byte("mailto:gardeners+p-"))) {
+			t.Fatalf("the copy does not show the addresses as this test expects:\n%s", want)
+		}
+	}
+	for _, pl := range pf.footers.plans {
+		if !pl.verified.Load() || pl.broken.Load() {
+			t.Fatalf("the plan for addresses with + is not in use: verified %v, broken %v", pl.verified.Load(), pl.broken.Load())
+		}
+	}
+	if raceBuild {
+		return
+	}
+	rc := conversation(4)
+	var buf []byte
+	if allocs := testing.AllocsPerRun(50, func() {
+		if buf, err = pf.Render(buf[:0], rc); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs > 8 {
+		t.Errorf("a spliced copy with + addresses allocates %.0f times, want a handful (at most 8)", allocs)
 	}
 }
 
