@@ -73,7 +73,10 @@ func TestFailedMailOnAdminPage(t *testing.T) {
 			t.Fatalf("not marked failed; outcome %q", queryOne[string](t, w, `SELECT state || ': ' || outcome FROM inbound_messages`))
 		}
 	}
-	if n := w.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'process_inbound' AND state NOT IN ('completed', 'discarded', 'cancelled')`); n != 0 {
+	// The job queue records the job's end a moment after the work that
+	// marked the message failed has committed: wait for it.
+	if n := w.waitInt(t, func(n int) bool { return n == 0 },
+		`SELECT count(*) FROM river_job WHERE kind = 'process_inbound' AND state NOT IN ('completed', 'discarded', 'cancelled')`); n != 0 {
 		t.Fatalf("%d processing jobs still pending after the message failed", n)
 	}
 	if v := metric(t, w.url, "parley_inbound_failed_total"); v != 1 {
