@@ -315,7 +315,7 @@ func (s *Sender) deliver(ctx context.Context, conn Conn, d store.Claimed, buf []
 	}
 	// Conversation links (issue 19).
 	rc.MuteURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadMuted)
-	rc.MuteAddress = pm.slug + "+r-" + s.keys.ReplyToken(pm.threadID) + "@" + s.domain
+	rc.MuteAddress = pm.muteAddress
 	if d.ThreadPref == mailflow.ThreadFollowed {
 		rc.UnfollowURL = s.urls.ThreadMail(d.UserID, pm.threadID, mailflow.ThreadDefault)
 	}
@@ -383,7 +383,9 @@ type prepared struct {
 	groupID  int64
 	privacy  privacy // for the copies' private addresses (private.go)
 	threadID int64   // for the recipient's conversation links
-	slug     string
+	// muteAddress is the thread's signed reply address, the same in
+	// every copy: signed once per message, not per recipient.
+	muteAddress string
 }
 
 // prepare returns the message's per-message rendering, cached.
@@ -437,7 +439,8 @@ func (s *Sender) prepare(ctx context.Context, messageID int64) (prepared, error)
 	if err != nil {
 		return pm, err
 	}
-	pm = prepared{p: p, groupID: g.ID, privacy: pv, threadID: t.ID, slug: g.Slug}
+	pm = prepared{p: p, groupID: g.ID, privacy: pv, threadID: t.ID,
+		muteAddress: g.Slug + "+r-" + s.keys.ReplyToken(t.ID) + "@" + s.domain}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q, ok := s.prepared[messageID]; ok {
