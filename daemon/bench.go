@@ -44,6 +44,7 @@ type benchOpts struct {
 	posts      int // intake: posts in the burst
 	postCopies int // intake: members each post goes to
 	listmonk   listmonkOpts
+	pgTop      int // fanout: print this many of PostgreSQL's costliest statements over Parley's runs
 }
 
 // listmonkOpts name a running listmonk to measure beside Parley.
@@ -72,6 +73,7 @@ func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
 		fs.IntVar(&o.posts, "posts", 2000, "intake: posts sent in one burst")
 		fs.IntVar(&o.postCopies, "post-members", 5, "intake: members of the group, each getting a copy of every post")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the (first) Parley run to this file")
+		fs.IntVar(&o.pgTop, "pg-statements", 0, "fanout: load pg_stat_statements and print this many of the statements that cost PostgreSQL most during Parley's runs")
 	}
 }
 
@@ -137,7 +139,7 @@ type benchRun struct {
 
 // openBench starts the database and the sink; done stops both.
 func openBench(e *env, o benchOpts) (b benchRun, done func(), err error) {
-	ctx, st, log, dir, closeDB, err := benchDB(e)
+	ctx, st, log, dir, closeDB, err := benchDB(e, o)
 	if err != nil {
 		return b, nil, err
 	}
@@ -282,7 +284,7 @@ func peakRSS() string {
 // with messages new since the last digest, every digest built and sent
 // over SMTP to an in-process sink by the code the daemon's jobs run.
 func benchDigests(e *env, o benchOpts) error {
-	ctx, st, log, dir, done, err := benchDB(e)
+	ctx, st, log, dir, done, err := benchDB(e, o)
 	if err != nil {
 		return err
 	}
@@ -372,7 +374,7 @@ func benchDigests(e *env, o benchOpts) error {
 // benchDB starts a throwaway PostgreSQL in a temporary directory and
 // opens a migrated store on it. done stops and removes it all; Ctrl-C
 // cancels ctx so that the run ends through done too.
-func benchDB(e *env) (ctx context.Context, st *store.Store, log *slog.Logger, dir string, done func(), err error) {
+func benchDB(e *env, o benchOpts) (ctx context.Context, st *store.Store, log *slog.Logger, dir string, done func(), err error) {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var cleanups []func()
@@ -393,7 +395,11 @@ func benchDB(e *env) (ctx context.Context, st *store.Store, log *slog.Logger, di
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 	_ = os.Chmod(dir, 0o711)
 	fmt.Fprintf(e.stdout, "starting a throwaway PostgreSQL in %s\n", dir)
-	cl, err := pgembed.Open(ctx, pgembed.Options{DataDir: dir}, pgembed.RoleServe)
+	popts := pgembed.Options{DataDir: dir}
+	if o.pgTop > 0 {
+		popts.Preload = []string{"pg_stat_statements"}
+	}
+	cl, err := pgembed.Open(ctx, popts, pgembed.RoleServe)
 	if err != nil {
 		return
 	}

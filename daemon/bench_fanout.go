@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleymail/parley/mailflow"
@@ -20,6 +21,7 @@ type roundResult struct {
 	firstToLast float64       // messages per second from the first to the last message at the sink
 	startToLast float64       // from the start (post accepted, campaign started, client started) to the last; 0: not meaningful
 	cpu         time.Duration // per message, of the processes measured; 0: unknown
+	split       string        // cpu by process, e.g. "parleyd 250, PostgreSQL 180, sink 86"
 }
 
 // fanoutRun is `parleyd bench fanout`: a group of n members on a
@@ -75,10 +77,37 @@ func benchFanout(e *env, o benchOpts) (err error) {
 		return err
 	}
 	defer stopWork()
+	if o.pgTop > 0 {
+		if err := st.ResetStatements(ctx); err != nil {
+			return err
+		}
+	}
 	if err := r.rounds(ctx); err != nil {
 		return err
 	}
 	r.summary()
+	if o.pgTop > 0 {
+		return r.statements(ctx)
+	}
+	return nil
+}
+
+// statements prints the statements that cost Parley's PostgreSQL most
+// over its rounds, in execution time per message sent.
+func (r *fanoutRun) statements(ctx context.Context) error {
+	top, err := r.st.TopStatements(ctx, r.o.pgTop)
+	if err != nil {
+		return err
+	}
+	msgs := float64(r.o.recipients * r.o.rounds)
+	fmt.Fprintf(r.out, "\nPostgreSQL's costliest statements over Parley's rounds (execution time per message sent; planning, commits and autovacuum aside):\n")
+	for _, s := range top {
+		q := strings.Join(strings.Fields(s.Query), " ")
+		if len(q) > 110 {
+			q = q[:110] + "…"
+		}
+		fmt.Fprintf(r.out, "%7.1f µs  %8d calls  %9d rows  %s\n", s.TotalMS*1000/msgs, s.Calls, s.Rows, q)
+	}
 	return nil
 }
 
@@ -114,7 +143,7 @@ func (r *fanoutRun) record(name string, round int, run func() (roundResult, erro
 		fmt.Fprintf(r.out, ", start→last %.0f msg/s", res.startToLast)
 	}
 	if res.cpu > 0 {
-		fmt.Fprintf(r.out, ", CPU %.0f µs/msg", float64(res.cpu)/float64(time.Microsecond))
+		fmt.Fprintf(r.out, ", CPU %.0f µs/msg (%s)", float64(res.cpu)/float64(time.Microsecond), res.split)
 	}
 	fmt.Fprintln(r.out)
 	return nil
@@ -150,7 +179,7 @@ func (r *fanoutRun) parley(ctx context.Context, round int) (roundResult, error) 
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cpu0, start := cpu.read(), time.Now()
+	cpu0, start := cpu.each(), time.Now()
 	acc, err := r.c.posting.Accept(ctx, posting.Submission{Author: &r.owner, GroupID: r.group.ID, Subject: fmt.Sprintf("Benchmark message %d", round),
 		Body: "Hello **everyone**, this is a benchmark message with a [link](https://example.org/).\n\nSecond paragraph.", Source: mailflow.SourceEmail})
 	if err != nil {
@@ -158,14 +187,14 @@ func (r *fanoutRun) parley(ctx context.Context, round int) (roundResult, error) 
 		return roundResult{}, err
 	}
 	s, err := waitSink(ctx, r.sink, n)
-	cpu1 := cpu.read()
+	cpu1 := cpu.each()
 	runtime.ReadMemStats(&after)
 	stopProfile()
 	if err != nil {
 		return roundResult{}, err
 	}
 	res := rates(n, start, s)
-	res.cpu = (cpu1 - cpu0) / time.Duration(n)
+	res.cpu, res.split = cpuSplit(cpu0, cpu1, n, r.labels("parleyd", "PostgreSQL"))
 	if err := r.allSent(ctx, acc.Message.ID, n); err != nil {
 		return res, err
 	}
@@ -204,7 +233,7 @@ func (r *fanoutRun) listmonk(ctx context.Context, round int) (roundResult, error
 		return roundResult{}, err
 	}
 	cpu := cpuMeter{pids: r.withSink(r.lmPIDs...)}
-	cpu0, start := cpu.read(), time.Now()
+	cpu0, start := cpu.each(), time.Now()
 	if err := r.lm.start(ctx, id); err != nil {
 		return roundResult{}, err
 	}
@@ -214,7 +243,7 @@ func (r *fanoutRun) listmonk(ctx context.Context, round int) (roundResult, error
 	}
 	res := rates(n, start, s)
 	if len(r.lmPIDs) > 0 {
-		res.cpu = (cpu.read() - cpu0) / time.Duration(n)
+		res.cpu, res.split = cpuSplit(cpu0, cpu.each(), n, r.labels("listmonk", "PostgreSQL"))
 	}
 	return res, nil
 }
@@ -227,7 +256,7 @@ func (r *fanoutRun) bare(ctx context.Context) (roundResult, error) {
 		return roundResult{}, err
 	}
 	cpu := cpuMeter{self: true, pids: r.withSink()}
-	cpu0 := cpu.read()
+	cpu0 := cpu.each()
 	if _, err := bareClient(r.host, r.port, r.o.conns, n); err != nil {
 		return roundResult{}, err
 	}
@@ -237,8 +266,31 @@ func (r *fanoutRun) bare(ctx context.Context) (roundResult, error) {
 	}
 	res := rates(n, s.First, s)
 	res.startToLast = 0
-	res.cpu = (cpu.read() - cpu0) / time.Duration(n)
+	res.cpu, res.split = cpuSplit(cpu0, cpu.each(), n, r.labels("client"))
 	return res, nil
+}
+
+// labels names the processes of a cpuMeter built by withSink, in order.
+func (r *fanoutRun) labels(names ...string) []string {
+	if r.o.sinkPID > 0 {
+		return append(names, "sink")
+	}
+	return names
+}
+
+// cpuSplit is the CPU per message between two readings of cpuMeter.each,
+// in total and by process.
+func cpuSplit(before, after []time.Duration, n int, labels []string) (time.Duration, string) {
+	var total time.Duration
+	var parts []string
+	for i := range min(len(before), len(after)) {
+		d := (after[i] - before[i]) / time.Duration(n)
+		total += d
+		if i < len(labels) {
+			parts = append(parts, fmt.Sprintf("%s %.0f", labels[i], float64(d)/float64(time.Microsecond)))
+		}
+	}
+	return total, strings.Join(parts, ", ")
 }
 
 // withSink adds the external sink's process to pids, when it was named.

@@ -52,7 +52,7 @@ func benchGrowth(e *env, args []string) int {
 // freshFanout measures the fan-out on a database of its own, new but for
 // the list's members.
 func freshFanout(e *env, members int) (fanoutRate, error) {
-	ctx, st, _, _, done, err := benchDB(e)
+	ctx, st, _, _, done, err := benchDB(e, benchOpts{})
 	if err != nil {
 		return fanoutRate{}, err
 	}
@@ -69,7 +69,7 @@ func runGrowth(e *env, o growthOpts) error {
 	if err != nil {
 		return err
 	}
-	ctx, st, _, _, done, err := benchDB(e)
+	ctx, st, _, _, done, err := benchDB(e, benchOpts{})
 	if err != nil {
 		return err
 	}

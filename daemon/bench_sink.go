@@ -132,16 +132,28 @@ const clockTicks = 100
 
 func (m cpuMeter) read() time.Duration {
 	var total time.Duration
-	if m.self {
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
-	}
-	for _, pid := range m.pids {
-		total += treeCPU(pid)
+	for _, d := range m.each() {
+		total += d
 	}
 	return total
+}
+
+// each is read split by process: this process first (when self), then
+// each of pids in order, so that a round can say where its CPU went.
+func (m cpuMeter) each() []time.Duration {
+	var out []time.Duration
+	if m.self {
+		var ru syscall.Rusage
+		var d time.Duration
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			d = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+		out = append(out, d)
+	}
+	for _, pid := range m.pids {
+		out = append(out, treeCPU(pid))
+	}
+	return out
 }
 
 // treeCPU is the CPU time of pid, of the children it has reaped, and of

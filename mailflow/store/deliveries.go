@@ -165,12 +165,15 @@ const claimSQL = `
 // suppressed since fan-out is settled as suppressed here, before it could
 // be sent.
 //
-// The claim runs as an unnamed statement (QueryExecModeExec), so that
-// PostgreSQL plans it for the table as it is at each call, never from a
-// plan cached while the table was small: planning takes a few tenths of a
-// millisecond, shared by the batch of messages a claim takes.
+// The claim runs on the async pool: a claim lost with a crash of
+// PostgreSQL itself returns its rows to the queue, as a lost "sent"
+// record does (see Store.async). Its statement is cached prepared like
+// any other; TestClaimPlanIgnoresStaleStatistics checks that its generic
+// plan, made while the table was small, still goes through the indexes.
+// Planning it afresh at every call, as it once was, cost PostgreSQL a
+// fifth of its time in the fan-out.
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Claimed, error) {
-	rows, err := s.db.Query(ctx, claimSQL, pgx.QueryExecModeExec, limit, lease)
+	rows, err := s.async.Query(ctx, claimSQL, limit, lease)
 	if err != nil {
 		return nil, mapErr(err, "claim deliveries")
 	}

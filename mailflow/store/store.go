@@ -116,7 +116,7 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	// next large send until the table is analysed again. With sequential
 	// scans off, the plan is the primary key's index whatever the size.
 	async.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
-	async.MaxConns = 4
+	async.MaxConns = 8
 	// pgx's default of max(4, CPUs) connections starved the job queue: 16
 	// intake workers, the fan-out, the senders' claims and the listener
 	// waited on each other for a connection while a burst of mail came

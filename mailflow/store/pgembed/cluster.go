@@ -57,6 +57,10 @@ type Options struct {
 	// Supervised makes this process the parent of the server it starts
 	// (see becomeSubreaper), for Supervise; serve sets it.
 	Supervised bool
+	// Preload names server libraries to load at start
+	// (shared_preload_libraries), such as pg_stat_statements for a
+	// benchmark's profile of its queries.
+	Preload []string
 }
 
 // Cluster is a private PostgreSQL cluster in a data directory.
@@ -312,6 +316,9 @@ func (c *Cluster) start(ctx context.Context) error {
 	o := fmt.Sprintf("-k %s -h '' -p %d -c max_connections=100 -c jit=off", shellQuote(c.runDir), Port)
 	if c.opts.NoSync {
 		o += " -F -c synchronous_commit=off -c full_page_writes=off"
+	}
+	if len(c.opts.Preload) > 0 {
+		o += " -c shared_preload_libraries=" + shellQuote(strings.Join(c.opts.Preload, ","))
 	}
 	out, err := c.run(ctx, "pg_ctl", "start", "-D", c.pgDir, "-w", "-t", "60", "-l", c.logFile, "-o", o)
 	if err != nil {
