@@ -143,8 +143,8 @@ type TableSize struct {
 // growth bench and operators.
 func (s *Store) TableSizes(ctx context.Context) ([]TableSize, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_table_size(c.oid), pg_indexes_size(c.oid)
-		FROM pg_class c
+		SELECT c.relname, coalesce(st.n_live_tup, greatest(c.reltuples, 0)::bigint), pg_table_size(c.oid), pg_indexes_size(c.oid)
+		FROM pg_class c LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
 		WHERE c.relname IN ('deliveries', 'inbound_messages', 'inbound_message_chunks', 'bounce_events', 'daily_counts')
 		  AND c.relnamespace = current_schema()::regnamespace
 		ORDER BY c.relname`)
