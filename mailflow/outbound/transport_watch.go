@@ -17,17 +17,32 @@ type watching struct {
 }
 
 // watch makes a cancellation of ctx interrupt a blocked read or write at
-// once, by moving the deadline into the past. The returned func stops it.
+// once, by moving the deadline into the past. The returned func stops it:
+// once it has returned, the watch never moves the deadline again, even
+// when ctx was cancelled at that moment and its callback is already on
+// its way. Without that, a pooled connection could have a later
+// transaction, under another context, cut short by the late callback of
+// an earlier one's cancellation.
 func (c *smtpConn) watch(ctx context.Context) func() bool {
 	if ctx.Done() == nil {
 		return func() bool { return false } // never cancelled: nothing to watch
 	}
 	nc := c.nc
-	return context.AfterFunc(ctx, func() {
+	live := true // guarded by dmu
+	stop := context.AfterFunc(ctx, func() {
 		c.dmu.Lock()
 		defer c.dmu.Unlock()
-		_ = nc.SetDeadline(time.Unix(1, 0)) // the conn may be closed already; that is fine
+		if live {
+			_ = nc.SetDeadline(time.Unix(1, 0)) // the conn may be closed already; that is fine
+		}
 	})
+	return func() bool {
+		stopped := stop()
+		c.dmu.Lock()
+		live = false
+		c.dmu.Unlock()
+		return stopped
+	}
 }
 
 // keepWatch watches ctx for the transaction about to run, reusing the

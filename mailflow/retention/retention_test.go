@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -174,3 +175,58 @@ func TestPruneBudgetAndKeepForever(t *testing.T) {
 		t.Errorf("received messages kept forever: %d left of %d", n, inbound)
 	}
 }
+
+// Two kinds of old settled deliveries stay: those of a message whose
+// fan-out is still to be retried (it resumes after the highest member it
+// finds among its rows; with them gone it would mail the whole group
+// again), and a copy retried for weeks and sent only yesterday (a bounce
+// report for it may still come, and must find it).
+func TestPruneKeepsUnfinishedFanoutAndLateSends(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	seedList(t, st, 40)
+	old := `created_at < now() - interval '30 days'`
+	msgs := `SELECT DISTINCT message_id FROM deliveries WHERE ` + old + ` ORDER BY message_id`
+	var retried, others int64
+	if err := st.Pool().QueryRow(ctx, `SELECT min(message_id), max(message_id) FROM (`+msgs+`) m`).Scan(&retried, &others); err != nil || retried == others {
+		t.Fatalf("want two old messages: %v", err)
+	}
+	// The first old message's fan-out failed part-way and waits for its
+	// next attempt.
+	exec(t, st, `INSERT INTO river_job (kind, state, args, scheduled_at) VALUES ('fanout', 'retryable', '{"message_id": `+
+		itoa(retried)+`}', now() + interval '2 days')`)
+	// One copy of the last old message was deferred until yesterday.
+	exec(t, st, `UPDATE deliveries SET sent_at = now() - interval '1 day' WHERE id = (SELECT max(id) FROM deliveries WHERE message_id = `+itoa(others)+` AND state = 'sent')`)
+	rowsOf := func(id int64) int {
+		return count(t, st, `SELECT count(*) FROM deliveries WHERE message_id = `+itoa(id))
+	}
+	kept := rowsOf(retried)
+	if kept == 0 {
+		t.Fatal("no rows for the retried message")
+	}
+
+	svc := &retention.Service{Store: st, Batch: 13, Policy: retention.Policy{Deliveries: 30 * 24 * time.Hour}}
+	if _, err := svc.Run(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsOf(retried); n != kept {
+		t.Errorf("the unfinished fan-out's rows were pruned: %d of %d left", n, kept)
+	}
+	if n := count(t, st, `SELECT count(*) FROM deliveries WHERE sent_at > now() - interval '2 days' AND `+old); n != 1 {
+		t.Errorf("the copy sent yesterday was pruned (%d left)", n)
+	}
+	if n := count(t, st, `SELECT count(*) FROM deliveries WHERE `+old); n != kept+1 {
+		t.Errorf("%d old deliveries left, want the retried message's %d and the late copy", n, kept)
+	}
+
+	// Once the fan-out has finished, its rows go with the next run.
+	exec(t, st, `UPDATE river_job SET state = 'completed', finalized_at = now() WHERE kind = 'fanout'`)
+	if _, err := svc.Run(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsOf(retried); n != 0 {
+		t.Errorf("%d rows of the finished fan-out left", n)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

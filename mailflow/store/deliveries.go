@@ -128,8 +128,7 @@ type Claimed struct {
 // than by a join, whose plan, made while the table was small, would be a
 // hash join over a scan of the whole table; a cached plan of that kind
 // cost 36 ms per claim on the first large send after a small one, until
-// the table was analysed. ClaimDeliveries also has it planned afresh at
-// every call (see there).
+// the table was analysed.
 const claimSQL = `
 	WITH claimed AS (
 		UPDATE deliveries d SET

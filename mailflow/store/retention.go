@@ -31,7 +31,13 @@ type PruneBatch struct {
 // before. The sent and failed ones are first added to daily_counts, in the
 // same statement, for the dashboard. Ids grow with creation time, so the
 // walk ends with the first batch that holds no row created before before;
-// the rare row still pending is left, and looked at again next run. The
+// the rare row still pending is left, and looked at again next run.
+// So are two kinds of settled rows: a copy sent after before (retried for
+// days, then sent: a bounce report for it may still come, and must find
+// it), and every row of a message whose fan-out job is still live,
+// because the fan-out resumes after the highest member it finds among
+// its message's rows (ExpandedUpTo): with them gone, a fan-out retried
+// days later would mail the whole group again. The
 // rows are deleted by primary key (= ANY of an array), never by a join
 // the planner could turn into a scan of the whole table.
 //
@@ -44,11 +50,16 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, after int
 	var scanned int
 	err := s.db.QueryRow(ctx, `
 		WITH scan AS MATERIALIZED (
-			SELECT id, created_at, state FROM deliveries WHERE id > $1 ORDER BY id LIMIT $3
+			SELECT id, message_id, created_at, state, sent_at FROM deliveries WHERE id > $1 ORDER BY id LIMIT $3
+		), fanning AS MATERIALIZED (
+			SELECT (args->>'message_id')::bigint AS message_id FROM river_job
+			WHERE kind = 'fanout' AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
 		), gone AS (
 			DELETE FROM deliveries d
-			WHERE d.id = ANY (ARRAY(SELECT id FROM scan WHERE created_at < $2 AND state IN `+settledStates+`))
-			  AND d.created_at < $2 AND d.state IN `+settledStates+`
+			WHERE d.id = ANY (ARRAY(SELECT id FROM scan WHERE created_at < $2 AND state IN `+settledStates+`
+			                          AND (sent_at IS NULL OR sent_at < $2)
+			                          AND message_id NOT IN (SELECT message_id FROM fanning)))
+			  AND d.created_at < $2 AND d.state IN `+settledStates+` AND (d.sent_at IS NULL OR d.sent_at < $2)
 			RETURNING d.state, d.created_at, d.sent_at
 		), counted AS (
 			INSERT INTO daily_counts (series, day, count)

@@ -110,20 +110,22 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	// the main pool would commit asynchronously too.
 	async.ConnConfig.RuntimeParams = maps.Clone(main.ConnConfig.RuntimeParams)
 	async.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
-	// Its statements find one delivery, or a handful, by primary key, and
-	// pgx caches them prepared: a generic plan made while the table held a
-	// few rows would be a sequential scan, reused for every record of the
-	// next large send until the table is analysed again. With sequential
-	// scans off, the plan is the primary key's index whatever the size.
+	// Its statements are the senders' claims and records, which find
+	// their rows through the deliveries' indexes, and pgx caches them
+	// prepared: a generic plan made while the table held a few rows could
+	// be a sequential scan, reused for every claim and record of the next
+	// large send until the table is analysed again. With sequential scans
+	// off, the plan is an index's whatever the size.
 	async.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
-	async.MaxConns = 8
 	// pgx's default of max(4, CPUs) connections starved the job queue: 16
 	// intake workers, the fan-out, the senders' claims and the listener
 	// waited on each other for a connection while a burst of mail came
-	// in. 16 keeps several daemons on one server within PostgreSQL's
-	// usual 100 connections. pool_max_conns in DATABASE_URL still rules.
+	// in. 16 (and 8 for the senders' pool) keeps several daemons on one
+	// server within PostgreSQL's usual 100 connections. pool_max_conns in
+	// DATABASE_URL, when given, caps each pool instead.
 	if !strings.Contains(connString, "pool_max_conns") {
 		main.MaxConns = 16
+		async.MaxConns = 8
 	}
 	return main, async, nil
 }
