@@ -156,3 +156,75 @@ type planNode struct {
 	Relation string     `json:"Relation Name"`
 	Plans    []planNode `json:"Plans"`
 }
+
+// TestExpansionReadsOnlyItsBatch: a group just imported has no
+// statistics, and a batch of its fan-out must still read its members in
+// order and stop at the batch's end, not read and sort every member after
+// the batch's start (which made expanding a fresh group quadratic: a
+// quarter of the rate on an aged database). The plan is the one the
+// store runs, on the senders' pool's sessions.
+func TestExpansionReadsOnlyItsBatch(t *testing.T) {
+	const members, batch = 3000, 100
+	ctx := context.Background()
+	f := newThreadsFixture(t, "fresh")
+	g := newGroup(t, f.st, f.owner, "imported")
+	if err := f.st.SeedMembers(ctx, g.ID, members, "imported.example"); err != nil {
+		t.Fatal(err)
+	}
+	th, err := f.st.CreateThread(ctx, g.ID, "Hello", &f.owner.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.st.InsertMessage(ctx, mailflow.Message{ThreadID: th.ID, GroupID: g.ID, AuthorID: &f.owner.ID,
+		MessageID: "fresh-post@cliff", Subject: th.Subject, Body: "hello", Source: mailflow.SourceWeb, Status: mailflow.MessageApproved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := f.st.AsyncPool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// No statistics, whatever autovacuum did meanwhile.
+	for _, table := range []string{"memberships", "users"} {
+		if _, err := conn.Exec(ctx, `UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE relname = '`+table+`'`); err != nil {
+			t.Skipf("cannot reset statistics here: %v", err)
+		}
+		if _, err := conn.Exec(ctx, `DELETE FROM pg_statistic WHERE starelid = '`+table+`'::regclass`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plan string
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+store.ExpandSQL, store.ExpandArgs(m, 0, batch, time.Now())...).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	var doc []struct{ Plan analysedNode }
+	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("reading the plan: %v\n%s", err, plan)
+	}
+	read := 0.0
+	var walk func(n analysedNode)
+	walk = func(n analysedNode) {
+		if n.Relation == "memberships" {
+			read += n.Rows * n.Loops
+		}
+		if n.NodeType == "Sort" {
+			t.Errorf("the batch sorts %v rows:\n%s", n.Rows, plan)
+		}
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(doc[0].Plan)
+	if read == 0 || read > 2*batch {
+		t.Errorf("a batch of %d read %v memberships of %d:\n%s", batch, read, members, plan)
+	}
+}
+
+type analysedNode struct {
+	NodeType string         `json:"Node Type"`
+	Relation string         `json:"Relation Name"`
+	Rows     float64        `json:"Actual Rows"`
+	Loops    float64        `json:"Actual Loops"`
+	Plans    []analysedNode `json:"Plans"`
+}

@@ -7,7 +7,11 @@ import "github.com/jackc/pgx/v5/pgxpool"
 const (
 	ClaimSQL    = claimSQL
 	MarkSentSQL = markSentSQL
+	ExpandSQL   = expandSQL
 )
+
+// ExpandArgs are ExpandSQL's parameters.
+var ExpandArgs = expandArgs
 
 // AsyncPool is the pool that records outcomes, for tests that look at
 // its plans.

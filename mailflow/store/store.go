@@ -117,6 +117,12 @@ func poolConfigs(connString string) (main, async *pgxpool.Config, err error) {
 	// large send until the table is analysed again. With sequential scans
 	// off, the plan is an index's whatever the size.
 	async.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
+	// The same holds for the fan-out's expansion, which walks a group's
+	// members in order in batches: without statistics (a group just
+	// imported) a bitmap scan and a sort of every remaining member looked
+	// cheaper than the ordered index scan that stops at the batch's end.
+	async.ConnConfig.RuntimeParams["enable_bitmapscan"] = "off"
+	async.ConnConfig.RuntimeParams["enable_sort"] = "off"
 	// pgx's default of max(4, CPUs) connections starved the job queue: 16
 	// intake workers, the fan-out, the senders' claims and the listener
 	// waited on each other for a connection while a burst of mail came
