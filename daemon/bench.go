@@ -73,7 +73,7 @@ func benchFlags(o *benchOpts) func(fs *flag.FlagSet) {
 		fs.IntVar(&o.posts, "posts", 2000, "intake: posts sent in one burst")
 		fs.IntVar(&o.postCopies, "post-members", 5, "intake: members of the group, each getting a copy of every post")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the (first) Parley run to this file")
-		fs.IntVar(&o.pgTop, "pg-statements", 0, "fanout: load pg_stat_statements and print this many of the statements that cost PostgreSQL most during Parley's runs")
+		fs.IntVar(&o.pgTop, "pg-statements", 0, "fanout, intake: load pg_stat_statements and print this many of the statements that cost PostgreSQL most during Parley's runs")
 	}
 }
 

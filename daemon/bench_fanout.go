@@ -93,20 +93,25 @@ func benchFanout(e *env, o benchOpts) (err error) {
 }
 
 // statements prints the statements that cost Parley's PostgreSQL most
-// over its rounds, in execution time per message sent.
+// over its rounds.
 func (r *fanoutRun) statements(ctx context.Context) error {
-	top, err := r.st.TopStatements(ctx, r.o.pgTop)
+	return printStatements(ctx, r.out, r.st, r.o.pgTop, r.o.recipients*r.o.rounds, "message sent")
+}
+
+// printStatements prints the n statements that took PostgreSQL longest
+// since ResetStatements, in execution time per unit of work done.
+func printStatements(ctx context.Context, out io.Writer, st *store.Store, n, units int, unit string) error {
+	top, err := st.TopStatements(ctx, n)
 	if err != nil {
 		return err
 	}
-	msgs := float64(r.o.recipients * r.o.rounds)
-	fmt.Fprintf(r.out, "\nPostgreSQL's costliest statements over Parley's rounds (execution time per message sent; planning, commits and autovacuum aside):\n")
+	fmt.Fprintf(out, "\nPostgreSQL's costliest statements (execution time per %s; planning, commits and autovacuum aside):\n", unit)
 	for _, s := range top {
 		q := strings.Join(strings.Fields(s.Query), " ")
 		if len(q) > 110 {
 			q = q[:110] + "…"
 		}
-		fmt.Fprintf(r.out, "%7.1f µs  %8d calls  %9d rows  %s\n", s.TotalMS*1000/msgs, s.Calls, s.Rows, q)
+		fmt.Fprintf(out, "%7.1f µs  %8d calls  %9d rows  %s\n", s.TotalMS*1000/float64(units), s.Calls, s.Rows, q)
 	}
 	return nil
 }

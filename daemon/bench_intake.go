@@ -64,7 +64,12 @@ func benchIntake(e *env, o benchOpts) error {
 	}
 	defer stopProfile()
 	cpu := cpuMeter{self: true, pids: []int{postmasterPID(b.dir)}}
-	cpu0 := cpu.read()
+	if o.pgTop > 0 {
+		if err := st.ResetStatements(ctx); err != nil {
+			return err
+		}
+	}
+	cpu0 := cpu.each()
 	fmt.Fprintf(e.stdout, "mailing %d posts over %d connections to a group of %d members\n", o.posts, o.conns, o.postCopies)
 	bu, err := sendBurst(ln.Addr().String(), owner.Email, g.Slug+"@bench.test", o.posts, o.conns)
 	if err != nil {
@@ -83,7 +88,7 @@ func benchIntake(e *env, o benchOpts) error {
 	if err != nil {
 		return err
 	}
-	perPost := (cpu.read() - cpu0) / time.Duration(o.posts)
+	perPost, split := cpuSplit(cpu0, cpu.each(), o.posts, []string{"parleyd with the bench's client and sink", "PostgreSQL"})
 	stopProfile()
 	commitRate := float64(o.posts) / bu.last.Sub(bu.start).Seconds()
 	postRate := float64(o.posts) / rep.LastPost.Sub(bu.start).Seconds()
@@ -93,8 +98,11 @@ func benchIntake(e *env, o benchOpts) error {
 		at(rep.FirstPost), at(rep.LastPost), postRate, 100*postRate/commitRate)
 	fmt.Fprintf(e.stdout, "copies: %d, the first at %s, the last at %s; %d of them out before the burst's last 250\n",
 		copies, at(s.First), at(s.Last), during.Msgs)
-	fmt.Fprintf(e.stdout, "CPU (this process and PostgreSQL): %.0f µs per post with its copies; peak RSS %s\n",
-		float64(perPost)/float64(time.Microsecond), peakRSS())
+	fmt.Fprintf(e.stdout, "CPU: %.0f µs per post with its copies (%s); peak RSS %s\n",
+		float64(perPost)/float64(time.Microsecond), split, peakRSS())
+	if o.pgTop > 0 {
+		return printStatements(ctx, e.stdout, st, o.pgTop, o.posts, "post")
+	}
 	return nil
 }
 
