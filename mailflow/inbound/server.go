@@ -200,15 +200,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 // Data stores the message and answers 250 only once it is committed.
-// The message is spooled to a file as it arrives and copied from there
-// into PostgreSQL in chunks: memory holds buffers, never the message, so
-// many large messages at once cost disk, not RAM.
+// The message is spooled as it arrives (a large one to a file) and copied
+// from there into PostgreSQL in chunks: memory holds buffers, never a
+// large message, so many large messages at once cost disk, not RAM.
 func (ss *session) Data(r io.Reader) error {
-	sp, err := newSpool(ss.s.cfg.SpoolDir)
-	if err != nil {
-		ss.s.log.Error("smtp: spooling message; answered 451", "from", ss.from, "err", err)
-		return errTempFailure
-	}
+	sp := newSpool(ss.s.cfg.SpoolDir)
 	defer sp.Close()
 	if _, err := io.Copy(sp, r); err != nil {
 		var se *smtp.SMTPError
