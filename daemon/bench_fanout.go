@@ -51,17 +51,13 @@ func benchFanout(e *env, o benchOpts) (err error) {
 	}
 	defer done()
 	ctx, st := b.ctx, b.st
-	r := &fanoutRun{o: o, out: e.stdout, st: st, sink: b.sink, host: b.host, port: b.port, pgPID: postmasterPID(b.dir), results: map[string][]roundResult{}}
-	cfg, err := benchConfig(b.dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
+	fmt.Fprintf(e.stdout, "creating %d members\n", o.recipients)
+	owner, group, err := seedBenchGroup(ctx, st, o.recipients)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "creating %d members\n", o.recipients)
-	if r.owner, r.group, err = seedBenchGroup(ctx, st, o.recipients); err != nil {
-		return err
-	}
-	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: r.host, Port: r.port, Timeout: 30 * time.Second, HelloName: "bench.test"}, b.log)
-	if r.c, err = buildCore(cfg, st, transport, b.log); err != nil {
+	r, err := newFanoutRun(e, b, o, owner, group)
+	if err != nil {
 		return err
 	}
 	if o.listmonk.url != "" {
@@ -90,6 +86,24 @@ func benchFanout(e *env, o benchOpts) (err error) {
 		return r.statements(ctx)
 	}
 	return nil
+}
+
+// newFanoutRun is Parley's side of a fan-out bench on b's database and
+// sink: the daemon's core (posting, job queue, senders over o.conns SMTP
+// connections) sending owner's posts to group. Start its work with
+// startWork.
+func newFanoutRun(e *env, b benchRun, o benchOpts, owner mailflow.User, group mailflow.Group) (*fanoutRun, error) {
+	r := &fanoutRun{o: o, out: e.stdout, st: b.st, sink: b.sink, host: b.host, port: b.port, pgPID: postmasterPID(b.dir),
+		owner: owner, group: group, results: map[string][]roundResult{}}
+	cfg, err := benchConfig(b.dir, map[string]string{"EMAIL_CONCURRENCY": strconv.Itoa(o.conns)})
+	if err != nil {
+		return nil, err
+	}
+	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: r.host, Port: r.port, Timeout: 30 * time.Second, HelloName: "bench.test"}, b.log)
+	if r.c, err = buildCore(cfg, b.st, transport, b.log); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // statements prints the statements that cost Parley's PostgreSQL most

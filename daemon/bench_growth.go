@@ -19,15 +19,19 @@ type growthOpts struct {
 	inbound   int
 	retention int
 	batch     int
+	conns     int
+	rounds    int
 }
 
 // benchGrowth simulates a busy list for days (rows made directly, not
 // sent: members × posts settled deliveries a day, with bounce events and
 // received messages), prunes day by day as the daemon's retention job
-// would, and shows the tables bounded and the fan-out (expanding
-// recipients, then claiming and recording them sent) as fast on the aged
-// database as on the fresh one. The defaults are the figures:
-// 100,000 members posting 20 times a day, 2 million deliveries a day.
+// would, and shows the tables bounded and the fan-out as fast on the aged
+// database as on a fresh one: the table work alone (expanding recipients,
+// then claiming and recording them sent) and the whole fan-out as the
+// daemon runs it, over SMTP to a sink. The defaults are the issue's
+// figures: 100,000 members posting 20 times a day, 2 million deliveries a
+// day.
 func benchGrowth(e *env, args []string) int {
 	var o growthOpts
 	fs := flag.NewFlagSet("parleyd bench growth", flag.ContinueOnError)
@@ -38,7 +42,9 @@ func benchGrowth(e *env, args []string) int {
 	fs.IntVar(&o.inbound, "inbound", 200, "received messages a day (4 KB raw copies)")
 	fs.IntVar(&o.retention, "retention", 30, "days deliveries and received messages are kept (DELIVERY_RETENTION_DAYS, INBOUND_RETENTION_DAYS)")
 	fs.IntVar(&o.batch, "batch", retention.DefaultBatch, "rows per delete statement")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || o.days < 1 || o.members < 1 || o.posts < 1 || o.retention < 1 || o.batch < 1 {
+	fs.IntVar(&o.conns, "conns", 4, "SMTP connections of the fan-out measured at the end (EMAIL_CONCURRENCY)")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds of each fan-out measurement, aged and fresh interleaved")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || o.days < 1 || o.members < 1 || o.posts < 1 || o.retention < 1 || o.batch < 1 || o.conns < 1 || o.rounds < 1 {
 		fs.Usage()
 		return exitConfig
 	}
@@ -49,28 +55,39 @@ func benchGrowth(e *env, args []string) int {
 	return exitOK
 }
 
-// freshFanout measures the fan-out on a database of its own, new but for
-// the list's members.
-func freshFanout(e *env, members int) (fanoutRate, error) {
-	ctx, st, _, _, done, err := benchDB(e, benchOpts{})
+// growthSide is one database of the comparison, the aged one or a fresh
+// one, each with the list's members and Parley's own fan-out (posting,
+// job queue, senders over SMTP to an in-process sink).
+type growthSide struct {
+	name  string
+	st    *store.Store
+	group int64
+	run   *fanoutRun
+	table []fanoutRate
+}
+
+// openGrowthSide makes the list's group of members on b's database and
+// the fan-out that sends its posts over conns connections.
+func openGrowthSide(e *env, b benchRun, name string, members, conns int) (*growthSide, error) {
+	owner, g, err := seedBenchGroup(b.ctx, b.st, members)
 	if err != nil {
-		return fanoutRate{}, err
+		return nil, err
 	}
-	defer done()
-	_, g, err := seedBenchGroup(ctx, st, members)
+	run, err := newFanoutRun(e, b, benchOpts{recipients: members, conns: conns}, owner, g)
 	if err != nil {
-		return fanoutRate{}, err
+		return nil, err
 	}
-	return measureFanout(ctx, st, g.ID, members)
+	return &growthSide{name: name, st: b.st, group: g.ID, run: run}, nil
 }
 
 func runGrowth(e *env, o growthOpts) error {
-	ctx, st, _, _, done, err := benchDB(e, benchOpts{})
+	b, done, err := openBench(e, benchOpts{})
 	if err != nil {
 		return err
 	}
 	defer done()
-	_, g, err := seedBenchGroup(ctx, st, o.members)
+	ctx, st := b.ctx, b.st
+	aged, err := openGrowthSide(e, b, fmt.Sprintf("after %d days", o.days), o.members, o.conns)
 	if err != nil {
 		return err
 	}
@@ -85,7 +102,7 @@ func runGrowth(e *env, o growthOpts) error {
 	for d := 0; d < o.days; d++ {
 		day := start.AddDate(0, 0, d)
 		t := time.Now()
-		if _, err := st.SeedGrowthDay(ctx, store.GrowthDay{GroupID: g.ID, Day: day, Posts: o.posts, Deliver: true, Inbound: o.inbound}); err != nil {
+		if _, err := st.SeedGrowthDay(ctx, store.GrowthDay{GroupID: aged.group, Day: day, Posts: o.posts, Deliver: true, Inbound: o.inbound}); err != nil {
 			return err
 		}
 		seed := time.Since(t)
@@ -126,20 +143,81 @@ func runGrowth(e *env, o growthOpts) error {
 		fmt.Fprintf(e.stdout, "pruning a day's deliveries (%d rows): median %.1f s, range %.1f–%.1f s\n", o.members*o.posts,
 			prunes[len(prunes)/2].Seconds(), prunes[0].Seconds(), prunes[len(prunes)-1].Seconds())
 	}
-	aged, err := measureFanout(ctx, st, g.ID, o.members)
+	// The fresh database is made now and measured round by round beside
+	// the aged one, so that both see the machine alike (a run takes
+	// hours; the load drifts).
+	fb, freshDone, err := openBench(e, benchOpts{})
 	if err != nil {
 		return err
 	}
-	// The fresh database is measured right after the aged one, so that
-	// both see the machine alike (a run takes hours; the load drifts).
-	fresh, err := freshFanout(e, o.members)
+	defer freshDone()
+	fresh, err := openGrowthSide(e, fb, "fresh database", o.members, o.conns)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nfan-out of %d recipients  expand rows/s  claim+sent rows/s\n", o.members)
-	fmt.Fprintf(e.stdout, "fresh database            %12.0f  %17.0f\n", fresh.expand, fresh.claim)
-	fmt.Fprintf(e.stdout, "after %3d days            %12.0f  %17.0f\n", o.days, aged.expand, aged.claim)
-	fmt.Fprintf(e.stdout, "aged / fresh              %12.2f  %17.2f\n", aged.expand/fresh.expand, aged.claim/fresh.claim)
+	return compareFanout(ctx, e, o, []*growthSide{fresh, aged})
+}
+
+// compareFanout measures the fan-out on each side, rounds interleaved:
+// first the table work alone (expanding recipients, then claiming and
+// recording them sent, as fast as the database goes), then the whole
+// fan-out as the daemon runs it, expansion and senders overlapping,
+// timed at the sink.
+func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSide) error {
+	for _, s := range sides {
+		if err := s.st.Vacuum(ctx, "deliveries"); err != nil { // statistics as the daemon's retention leaves them
+			return err
+		}
+		if err := s.st.Checkpoint(ctx); err != nil {
+			return err
+		}
+	}
+	for range o.rounds {
+		for _, s := range sides {
+			r, err := fanoutRound(ctx, s.st, s.group, o.members)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			s.table = append(s.table, r)
+		}
+	}
+	for _, s := range sides {
+		stop, err := startWork(ctx, s.run.c)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	for i := 1; i <= o.rounds; i++ {
+		for _, s := range sides {
+			if err := s.run.record(s.name, i, func() (roundResult, error) { return s.run.parley(ctx, i) }); err != nil {
+				return err
+			}
+		}
+	}
+	fresh, aged := sides[0], sides[1]
+	medianRate := func(rs []fanoutRate, f func(fanoutRate) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	expand := func(r fanoutRate) float64 { return r.expand }
+	claim := func(r fanoutRate) float64 { return r.claim }
+	f2l := func(r roundResult) float64 { return r.firstToLast }
+	s2l := func(r roundResult) float64 { return r.startToLast }
+	fmt.Fprintf(e.stdout, "\nfan-out of %d recipients, median of %d rounds  expand rows/s  claim+sent rows/s  SMTP first→last msg/s  start→last msg/s\n", o.members, o.rounds)
+	row := func(s *growthSide) []float64 {
+		rs := s.run.results[s.name]
+		return []float64{medianRate(s.table, expand), medianRate(s.table, claim), median(rs, f2l), median(rs, s2l)}
+	}
+	fr, ag := row(fresh), row(aged)
+	line := "%-40s %13.0f  %17.0f  %21.0f  %16.0f\n"
+	fmt.Fprintf(e.stdout, line, fresh.name, fr[0], fr[1], fr[2], fr[3])
+	fmt.Fprintf(e.stdout, line, aged.name, ag[0], ag[1], ag[2], ag[3])
+	fmt.Fprintf(e.stdout, "%-40s %13.2f  %17.2f  %21.2f  %16.2f\n", "aged / fresh", ag[0]/fr[0], ag[1]/fr[1], ag[2]/fr[2], ag[3]/fr[3])
 	return nil
 }
 
@@ -155,28 +233,6 @@ func sizeOf(sizes []store.TableSize, name string) store.TableSize {
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
 type fanoutRate struct{ expand, claim float64 }
-
-// measureFanout is the median of three rounds of fanoutRound (the
-// machine is shared: single rounds are noisy).
-func measureFanout(ctx context.Context, st *store.Store, groupID int64, members int) (fanoutRate, error) {
-	if err := st.Vacuum(ctx, "deliveries"); err != nil { // statistics as the daemon's retention leaves them
-		return fanoutRate{}, err
-	}
-	if err := st.Checkpoint(ctx); err != nil {
-		return fanoutRate{}, err
-	}
-	var ex, cl []float64
-	for range 3 {
-		r, err := fanoutRound(ctx, st, groupID, members)
-		if err != nil {
-			return r, err
-		}
-		ex, cl = append(ex, r.expand), append(cl, r.claim)
-	}
-	sort.Float64s(ex)
-	sort.Float64s(cl)
-	return fanoutRate{expand: ex[1], claim: cl[1]}, nil
-}
 
 // fanoutRound posts one message now and times, as the daemon does them,
 // expanding its recipients (1,000 a statement) and claiming them (100 a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,37 @@ func TestBenchRefusesUntimedRuns(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("bench fanout %v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestBenchGrowth ages a small list for four days, two of them kept: the
+// report shows each day's pruning, the deliveries bounded at the days
+// kept, and the fan-out measured on the aged database beside a fresh one,
+// by table work and over SMTP.
+func TestBenchGrowth(t *testing.T) {
+	t.Parallel()
+	out, stderr, code := runCmd(t, nil, "", "bench", "growth", "--days", "4", "--members", "60", "--posts", "5", "--retention", "2", "--rounds", "1", "--conns", "2")
+	if code != 0 {
+		t.Fatalf("bench growth: exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+	for _, want := range []*regexp.Regexp{
+		// Day 3 prunes day 1's deliveries (the owner's among them).
+		regexp.MustCompile(`(?m)^  3 +[\d.]+ +30\d +`),
+		regexp.MustCompile(`pruning a day's deliveries \(300 rows\): median`),
+		regexp.MustCompile(`round 1, fresh database: first→last \d+ msg/s, start→last \d+ msg/s`),
+		regexp.MustCompile(`round 1, after 4 days: first→last \d+ msg/s`),
+		regexp.MustCompile(`aged / fresh +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("the report lacks %s:\n%s", want, out)
+		}
+	}
+	// Two days kept of 60 × 5 a day, and the owner's three timed posts to 60.
+	m := regexp.MustCompile(`(?m)^deliveries +(\d+) `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no deliveries row in the table sizes:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n > 2*300+300 {
+		t.Errorf("deliveries after 4 days kept 2: %d rows, want at most two days' 600 (and one more day being seeded)", n)
 	}
 }
