@@ -345,7 +345,9 @@ func (r *fanoutRun) summary() {
 	}
 }
 
-func median(rs []roundResult, f func(roundResult) float64) float64 {
+// median is the median of f over rs (the mean of the middle two for an
+// even count).
+func median[T any](rs []T, f func(T) float64) float64 {
 	if len(rs) == 0 {
 		return 0
 	}

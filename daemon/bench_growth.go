@@ -60,9 +60,7 @@ func benchGrowth(e *env, args []string) int {
 // job queue, senders over SMTP to an in-process sink).
 type growthSide struct {
 	name  string
-	st    *store.Store
-	group int64
-	run   *fanoutRun
+	run   *fanoutRun // its store and group too
 	table []fanoutRate
 }
 
@@ -77,7 +75,7 @@ func openGrowthSide(e *env, b benchRun, name string, members, conns int) (*growt
 	if err != nil {
 		return nil, err
 	}
-	return &growthSide{name: name, st: b.st, group: g.ID, run: run}, nil
+	return &growthSide{name: name, run: run}, nil
 }
 
 func runGrowth(e *env, o growthOpts) error {
@@ -102,7 +100,7 @@ func runGrowth(e *env, o growthOpts) error {
 	for d := 0; d < o.days; d++ {
 		day := start.AddDate(0, 0, d)
 		t := time.Now()
-		if _, err := st.SeedGrowthDay(ctx, store.GrowthDay{GroupID: aged.group, Day: day, Posts: o.posts, Deliver: true, Inbound: o.inbound}); err != nil {
+		if _, err := st.SeedGrowthDay(ctx, store.GrowthDay{GroupID: aged.run.group.ID, Day: day, Posts: o.posts, Deliver: true, Inbound: o.inbound}); err != nil {
 			return err
 		}
 		seed := time.Since(t)
@@ -165,16 +163,16 @@ func runGrowth(e *env, o growthOpts) error {
 // timed at the sink.
 func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSide) error {
 	for _, s := range sides {
-		if err := s.st.Vacuum(ctx, "deliveries"); err != nil { // statistics as the daemon's retention leaves them
-			return err
+		if err := s.run.st.Vacuum(ctx, "deliveries"); err != nil { // statistics as the daemon's retention leaves them
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		if err := s.st.Checkpoint(ctx); err != nil {
-			return err
+		if err := s.run.st.Checkpoint(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	for range o.rounds {
 		for _, s := range sides {
-			r, err := fanoutRound(ctx, s.st, s.group, o.members)
+			r, err := fanoutRound(ctx, s.run.st, s.run.group.ID, o.members)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
@@ -184,7 +182,7 @@ func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSid
 	for _, s := range sides {
 		stop, err := startWork(ctx, s.run.c)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: starting the job queue and senders: %w", s.name, err)
 		}
 		defer stop()
 	}
@@ -196,22 +194,15 @@ func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSid
 		}
 	}
 	fresh, aged := sides[0], sides[1]
-	medianRate := func(rs []fanoutRate, f func(fanoutRate) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		sort.Float64s(v)
-		return v[len(v)/2]
-	}
-	expand := func(r fanoutRate) float64 { return r.expand }
-	claim := func(r fanoutRate) float64 { return r.claim }
-	f2l := func(r roundResult) float64 { return r.firstToLast }
-	s2l := func(r roundResult) float64 { return r.startToLast }
 	fmt.Fprintf(e.stdout, "\nfan-out of %d recipients, median of %d rounds  expand rows/s  claim+sent rows/s  SMTP first→last msg/s  start→last msg/s\n", o.members, o.rounds)
 	row := func(s *growthSide) []float64 {
 		rs := s.run.results[s.name]
-		return []float64{medianRate(s.table, expand), medianRate(s.table, claim), median(rs, f2l), median(rs, s2l)}
+		return []float64{
+			median(s.table, func(r fanoutRate) float64 { return r.expand }),
+			median(s.table, func(r fanoutRate) float64 { return r.claim }),
+			median(rs, func(r roundResult) float64 { return r.firstToLast }),
+			median(rs, func(r roundResult) float64 { return r.startToLast }),
+		}
 	}
 	fr, ag := row(fresh), row(aged)
 	line := "%-40s %13.0f  %17.0f  %21.0f  %16.0f\n"
