@@ -424,6 +424,12 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (pictureKey str
 			// PostgreSQL sets the messages' author to NULL and deletes
 			// their thread in one statement, and then reports the
 			// updated message as pointing at a missing thread.
+			// Deliveries name their message and user without foreign
+			// keys (migration 0026): the copies of those conversations go
+			// here, found by message through the (message_id, user_id)
+			// index, as the cascade from their messages removed them.
+			{"drop private conversations' deliveries", `DELETE FROM deliveries WHERE message_id = ANY (ARRAY(
+				SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id WHERE t.private_member_id = $1))`},
 			{"drop private conversations", `DELETE FROM threads WHERE private_member_id = $1`},
 			{"delete user", `DELETE FROM users WHERE id = $1`},
 		}

@@ -149,10 +149,14 @@ type Claimed struct {
 const claimSQL = `
 	WITH claimed AS (
 		UPDATE deliveries d SET
-			state = CASE WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(d.email))
-			             THEN 'suppressed' ELSE 'sending' END,
-			skip_reason = CASE WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(d.email))
-			             THEN 'address suppressed' ELSE d.skip_reason END,
+			(state, skip_reason) = (
+				SELECT CASE w.why WHEN '' THEN 'sending' WHEN 'address suppressed' THEN 'suppressed' ELSE 'skipped' END,
+				       CASE w.why WHEN '' THEN d.skip_reason ELSE w.why END
+				FROM (SELECT CASE
+					WHEN NOT EXISTS (SELECT 1 FROM users u WHERE u.id = d.user_id) THEN 'account deleted'
+					WHEN NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id) THEN 'message deleted'
+					WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.email) = lower(d.email)) THEN 'address suppressed'
+					ELSE '' END AS why) w),
 			attempts = d.attempts + 1,
 			next_attempt_at = now() + $2::interval
 		WHERE d.id = ANY (ARRAY(
@@ -179,7 +183,8 @@ const claimSQL = `
 // row. Each claimed row is leased for lease: if it is not settled by then,
 // another sender may take it. A delivery whose recipient has been
 // suppressed since fan-out is settled as suppressed here, before it could
-// be sent.
+// be sent; one whose account or message has been deleted since (no
+// foreign key ties the rows: see migration 0026) is settled as skipped.
 //
 // The claim runs on the async pool: a claim lost with a crash of
 // PostgreSQL itself returns its rows to the queue, as a lost "sent"
