@@ -419,17 +419,18 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (pictureKey str
 				WHERE target_type = 'user' AND (target_id = $1::bigint::text OR lower(target_id) = $2)`},
 			{"scrub audit details", `UPDATE audit_log SET details = '{}' WHERE strpos(lower(details::text), $2) > 0`},
 			{"drop queued system mail", `DELETE FROM river_job WHERE state <> 'running' AND lower(args->>'to') = $2`},
-			// Their private conversations with owners go first, in a
-			// statement of their own: left to the users row's cascade,
-			// PostgreSQL sets the messages' author to NULL and deletes
-			// their thread in one statement, and then reports the
-			// updated message as pointing at a missing thread.
 			// Deliveries name their message and user without foreign
-			// keys (migration 0026): the copies of those conversations go
-			// here, found by message through the (message_id, user_id)
-			// index, as the cascade from their messages removed them.
+			// keys (migration 0026): the copies of their private
+			// conversations go here, found by message through the
+			// (message_id, user_id) index, as the cascade from their
+			// messages once removed them.
 			{"drop private conversations' deliveries", `DELETE FROM deliveries WHERE message_id = ANY (ARRAY(
 				SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id WHERE t.private_member_id = $1))`},
+			// Their private conversations with owners go before the
+			// user, in a statement of their own: left to the users row's
+			// cascade, PostgreSQL sets the messages' author to NULL and
+			// deletes their thread in one statement, and then reports
+			// the updated message as pointing at a missing thread.
 			{"drop private conversations", `DELETE FROM threads WHERE private_member_id = $1`},
 			{"delete user", `DELETE FROM users WHERE id = $1`},
 		}

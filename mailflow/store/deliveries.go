@@ -168,11 +168,15 @@ const claimSQL = `
 		RETURNING d.id, d.message_id, d.user_id, d.email, d.state, d.attempts, d.created_at
 	)
 	SELECT c.id, c.message_id, coalesce(c.user_id, 0), c.email,
-	       coalesce((SELECT u.name FROM users u WHERE u.id = c.user_id), ''), c.attempts, c.created_at,
-	       coalesce((SELECT u.plain_text_email FROM users u WHERE u.id = c.user_id), false),
+	       coalesce(u.name, ''), c.attempts, c.created_at, coalesce(u.plain_text_email, false),
 	       coalesce((SELECT tp.pref FROM thread_prefs tp JOIN messages msg ON msg.id = c.message_id
 	                 WHERE tp.user_id = c.user_id AND tp.thread_id = msg.thread_id), '')
 	FROM claimed c
+	-- One lookup of the recipient for both columns. LIMIT 1 keeps the
+	-- subquery from being flattened into a join the planner could make a
+	-- hash join over the whole users table: it stays a primary-key probe
+	-- per claimed row.
+	LEFT JOIN LATERAL (SELECT u.name, u.plain_text_email FROM users u WHERE u.id = c.user_id LIMIT 1) u ON true
 	WHERE c.state = 'sending'
 	ORDER BY c.id`
 
