@@ -114,6 +114,9 @@ func TestFailedMailOnAdminPage(t *testing.T) {
 	if n := w.waitInt(t, func(n int) bool { return n == 1 }, `SELECT count(*) FROM messages WHERE subject = 'Poison'`); n != 1 {
 		t.Fatalf("%d posted after the retry, want 1", n)
 	}
+	// The post commits before its received copy is marked processed: wait
+	// for the mark too, as the admin page would show it moments later.
+	w.waitInt(t, func(n int) bool { return n == 1 }, `SELECT count(*) FROM inbound_messages WHERE state = 'processed'`)
 	if state := queryOne[string](t, w, `SELECT state FROM inbound_messages`); state != "processed" {
 		t.Fatalf("state after the retry: %q", state)
 	}
