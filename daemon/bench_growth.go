@@ -250,22 +250,23 @@ func fanoutRound(ctx context.Context, st *store.Store, groupID int64, members in
 	r.expand = float64(members) / time.Since(t).Seconds()
 	t = time.Now()
 	claimed := 0
+	var cur store.QueueCursor
 	for {
-		c, err := st.ClaimDeliveries(ctx, 100, 2*time.Minute)
+		c, err := st.ClaimDeliveries(ctx, 100, 2*time.Minute, &cur)
 		if err != nil {
 			return r, err
 		}
-		if len(c) == 0 {
+		if !c.Took() {
 			break
 		}
-		ids := make([]int64, len(c))
-		for i, d := range c {
+		ids := make([]int64, len(c.Deliveries))
+		for i, d := range c.Deliveries {
 			ids[i] = d.ID
 		}
 		if err := st.MarkSent(ctx, ids...); err != nil {
 			return r, err
 		}
-		claimed += len(c)
+		claimed += len(c.Deliveries) + c.Settled
 	}
 	r.claim = float64(claimed) / time.Since(t).Seconds()
 	return r, nil

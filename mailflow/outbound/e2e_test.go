@@ -58,6 +58,14 @@ type rig struct {
 
 func newRig(t testing.TB, dkim *outbound.DKIM) *rig {
 	t.Helper()
+	return newRigWith(t, dkim, outbound.SenderConfig{
+		Workers: 4, RetryBase: 50 * time.Millisecond, Poll: 50 * time.Millisecond, Lease: 30 * time.Second,
+	})
+}
+
+// newRigWith is newRig with the sender's settings cfg.
+func newRigWith(t testing.TB, dkim *outbound.DKIM, cfg outbound.SenderConfig) *rig {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	st := storetest.New(t)
@@ -82,9 +90,7 @@ func newRig(t testing.TB, dkim *outbound.DKIM) *rig {
 	}
 	transport := outbound.NewSMTP(outbound.SMTPConfig{Host: host, Port: p, Timeout: 10 * time.Second, HelloName: "lists.test"}, log)
 	m := metrics.New()
-	r.sender = outbound.NewSender(st, renderer, transport, r.keys, links, "lists.test", m, log, outbound.SenderConfig{
-		Workers: 4, RetryBase: 50 * time.Millisecond, Poll: 50 * time.Millisecond, Lease: 30 * time.Second,
-	})
+	r.sender = outbound.NewSender(st, renderer, transport, r.keys, links, "lists.test", m, log, cfg)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbound.FanoutWorker{Store: st, Wake: r.sender.Wake, Log: log})
 	q, err := queue.New(st, queue.Options{Workers: workers, Log: log})
@@ -455,6 +461,59 @@ func TestTemporaryFailuresAreRetriedAndPermanentOnesRecorded(t *testing.T) {
 	}
 	if code != 550 || !strings.Contains(lastErr, "5.1.1") {
 		t.Fatalf("failed delivery records the reply: %d %q", code, lastErr)
+	}
+}
+
+// Copies whose address was suppressed after the fan-out are settled by
+// the claim that takes them, not sent. A claim that took only such
+// copies has still found work: the worker claims again at once rather
+// than sleeping until its next poll, or the copies queued behind them
+// would wait (here, an hour; by default, a second per 50 suppressed).
+func TestSendersGoOnPastClaimsOfSuppressedCopies(t *testing.T) {
+	r := newRigWith(t, nil, outbound.SenderConfig{Workers: 4, Batch: 50, Poll: time.Hour, Lease: 30 * time.Second})
+	ctx := context.Background()
+	owner := r.user("owner@example.org", true)
+	g := r.group("wrens", owner)
+	acc, err := r.post.Accept(ctx, posting.Submission{Author: &owner, GroupID: g.ID, Subject: "Wrens at the gate", Body: "Two of them.", Source: mailflow.SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.waitSettled(acc.Message.ID, 30*time.Second) // the author's copy; every worker is idle after it
+	if !r.sink.WaitFor(1, 10*time.Second) {
+		t.Fatal("the author's copy never reached the sink")
+	}
+	r.sink.Reset()
+
+	// 4 workers × 50: every worker's first claim takes only suppressed
+	// copies. Then 20 copies to send.
+	queue := func(email string) {
+		u := r.user(email, true)
+		if _, err := r.st.Pool().Exec(ctx, `INSERT INTO deliveries (message_id, user_id, email) VALUES ($1, $2, $3)`, acc.Message.ID, u.ID, email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		email := fmt.Sprintf("gone%03d@example.org", i)
+		if err := r.st.Suppress(ctx, email, "hard_bounce", "test", ""); err != nil {
+			t.Fatal(err)
+		}
+		queue(email)
+	}
+	for i := range 20 {
+		queue(fmt.Sprintf("here%02d@example.org", i))
+	}
+	r.sender.Wake()
+	if !r.sink.WaitFor(20, 30*time.Second) {
+		t.Fatalf("the sink got %d of the 20 copies queued behind 200 suppressed ones", r.sink.Count())
+	}
+	counts := r.waitSettled(acc.Message.ID, 10*time.Second)
+	if counts["suppressed"] != 200 || counts["sent"] != 21 {
+		t.Fatalf("states %v; want 200 suppressed, 21 sent (the author and 20 members)", counts)
+	}
+	for _, env := range r.sink.Envelopes() {
+		if strings.HasPrefix(env.To[0], "gone") {
+			t.Errorf("%s is suppressed and was mailed", env.To[0])
+		}
 	}
 }
 

@@ -273,14 +273,19 @@ func (s *Sender) work(ctx context.Context, n int) {
 			s.busy.Add(-1)
 		}
 	}()
+	var cur store.QueueCursor // this worker's place in the queue
 	for ctx.Err() == nil {
-		batch, err := s.store.ClaimDeliveries(ctx, s.cfg.Batch, s.cfg.Lease)
+		claim, err := s.store.ClaimDeliveries(ctx, s.cfg.Batch, s.cfg.Lease, &cur)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("claiming deliveries", "err", err)
 			}
 			s.sleep(ctx, idle, s.cfg.Poll)
 			continue
+		}
+		batch := claim.Deliveries
+		if len(batch) == 0 && claim.Settled > 0 {
+			continue // only suppressed or skipped rows: more may be due behind them
 		}
 		if len(batch) == 0 {
 			if busy {
@@ -295,7 +300,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 			busy = true
 			s.busy.Add(1)
 		}
-		if len(batch) == s.cfg.Batch {
+		if len(batch)+claim.Settled == s.cfg.Batch {
 			s.Wake() // more may be due: let an idle sibling look too
 		}
 		for i, d := range batch {

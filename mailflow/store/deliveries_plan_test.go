@@ -62,14 +62,15 @@ func TestClaimPlanIgnoresStaleStatistics(t *testing.T) {
 	m1 := f.expandSeeded(t, "small.example", small)
 	exec(conn, `ANALYZE deliveries; ANALYZE users; ANALYZE memberships`)
 	exec(conn, `SET plan_cache_mode = force_generic_plan`)
-	exec(conn, `PREPARE cached_claim(int, interval) AS `+store.ClaimSQL)
-	cachedPlan := func() string { return explain(conn, `EXECUTE cached_claim(50, '2 minutes')`) }
+	exec(conn, `PREPARE cached_claim(int, interval, timestamptz) AS `+store.ClaimSQL)
+	cachedPlan := func() string { return explain(conn, `EXECUTE cached_claim(50, '2 minutes', '-infinity')`) }
 	assertIndexed(t, "generic plan, small table", cachedPlan())
 	for {
-		ds, err := st.ClaimDeliveries(ctx, 50, time.Minute)
+		cl, err := st.ClaimDeliveries(ctx, 50, time.Minute, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ds := cl.Deliveries
 		if len(ds) == 0 {
 			break
 		}
@@ -90,12 +91,13 @@ func TestClaimPlanIgnoresStaleStatistics(t *testing.T) {
 	f.expandSeeded(t, "large.example", large)
 	assertIndexed(t, "generic plan cached while the table was small, table now large", cachedPlan())
 	var plan string
-	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+store.ClaimSQL, pgx.QueryExecModeExec, 50, 2*time.Minute).Scan(&plan); err != nil {
+	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+store.ClaimSQL, pgx.QueryExecModeExec, 50, 2*time.Minute, time.Time{}).Scan(&plan); err != nil {
 		t.Fatal(err)
 	}
 	assertIndexed(t, "plan as the store runs it, table now large", plan)
 
-	ds, err := st.ClaimDeliveries(ctx, 50, time.Minute)
+	cl, err := st.ClaimDeliveries(ctx, 50, time.Minute, nil)
+	ds := cl.Deliveries
 	if err != nil || len(ds) != 50 {
 		t.Fatalf("claiming from the large send: %v, %d claimed, want 50", err, len(ds))
 	}
