@@ -21,6 +21,8 @@ type growthOpts struct {
 	batch     int
 	conns     int
 	rounds    int
+	pgTop     int  // statements to print per side (pg_stat_statements)
+	hold      bool // keep both databases until interrupted, to look into them
 }
 
 // benchGrowth simulates a busy list for days (rows made directly, not
@@ -44,6 +46,8 @@ func benchGrowth(e *env, args []string) int {
 	fs.IntVar(&o.batch, "batch", retention.DefaultBatch, "rows per delete statement")
 	fs.IntVar(&o.conns, "conns", 4, "SMTP connections of the fan-out measured at the end (EMAIL_CONCURRENCY)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds of each fan-out measurement, aged and fresh interleaved")
+	fs.IntVar(&o.pgTop, "pg-statements", 0, "load pg_stat_statements and print, per database, this many of the statements that cost PostgreSQL most during the fan-out measurements")
+	fs.BoolVar(&o.hold, "hold", false, "keep both databases running at the end, until interrupted (Ctrl-C), and print how to connect to them")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || o.days < 1 || o.members < 1 || o.posts < 1 || o.retention < 1 || o.batch < 1 || o.conns < 1 || o.rounds < 1 {
 		fs.Usage()
 		return exitConfig
@@ -79,7 +83,7 @@ func openGrowthSide(e *env, b benchRun, name string, members, conns int) (*growt
 }
 
 func runGrowth(e *env, o growthOpts) error {
-	b, done, err := openBench(e, benchOpts{})
+	b, done, err := openBench(e, benchOpts{pgTop: o.pgTop})
 	if err != nil {
 		return err
 	}
@@ -144,7 +148,7 @@ func runGrowth(e *env, o growthOpts) error {
 	// The fresh database is made now and measured round by round beside
 	// the aged one, so that both see the machine alike (a run takes
 	// hours; the load drifts).
-	fb, freshDone, err := openBench(e, benchOpts{})
+	fb, freshDone, err := openBench(e, benchOpts{pgTop: o.pgTop})
 	if err != nil {
 		return err
 	}
@@ -153,7 +157,14 @@ func runGrowth(e *env, o growthOpts) error {
 	if err != nil {
 		return err
 	}
-	return compareFanout(ctx, e, o, []*growthSide{fresh, aged})
+	if err := compareFanout(ctx, e, o, []*growthSide{fresh, aged}); err != nil {
+		return err
+	}
+	if o.hold {
+		fmt.Fprintf(e.stdout, "\nholding both databases until interrupted:\n  aged:  psql \"host=%s/run user=parley dbname=parley\"\n  fresh: psql \"host=%s/run user=parley dbname=parley\"\n", b.dir, fb.dir)
+		<-ctx.Done()
+	}
+	return nil
 }
 
 // compareFanout measures the fan-out on each side, rounds interleaved:
@@ -168,6 +179,13 @@ func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSid
 		}
 		if err := s.run.st.Checkpoint(ctx); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if o.pgTop > 0 {
+		for _, s := range sides {
+			if err := s.run.st.ResetStatements(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	for range o.rounds {
@@ -209,6 +227,14 @@ func compareFanout(ctx context.Context, e *env, o growthOpts, sides []*growthSid
 	fmt.Fprintf(e.stdout, line, fresh.name, fr[0], fr[1], fr[2], fr[3])
 	fmt.Fprintf(e.stdout, line, aged.name, ag[0], ag[1], ag[2], ag[3])
 	fmt.Fprintf(e.stdout, "%-40s %13.2f  %17.2f  %21.2f  %16.2f\n", "aged / fresh", ag[0]/fr[0], ag[1]/fr[1], ag[2]/fr[2], ag[3]/fr[3])
+	if o.pgTop > 0 {
+		for _, s := range sides {
+			fmt.Fprintf(e.stdout, "\n%s, table rounds and SMTP rounds together:", s.name)
+			if err := printStatements(ctx, e.stdout, s.run.st, o.pgTop, 2*o.members*o.rounds, "recipient"); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
