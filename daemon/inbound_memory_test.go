@@ -78,9 +78,10 @@ func TestThirtyBigMessagesStayUnderMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 720 MB over SMTP")
 	}
-	// Minutes of mostly waiting on PostgreSQL's writes: it overlaps the
-	// other parallel tests (its own daemon's memory is all it measures).
-	t.Parallel()
+	// Not parallel: it measures its own daemon's memory, and on a machine
+	// starved by the package's parallel tests the garbage collector's CPU
+	// cap (half the CPU) lets the heap run past the soft limit (327 MB
+	// measured so, against 223–241 MB once all were accepted).
 	const (
 		conns    = 30
 		size     = 24 << 20
