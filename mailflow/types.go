@@ -334,7 +334,7 @@ type Message struct {
 	InReplyTo  string        `json:"in_reply_to,omitempty"`
 	Subject    string        `json:"subject"`
 	Body       string        `json:"body"`
-	RawSource  []byte        `json:"-"`
+	RawSource  []byte        `json:"-"` // as received, when posting; the store's reads leave it empty (it can be tens of MB)
 	Source     Source        `json:"source"`
 	Status     MessageStatus `json:"status"`
 	CreatedAt  time.Time     `json:"created_at"`

@@ -343,7 +343,11 @@ On Mon, Nov 23, 2026 at 10:00 AM Ada <ada@example.org> wrote:
 	if len(msgs) != 2 || strings.TrimSpace(msgs[1].Body) != "I have some, come by on Saturday." {
 		t.Fatalf("reply body should be the new text only: %q", msgs[len(msgs)-1].Body)
 	}
-	if !strings.Contains(string(msgs[1].RawSource), "Does anyone have tomato seeds?") {
+	var raw []byte
+	if err := r.st.Pool().QueryRow(ctx, `SELECT raw_source FROM messages WHERE id = $1`, msgs[1].ID).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "Does anyone have tomato seeds?") {
 		t.Fatal("the stored original must keep the quoted text")
 	}
 
