@@ -292,7 +292,7 @@ func fanoutRound(ctx context.Context, st *store.Store, groupID int64, members in
 		if err := st.MarkSent(ctx, ids...); err != nil {
 			return r, err
 		}
-		claimed += len(c.Deliveries) + c.Settled
+		claimed += c.Taken()
 	}
 	r.claim = float64(claimed) / time.Since(t).Seconds()
 	return r, nil

@@ -300,7 +300,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 			busy = true
 			s.busy.Add(1)
 		}
-		if len(batch)+claim.Settled == s.cfg.Batch {
+		if claim.Taken() == s.cfg.Batch {
 			s.Wake() // more may be due: let an idle sibling look too
 		}
 		for i, d := range batch {

@@ -199,8 +199,12 @@ type Claim struct {
 	Settled int
 }
 
+// Taken counts the rows the claim took, to send or settled: a claim that
+// took its whole limit may have left more due behind it.
+func (c Claim) Taken() int { return len(c.Deliveries) + c.Settled }
+
 // Took reports whether the claim took any row, to send or settled.
-func (c Claim) Took() bool { return len(c.Deliveries) > 0 || c.Settled > 0 }
+func (c Claim) Took() bool { return c.Taken() > 0 }
 
 // A QueueCursor is where one sender's claims look for due deliveries.
 //
@@ -275,7 +279,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		var state, pref string
 		if err := rows.Scan(&c.ID, &c.MessageID, &c.UserID, &c.Email, &state, &c.Name, &c.Attempts, &c.CreatedAt, &c.PlainText, &pref, &last); err != nil {
 			rows.Close()
-			return cl, mapErr(err, "claim deliveries")
+			return Claim{}, mapErr(err, "claim deliveries")
 		}
 		if state != DeliverySending {
 			cl.Settled++
